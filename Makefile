@@ -1,0 +1,42 @@
+# Every target creates .venv when it is missing and installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PY313 := $(shell command -v python3.13 2>/dev/null || ls $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | head -n 1)
+
+.PHONY: test lint typecheck pytest test-313 demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy nukiasync
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered -q
+
+test-313:
+	@if [ -n "$(PY313)" ]; then \
+		echo "== unit tests on Python 3.13 ($(PY313)) =="; \
+		[ -x .venv313/bin/python ] || $(PY313) -m venv .venv313; \
+		.venv313/bin/python -m pip install --quiet --upgrade pip && \
+		.venv313/bin/python -m pip install --quiet -e '.[test]' && \
+		.venv313/bin/python -m pytest -q -m "not slow"; \
+	else \
+		echo "== skipped: no Python 3.13 interpreter found (python3.13 or pyenv) =="; \
+	fi
+
+test: lint typecheck pytest test-313
+
+clean:
+	rm -rf $(VENV) .venv313 .coverage build dist
