@@ -217,3 +217,30 @@ def test_authorization_url_repr_and_validation() -> None:
     )
     with pytest.raises(ValueError, match="empty"):
         NukiOAuth2("", "x")
+
+
+async def test_client_exchange_code_and_token_endpoint_failures(http) -> None:
+    from nukiasync.errors import NukiConnectionError, NukiTimeoutError
+    from nukiasync.web.client import NukiWebClient
+
+    saved: list[OAuth2Token] = []
+    web = NukiWebClient(
+        NukiOAuth2("client-1", OAUTH_CLIENT_SECRET, on_token=saved.append),
+        client=http,
+        base_url=BASE,
+    )
+    with respx.mock(base_url=BASE) as router:
+        route = router.post("/oauth/token")
+        route.side_effect = [
+            httpx.Response(200, json=token_answer(1)),
+            httpx.ConnectTimeout("slow"),
+            httpx.ConnectError("refused"),
+        ]
+        await web.exchange_code("the-code", "https://example.test/cb")
+        assert saved[0].access_token == f"{OAUTH_ACCESS_TOKEN}-1"
+        with pytest.raises(NukiTimeoutError):
+            await web.exchange_code("c", "https://example.test/cb")
+        with pytest.raises(NukiConnectionError):
+            await web.exchange_code("c", "https://example.test/cb")
+    with pytest.raises(TypeError, match="NukiOAuth2"):
+        await NukiWebClient("api-token", client=http).exchange_code("c", "u")

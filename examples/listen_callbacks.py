@@ -1,0 +1,80 @@
+"""Print a Nuki Bridge's callbacks until Ctrl-C.
+
+Starts a standalone CallbackServer, registers its URL with the bridge (replacing a
+stale registration of ours), prints every callback, and removes the registration on
+exit. The token comes from --bridge-token or NUKI_BRIDGE_TOKEN; never from the code.
+
+    NUKI_BRIDGE_TOKEN=... python examples/listen_callbacks.py 192.168.1.20 \
+        --callback-host 192.168.1.10 --port 8765
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from nukiasync.bridge.client import NukiBridgeClient
+from nukiasync.bridge.server import CallbackServer
+
+if TYPE_CHECKING:
+    from nukiasync.bridge.callbacks import BridgeCallback
+
+
+def show(callback: BridgeCallback) -> None:
+    door = f", door {callback.doorsensor_state_name}" if callback.doorsensor_state else ""
+    print(
+        f"{callback.device_type.name} {callback.nuki_id}: "
+        f"{callback.lock_state.name} ({callback.state_code}){door}",
+        flush=True,
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    token = args.bridge_token or os.environ.get("NUKI_BRIDGE_TOKEN")
+    if not token:
+        sys.exit("Give the bridge token with --bridge-token or NUKI_BRIDGE_TOKEN")
+    bridge_id = args.bridge_id
+    server = CallbackServer(
+        show,
+        host=args.callback_host,
+        port=args.port,
+        bridge_id=bridge_id,
+        allowed_sources=[args.bridge_host],
+        advertise_url=args.advertise_url,
+    )
+    async with (
+        NukiBridgeClient(
+            args.bridge_host, token, port=args.bridge_port, bridge_id=bridge_id
+        ) as bridge,
+        server,
+    ):
+        url = server.callback_url()  # holds the path secret: do not print it
+        await bridge.ensure_callback(url)
+        print(f"Listening on {server.url}; Ctrl-C to stop", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await bridge.remove_callback_url(url)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("bridge_host", help="the bridge's IP address")
+    parser.add_argument("--bridge-port", type=int, default=8080)
+    parser.add_argument("--bridge-token", help="default: $NUKI_BRIDGE_TOKEN")
+    parser.add_argument("--bridge-id", default="bridge", help="names our callback path")
+    parser.add_argument(
+        "--callback-host", required=True, help="this machine's address the bridge reaches"
+    )
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--advertise-url", help="base URL for the bridge, behind NAT/Docker")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main(parse_args()))

@@ -1,0 +1,61 @@
+"""Nuki Bridge: the HTTP API client, token modes, models, and receiving its callbacks."""
+
+from __future__ import annotations
+
+from nukiasync.bridge.callback_urls import callback_marker, is_ours
+from nukiasync.bridge.callbacks import BridgeCallback, parse_callback
+from nukiasync.bridge.client import NukiBridgeClient
+from nukiasync.bridge.confirm import (
+    Confirmation,
+    Confirmer,
+    ConfirmerStats,
+    Correction,
+    DeviceSnapshot,
+    StateClaim,
+    is_confirmed,
+    on_shortest_path,
+)
+from nukiasync.bridge.models import (
+    BridgeCallbackEntry,
+    BridgeDevice,
+    BridgeDeviceState,
+    BridgeInfo,
+    BridgeLogEntry,
+    BridgeScanResult,
+    LockActionResult,
+)
+from nukiasync.bridge.pairing import request_token
+from nukiasync.bridge.receiver import CallbackReceiver, ReceiverStats, RejectReason, Verdict
+from nukiasync.bridge.server import CallbackServer, ServerStats
+from nukiasync.bridge.token import TokenMode
+
+__all__ = [
+    "BridgeCallback",
+    "BridgeCallbackEntry",
+    "BridgeDevice",
+    "BridgeDeviceState",
+    "BridgeInfo",
+    "BridgeLogEntry",
+    "BridgeScanResult",
+    "CallbackReceiver",
+    "CallbackServer",
+    "Confirmation",
+    "Confirmer",
+    "ConfirmerStats",
+    "Correction",
+    "DeviceSnapshot",
+    "LockActionResult",
+    "NukiBridgeClient",
+    "ReceiverStats",
+    "RejectReason",
+    "ServerStats",
+    "StateClaim",
+    "TokenMode",
+    "Verdict",
+    "callback_marker",
+    "is_confirmed",
+    "is_ours",
+    "on_shortest_path",
+    "parse_callback",
+    "request_token",
+]

@@ -1,0 +1,251 @@
+"""Connection cap, per-connection deadlines (slowloris) and HTTP helpers for the server.
+
+aiohttp has no deadline for reading a request's headers or body, and no connection cap
+(reliability.md A21, A24), so an idle or trickling client holds a connection forever.
+`GuardedProtocol` wraps aiohttp's per-connection protocol and closes a connection that
+has not delivered a complete request within ``request_timeout`` of its first byte (or
+of being opened), or that stays idle past ``idle_timeout`` after an answer. It uses the
+public `asyncio.Protocol` interface only, so it works with every aiohttp version.
+
+Connections from allowed peers (the bridge, trusted proxies) have a pool of their own,
+so a flood from other LAN hosts cannot lock the bridge out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from typing import TYPE_CHECKING, cast
+
+import attrs
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from nukiasync.bridge.receiver import Verdict
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class _Phase(enum.Enum):
+    READING = enum.auto()  # waiting for a complete request: the deadline runs
+    HANDLING = enum.auto()  # body read, our handler is answering: no deadline
+    IDLE = enum.auto()  # answered, keep-alive: the idle deadline runs
+
+
+@attrs.frozen(kw_only=True)
+class ConnectionStats:
+    """Connection counters of a callback server."""
+
+    open: int
+    refused: int
+    expired: int
+
+
+class ConnectionTable:
+    """The open guarded connections, their limits, and the tasks serving them."""
+
+    def __init__(
+        self,
+        *,
+        max_connections: int,
+        bridge_connections: int,
+        request_timeout: float,
+        idle_timeout: float,
+        is_bridge: Callable[[str | None], bool],
+    ) -> None:
+        self.request_timeout = request_timeout
+        self.idle_timeout = idle_timeout
+        self._limits = {False: max_connections, True: bridge_connections}
+        self._is_bridge = is_bridge
+        self._guards: dict[asyncio.Transport, GuardedProtocol] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.refused = 0
+        self.expired = 0
+
+    @property
+    def stats(self) -> ConnectionStats:
+        """A snapshot of the counters."""
+        return ConnectionStats(open=len(self._guards), refused=self.refused, expired=self.expired)
+
+    def admit(self, guard: GuardedProtocol, transport: asyncio.Transport) -> bool:
+        """Register a new connection, or refuse it when its pool is full."""
+        peer = transport.get_extra_info("peername")
+        host = peer[0] if isinstance(peer, tuple) and peer else None
+        guard.bridge = self._is_bridge(host)
+        in_pool = sum(1 for other in self._guards.values() if other.bridge == guard.bridge)
+        if in_pool >= self._limits[guard.bridge]:
+            self.refused += 1
+            _LOGGER.debug("Refusing connection from %s: %d connections open", host, in_pool)
+            return False
+        self._guards[transport] = guard
+        return True
+
+    def track(self, task: object) -> None:
+        """Keep the aiohttp task serving a connection, to await it on close."""
+        if isinstance(task, asyncio.Task):
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def forget(self, transport: asyncio.Transport) -> None:
+        """Drop a closed connection."""
+        self._guards.pop(transport, None)
+
+    def guard_for(self, transport: asyncio.Transport | None) -> GuardedProtocol | None:
+        """The guard of the connection a request came on (None for borrowed apps)."""
+        return None if transport is None else self._guards.get(transport)
+
+    def close_idle(self) -> None:
+        """Close every connection that is not in the middle of an answer."""
+        for guard in list(self._guards.values()):
+            if not guard.in_request:
+                guard.abort()
+
+    async def close(self, grace: float) -> None:
+        """Close every connection and wait up to ``grace`` seconds for their tasks."""
+        for guard in list(self._guards.values()):
+            guard.abort()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in list(self._tasks):  # only after the timeout: a stuck handler
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class GuardedProtocol(asyncio.Protocol):
+    """Wraps aiohttp's protocol for one connection and enforces the deadlines."""
+
+    def __init__(self, inner: asyncio.Protocol, table: ConnectionTable) -> None:
+        self._inner = inner
+        self._table = table
+        self._transport: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._phase = _Phase.READING
+        self._admitted = False
+        self._lost = False
+        self.bridge = False
+        self.in_request = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        tcp = cast("asyncio.Transport", transport)  # a TCP server's transports
+        self._transport = tcp
+        if not self._table.admit(self, tcp):
+            tcp.abort()
+            return
+        self._admitted = True
+        self._inner.connection_made(tcp)
+        self._table.track(getattr(self._inner, "_task_handler", None))
+        self._arm(self._table.request_timeout)
+
+    def data_received(self, data: bytes) -> None:
+        if self._phase is _Phase.IDLE:
+            self._phase = _Phase.READING
+            self._arm(self._table.request_timeout)
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received()
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._cancel_timer()
+        if self._transport is not None:
+            self._table.forget(self._transport)
+        if self._admitted:
+            self._inner.connection_lost(exc)
+
+    def request_started(self) -> None:
+        """Our handler got a request; its body must arrive before the deadline."""
+        self.in_request = True
+        if self._phase is _Phase.IDLE:  # pipelined: no new bytes announced it
+            self._phase = _Phase.READING
+            self._arm(self._table.request_timeout)
+
+    def body_read(self) -> None:
+        """The whole request is in; answering is up to us, not the client."""
+        self._phase = _Phase.HANDLING
+        self._cancel_timer()
+
+    def request_done(self) -> None:
+        """The answer is out; the connection may idle until ``idle_timeout``."""
+        self.in_request = False
+        self._phase = _Phase.IDLE
+        self._arm(self._table.idle_timeout)
+
+    def abort(self) -> None:
+        """Close the connection at once."""
+        self._cancel_timer()
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _arm(self, delay: float) -> None:
+        self._cancel_timer()
+        if self._lost:
+            return
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(delay, self._expire)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _expire(self) -> None:
+        self._timer = None
+        self._table.expired += 1
+        peer = None if self._transport is None else self._transport.get_extra_info("peername")
+        _LOGGER.debug("Closing connection from %s: deadline passed (%s)", peer, self._phase.name)
+        self.abort()
+
+
+async def read_capped(request: web.BaseRequest, cap: int) -> bytes | None:
+    """Read the raw body, or None once it passes ``cap`` (however it is framed)."""
+    body = bytearray()
+    while chunk := await request.content.read(cap + 1 - len(body)):
+        body += chunk
+        if len(body) > cap:
+            return None
+    return bytes(body)
+
+
+async def answer_then_deliver(
+    request: web.BaseRequest, deliver: Callable[[Verdict], None], verdict: Verdict
+) -> web.StreamResponse:
+    """Send the 200 first, then queue: confirmation never races the bridge's request."""
+    response = web.Response(text="OK")
+    try:
+        await response.prepare(request)
+        await response.write_eof()
+    except OSError:  # the bridge hung up; it may still have seen the 200
+        _LOGGER.debug("Callback answer to %s not sent: connection lost", request.remote)
+    finally:
+        deliver(verdict)
+    return response
+
+
+def answer(status: int, *, close: bool = False) -> web.Response:
+    response = web.Response(status=status, text=_TEXT.get(status, "Error"))
+    if status == 405:
+        response.headers["Allow"] = "POST"
+    if close:  # the body was not read: do not parse its rest as the next request
+        response.force_close()
+    return response
+
+
+_TEXT = {
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+}

@@ -1,0 +1,374 @@
+"""Confirm callbacks against the bridge's own state: a callback is a hint, not proof.
+
+Anyone on the LAN who knows the callback URL can post a state (DECISIONS D1), and the
+bridge cannot sign. Its ``/list`` can be trusted, so `Confirmer` compares claims with
+reads of it, under the rules of D1:
+
+- a claim is confirmed when a read *started after it* shows the claimed state, or
+  shows a change since the snapshot taken before the claim, and the claimed state lies
+  on the shortest legal path from the old state to the new (:func:`on_shortest_path`);
+- reads are coalesced: at most one in flight, and every claim that arrived during a
+  read is served by the next single read, spaced ``min_interval`` apart, so a flood
+  cannot overload the bridge (it serves one request at a time);
+- bridge timestamps are never compared with ours (callbacks carry none; clocks drift).
+
+The caller starts confirmation only after the bridge got its 200 (the bridge is still
+waiting for our answer while it posts); `CallbackServer` delivers callbacks after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any, Literal, Self
+
+import attrs
+
+from nukiasync.const import DeviceType, LockState, OpenerState
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+
+    from nukiasync.bridge.callbacks import BridgeCallback
+
+_LOGGER = logging.getLogger(__name__)
+
+DEADLINE = 5.0  # s a before_emit caller waits for the bridge (D1) before "unconfirmed"
+MIN_INTERVAL = 0.5  # s between reads: bridges stall when asked more often (A17)
+
+Policy = Literal["background", "before_emit", "off"]
+_POLICIES = ("background", "before_emit", "off")
+
+_L = LockState
+_LOCK_TRANSITIONS: Mapping[int, frozenset[int]] = {
+    _L.UNCALIBRATED: frozenset({_L.LOCKED, _L.UNLOCKED}),
+    _L.LOCKED: frozenset({_L.UNLOCKING, _L.UNLATCHING}),
+    _L.UNLOCKING: frozenset({_L.UNLOCKED, _L.UNLOCKED_LOCK_N_GO, _L.MOTOR_BLOCKED}),
+    _L.UNLOCKED: frozenset({_L.LOCKING, _L.UNLATCHING}),
+    _L.LOCKING: frozenset({_L.LOCKED, _L.MOTOR_BLOCKED}),
+    _L.UNLATCHING: frozenset({_L.UNLATCHED, _L.MOTOR_BLOCKED}),
+    _L.UNLATCHED: frozenset({_L.UNLOCKED, _L.UNLOCKED_LOCK_N_GO}),
+    _L.UNLOCKED_LOCK_N_GO: frozenset({_L.LOCKING}),
+    _L.MOTOR_BLOCKED: frozenset({_L.LOCKING, _L.UNLOCKING, _L.UNLATCHING, _L.UNCALIBRATED}),
+}
+_O = OpenerState
+_OPENER_TRANSITIONS: Mapping[int, frozenset[int]] = {
+    _O.UNTRAINED: frozenset({_O.ONLINE}),
+    _O.BOOT_RUN: frozenset({_O.ONLINE}),
+    _O.ONLINE: frozenset({_O.RTO_ACTIVE, _O.OPENING}),
+    _O.RTO_ACTIVE: frozenset({_O.ONLINE, _O.OPENING}),
+    _O.OPENING: frozenset({_O.OPEN}),
+    _O.OPEN: frozenset({_O.ONLINE, _O.RTO_ACTIVE}),
+}
+
+
+class Confirmation(enum.StrEnum):
+    """What the bridge said about a claim."""
+
+    CONFIRMED = "confirmed"
+    CONTRADICTED = "contradicted"
+    UNCONFIRMED = "unconfirmed"  # no answer in time, or the read failed
+    SKIPPED = "skipped"  # policy "off"
+
+
+@attrs.frozen(kw_only=True)
+class DeviceSnapshot:
+    """What a bridge read says about one device: state and door sensor codes."""
+
+    state: int
+    door_sensor_state: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StateClaim:
+    """What a callback (or any other unsigned source) claims about a device."""
+
+    smartlock_id: int
+    device_type: int
+    state: int
+    door_sensor_state: int | None = None
+
+    @classmethod
+    def from_callback(cls, callback: BridgeCallback) -> Self:
+        """The claim a bridge callback makes."""
+        return cls(
+            smartlock_id=callback.smartlock_id,
+            device_type=callback.device_type_code,
+            state=callback.state_code,
+            door_sensor_state=callback.doorsensor_state_code,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Correction:
+    """One per contradicted device and read: the state the bridge reports instead.
+
+    ``snapshot`` is None when the bridge does not list the device at all.
+    """
+
+    smartlock_id: int
+    snapshot: DeviceSnapshot | None
+    claims: tuple[StateClaim, ...]
+
+
+@attrs.frozen(kw_only=True)
+class ConfirmerStats:
+    """Counters: reads made and failed, and claims by outcome."""
+
+    reads: int
+    read_failures: int
+    confirmed: int
+    contradicted: int
+    unconfirmed: int
+    corrections: int
+
+
+def on_shortest_path(device_type: int, old: int, claimed: int, new: int) -> bool:
+    """Whether ``claimed`` lies after ``old`` on a shortest legal path to ``new``.
+
+    Pure: the whole rule is the transition table of the device type. States outside
+    the table (unknown codes) lie on no path.
+    """
+    table = _OPENER_TRANSITIONS if device_type == DeviceType.OPENER else _LOCK_TRANSITIONS
+    if old in (claimed, new):
+        return False
+    from_old = _distances(table, old)
+    if new not in from_old or claimed not in from_old:
+        return False
+    return from_old[claimed] + _distances(table, claimed).get(new, -1) == from_old[new]
+
+
+def is_confirmed(
+    claim: StateClaim, before: DeviceSnapshot | None, after: DeviceSnapshot | None
+) -> bool:
+    """Apply D1's rule to one claim, the snapshot before it and a read after it.
+
+    The door sensor has no intermediate stages: a door claim needs the read to show it.
+    """
+    if after is None:
+        return False
+    if claim.door_sensor_state is not None and claim.door_sensor_state != after.door_sensor_state:
+        return False
+    if claim.state == after.state:
+        return True
+    return before is not None and on_shortest_path(
+        claim.device_type, before.state, claim.state, after.state
+    )
+
+
+def _distances(table: Mapping[int, frozenset[int]], start: int) -> dict[int, int]:
+    distance = {start: 0}
+    queue = deque([start])
+    while queue:
+        state = queue.popleft()
+        for nxt in table.get(state, frozenset()):
+            if nxt not in distance:
+                distance[nxt] = distance[state] + 1
+                queue.append(nxt)
+    return distance
+
+
+@attrs.define
+class _Pending:
+    claim: StateClaim
+    before: DeviceSnapshot | None
+    future: asyncio.Future[Confirmation] | None = None
+
+
+class Confirmer:
+    """Check claims against coalesced reads of the bridge, under a policy (D1).
+
+    ``background``: :meth:`observe` a claim after emitting it; a device the bridge
+    contradicts gets one `Correction` per read through ``on_correction``.
+    ``before_emit``: ``await`` :meth:`confirm` before emitting; the answer is confirmed,
+    contradicted, or unconfirmed when the bridge does not answer within ``deadline``.
+    ``off``: nothing is read.
+    """
+
+    def __init__(
+        self,
+        read_states: Callable[[], Awaitable[Mapping[int, DeviceSnapshot]]],
+        *,
+        policy: Policy = "background",
+        on_correction: Callable[[Correction], None] | None = None,
+        deadline: float = DEADLINE,
+        min_interval: float = MIN_INTERVAL,
+        prime: bool = True,
+        name: str = "bridge",
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """Create a confirmer; nothing is read until :meth:`start`.
+
+        Args:
+            read_states: reads the bridge (``/list``), keyed by smartlock_id.
+            policy: ``"background"``, ``"before_emit"`` or ``"off"``.
+            on_correction: called (sync, in the loop) with each correction.
+            deadline: seconds :meth:`confirm` waits before "unconfirmed".
+            min_interval: seconds between the starts of two reads.
+            prime: take a first snapshot on start, so early claims have a "before".
+            name: names the task and the log lines.
+            clock: monotonic seconds; tests inject a fake.
+            sleep: waits for spacing and deadlines; tests inject a fake.
+
+        Raises:
+            ValueError: unknown policy.
+        """
+        if policy not in _POLICIES:
+            msg = f"policy must be one of {_POLICIES}, not {policy!r}"
+            raise ValueError(msg)
+        self.policy: Policy = policy
+        self._read_states = read_states
+        self._on_correction = on_correction
+        self._deadline = deadline
+        self._min_interval = min_interval
+        self._prime = prime
+        self._name = name
+        self._clock = clock
+        self._sleep = sleep
+        self._snapshots: dict[int, DeviceSnapshot] = {}
+        self._waiting: list[_Pending] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._last_start: float | None = None
+        self._failing = False
+        self._counts = dict.fromkeys(attrs.fields_dict(ConfirmerStats), 0)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def stats(self) -> ConfirmerStats:
+        """A snapshot of the counters."""
+        return ConfirmerStats(**self._counts)
+
+    def snapshot(self, smartlock_id: int) -> DeviceSnapshot | None:
+        """The last state the bridge reported for a device."""
+        return self._snapshots.get(smartlock_id)
+
+    async def start(self) -> None:
+        """Start the reader task (and the first read, with ``prime``).
+
+        Raises:
+            RuntimeError: already started.
+        """
+        if self._task is not None:
+            msg = "confirmer already started"
+            raise RuntimeError(msg)
+        if self.policy == "off":
+            return
+        self._task = asyncio.create_task(self._run(), name=f"nukiasync.confirm[{self._name}]")
+
+    async def close(self) -> None:
+        """Stop reading; callers still waiting get "unconfirmed"."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        waiting, self._waiting = self._waiting, []
+        for pending in waiting:
+            self._finish(pending, Confirmation.UNCONFIRMED)
+
+    def observe(self, claim: StateClaim) -> None:
+        """Check a claim in the background (call it after the bridge got its 200)."""
+        if self.policy != "off":
+            self._enqueue(_Pending(claim, self._snapshots.get(claim.smartlock_id)))
+
+    async def confirm(self, claim: StateClaim) -> Confirmation:
+        """Wait for the bridge's verdict on a claim, at most ``deadline`` seconds."""
+        if self.policy == "off":
+            return Confirmation.SKIPPED
+        future: asyncio.Future[Confirmation] = asyncio.get_running_loop().create_future()
+        pending = _Pending(claim, self._snapshots.get(claim.smartlock_id), future)
+        self._enqueue(pending)
+        timer = asyncio.create_task(
+            self._wait_deadline(), name=f"nukiasync.confirm[{self._name}].deadline"
+        )
+        try:
+            racers: set[asyncio.Future[Any]] = {future, timer}
+            await asyncio.wait(racers, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            await asyncio.gather(timer, return_exceptions=True)
+            if not future.done():
+                self._finish(pending, Confirmation.UNCONFIRMED)
+        return future.result()
+
+    def _enqueue(self, pending: _Pending) -> None:
+        self._waiting.append(pending)
+        self._wake.set()
+
+    async def _wait_deadline(self) -> None:
+        await self._sleep(self._deadline)
+
+    async def _run(self) -> None:
+        if self._prime:
+            await self._read([])
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._waiting:
+                if self._last_start is not None:
+                    wait = self._last_start + self._min_interval - self._clock()
+                    if wait > 0:
+                        await self._sleep(wait)
+                batch, self._waiting = self._waiting, []  # taken as the read starts
+                await self._read(batch)
+
+    async def _read(self, batch: list[_Pending]) -> None:
+        self._last_start = self._clock()
+        self._counts["reads"] += 1
+        try:
+            states = await self._read_states()
+        except Exception as err:  # noqa: BLE001 - any reader failure means "no answer"
+            self._counts["read_failures"] += 1
+            log = _LOGGER.debug if self._failing else _LOGGER.warning
+            log("%s: cannot read states to confirm callbacks: %r", self._name, err)
+            self._failing = True
+            for pending in batch:
+                self._finish(pending, Confirmation.UNCONFIRMED)
+            return
+        self._failing = False
+        contradicted: dict[int, list[StateClaim]] = {}
+        for pending in batch:
+            sid = pending.claim.smartlock_id
+            if is_confirmed(pending.claim, pending.before, states.get(sid)):
+                self._finish(pending, Confirmation.CONFIRMED)
+            else:
+                self._finish(pending, Confirmation.CONTRADICTED)
+                if pending.future is None:
+                    contradicted.setdefault(sid, []).append(pending.claim)
+        self._snapshots.update(states)
+        for sid, claims in contradicted.items():
+            self._correct(
+                Correction(smartlock_id=sid, snapshot=states.get(sid), claims=tuple(claims))
+            )
+
+    def _correct(self, correction: Correction) -> None:
+        self._counts["corrections"] += 1
+        _LOGGER.warning(
+            "%s: bridge contradicts %d callback(s) for device %d; it reports %s",
+            self._name,
+            len(correction.claims),
+            correction.smartlock_id,
+            correction.snapshot,
+        )
+        if self._on_correction is not None:
+            try:
+                self._on_correction(correction)
+            except Exception:
+                _LOGGER.exception("%s: correction handler failed", self._name)
+
+    def _finish(self, pending: _Pending, result: Confirmation) -> None:
+        if pending.future is not None:
+            if pending.future.done():
+                return  # the caller gave up and was counted then
+            pending.future.set_result(result)
+        self._counts[str(result)] += 1

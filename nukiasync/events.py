@@ -1,0 +1,215 @@
+"""Unified events: what changed on a door at once, then who did it, or why that is unknown.
+
+Every event is a frozen attrs class with a stable ``event_id``: the same log entry (or the same
+device, state and callback) gives the same id after a restart, so consumers deduplicate by it.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from nukiasync._redact import redact
+from nukiasync.const import DeviceType, DoorSensorState
+
+
+class EventSource(enum.StrEnum):
+    """Where an event's facts came from."""
+
+    BRIDGE_CALLBACK = "bridge_callback"  # a callback the bridge pushed
+    BRIDGE_POLL = "bridge_poll"  # the bridge's /list, read by the hub
+    WEB_LOG = "web_log"  # a Web API log entry
+    HUB = "hub"  # the hub itself (health, gaps)
+
+
+class AttributionFailure(enum.StrEnum):
+    """Why no one could be named for a state change."""
+
+    TIMED_OUT = "timed_out"  # the log never showed the action before the deadline
+    NO_MATCHING_ENTRY = "no_matching_entry"  # the log moved past it without a match
+    WEB_API_UNREACHABLE = "web_api_unreachable"
+    UNAUTHORIZED = "unauthorized"
+    NO_WEB_API = "no_web_api"  # the hub runs with a bridge only
+
+
+def stable_id(kind: str, *parts: object) -> str:
+    """A deterministic event id: the same facts give the same id in every run."""
+    digest = hashlib.blake2b(digest_size=12)
+    digest.update(kind.encode())
+    for part in parts:
+        digest.update(b"\x1f")
+        digest.update(str(part).encode())
+    return f"{kind}-{digest.hexdigest()}"
+
+
+@attrs.frozen(kw_only=True)
+class NukiEvent:
+    """Fields every event has; device fields are None for hub-wide events."""
+
+    event_id: str
+    received_at: datetime
+    source: EventSource
+    occurred_at: datetime | None = None
+    smartlock_id: int | None = None
+    nuki_id: int | None = None
+    device_type: DeviceType | None = None
+    device_name: str | None = None
+    bridge_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LockStateChanged(NukiEvent):
+    """The lock's state changed; emitted at once, before anyone is known."""
+
+    previous_state: int | None
+    state: int
+    state_name: str
+    mode: int | None = None
+    attributable: bool = True  # a person or automation can have caused this
+
+
+@attrs.frozen(kw_only=True)
+class DoorSensorChanged(NukiEvent):
+    """The door sensor reported a new state."""
+
+    previous_state: DoorSensorState | None
+    state: DoorSensorState
+    state_code: int
+
+
+@attrs.frozen(kw_only=True)
+class BatteryChanged(NukiEvent):
+    """A battery level or warning changed (lock, keypad or door sensor)."""
+
+    battery_critical: bool | None = None
+    battery_charging: bool | None = None
+    battery_charge_state: int | None = None
+    keypad_battery_critical: bool | None = None
+    doorsensor_battery_critical: bool | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RingActionReceived(NukiEvent):
+    """Someone rang at an Opener."""
+
+    ringaction_timestamp: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StateCorrected(NukiEvent):
+    """The bridge contradicted a state we emitted from a callback; this is the truth."""
+
+    wrong_state: int
+    state: int
+    state_name: str
+    state_event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Actor:
+    """Who acted: the authorization and account user behind a log entry."""
+
+    name: str = attrs.field(default="", repr=redact)
+    auth_id: str | None = None
+    auth_type: str | None = None  # app, keypad_code, fob, bridge, web, ...
+    account_user_id: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ActionAttributed(NukiEvent):
+    """A state change is explained by a Web API log entry: who, how, and when."""
+
+    state_event_id: str
+    actor: Actor
+    action: int
+    action_name: str
+    trigger: int | None
+    trigger_name: str
+    log_entry_id: str
+    latency: float  # seconds from the state event to this answer
+
+
+@attrs.frozen(kw_only=True)
+class AttributionUnavailable(NukiEvent):
+    """No one can be named for a state change, and why."""
+
+    state_event_id: str
+    reason: AttributionFailure
+    latency: float
+
+
+@attrs.frozen(kw_only=True)
+class LogEntryObserved(NukiEvent):
+    """A log entry no callback claimed: missed callbacks, failed attempts, door events."""
+
+    log_entry_id: str
+    actor: Actor
+    action: int
+    action_name: str
+    trigger: int | None
+    trigger_name: str
+    succeeded: bool
+    outcome_name: str
+
+
+@attrs.frozen(kw_only=True)
+class Gap(NukiEvent):
+    """Events were skipped, and this says which; the only way anything is skipped."""
+
+    reason: str  # "consumer_overflow" or "catch_up_bound"
+    dropped: int = 0
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class HealthChanged(NukiEvent):
+    """A part of the system became available or unavailable."""
+
+    component: str  # "bridge", "web_api", "callback"
+    available: bool
+    detail: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class BridgeReachable(HealthChanged):
+    """The bridge answers again."""
+
+
+@attrs.frozen(kw_only=True)
+class BridgeUnreachable(HealthChanged):
+    """The bridge does not answer (offline, rebooting, busy for too long)."""
+
+
+@attrs.frozen(kw_only=True)
+class WebApiAvailable(HealthChanged):
+    """The Web API answers again."""
+
+
+@attrs.frozen(kw_only=True)
+class WebApiUnavailable(HealthChanged):
+    """The Web API fails (outage, rate limit, authentication)."""
+
+
+@attrs.frozen(kw_only=True)
+class CallbackRegistered(HealthChanged):
+    """Our callback URL is registered with a bridge (or could not be)."""
+
+
+def event_to_dict(event: NukiEvent) -> dict[str, Any]:
+    """A JSON-ready dict of an event (enums as names, times as ISO strings)."""
+
+    def convert(_inst: Any, _field: Any, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, enum.Enum):
+            return value.name.lower() if isinstance(value, int) else value.value
+        return value
+
+    data = attrs.asdict(event, value_serializer=convert)
+    data["type"] = type(event).__name__
+    return data

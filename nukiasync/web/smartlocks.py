@@ -1,0 +1,219 @@
+"""Devices (tag Smartlock): list, read, rename, configure, sync and operate them.
+
+Actions answer 204 when Nuki has *accepted* them, not when the device has moved; follow the
+state or the log for the outcome. Like every write they are sent exactly once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from nukiasync._parse import parse_list
+from nukiasync.const import DeviceType, LockAction, OpenerAction
+from nukiasync.web._core import WebApiCore
+from nukiasync.web._results import one
+from nukiasync.web.models.smartlock import ActionOption, Smartlock, WebConfig
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from nukiasync.web.models.smartlock_update import (
+        OpenerAdvancedConfigUpdate,
+        SmartdoorAdvancedConfigUpdate,
+        SmartlockAdvancedConfigUpdate,
+        SmartlockConfigUpdate,
+    )
+
+
+def _body_or_raise(body: dict[str, Any], what: str) -> dict[str, Any]:
+    if not body:
+        msg = f"nothing to update: set at least one field of the {what}"
+        raise ValueError(msg)
+    return body
+
+
+class SmartlocksMixin(WebApiCore):
+    """Operations of the Smartlock tag."""
+
+    async def smartlocks(
+        self, *, auth_id: int | None = None, device_type: DeviceType | int | None = None
+    ) -> list[Smartlock]:
+        """Every device of the account, optionally only those of one auth or type."""
+        params = {
+            "authId": auth_id,
+            "type": None if device_type is None else int(device_type),
+        }
+        data = await self._request("GET", "/smartlock", params=params)
+        return parse_list(data, Smartlock.from_api, "smartlock")
+
+    async def smartlock(self, smartlock_id: int) -> Smartlock:
+        """One device, with its state and configuration."""
+        data = await self._request("GET", f"/smartlock/{int(smartlock_id)}")
+        return one(data, Smartlock.from_api, "GET /smartlock/{smartlockId}")
+
+    async def update_smartlock(
+        self, smartlock_id: int, *, name: str | None = None, favorite: bool | None = None
+    ) -> None:
+        """Rename a device or change its favorite flag.
+
+        Raises:
+            ValueError: neither ``name`` nor ``favorite`` given.
+        """
+        body = {
+            key: value
+            for key, value in (("name", name), ("favorite", favorite))
+            if value is not None
+        }
+        await self._request(
+            "POST", f"/smartlock/{int(smartlock_id)}", json_body=_body_or_raise(body, "smartlock")
+        )
+
+    async def delete_smartlock(self, smartlock_id: int) -> None:
+        """Remove a device from the account."""
+        await self._request("DELETE", f"/smartlock/{int(smartlock_id)}")
+
+    async def action(
+        self,
+        smartlock_id: int,
+        action: LockAction | OpenerAction | int,
+        *,
+        option: ActionOption | int | None = None,
+    ) -> None:
+        """Send an action (its number means different things to an Opener); never retried.
+
+        Raises:
+            ValueError: ``action`` is not a positive number.
+        """
+        code = int(action)
+        if code <= 0:
+            msg = f"action must be a positive action code, got {action!r}"
+            raise ValueError(msg)
+        body: dict[str, Any] = {"action": code}
+        if option is not None:
+            body["option"] = int(option)
+        await self._request("POST", f"/smartlock/{int(smartlock_id)}/action", json_body=body)
+
+    async def lock(self, smartlock_id: int) -> None:
+        """Lock a Smart Lock (``/action/lock``)."""
+        await self._request("POST", f"/smartlock/{int(smartlock_id)}/action/lock")
+
+    async def unlock(self, smartlock_id: int) -> None:
+        """Unlock a Smart Lock (``/action/unlock``)."""
+        await self._request("POST", f"/smartlock/{int(smartlock_id)}/action/unlock")
+
+    async def unlatch(self, smartlock_id: int) -> None:
+        """Unlock and pull the latch, i.e. open the door."""
+        await self.action(smartlock_id, LockAction.UNLATCH)
+
+    async def lock_n_go(self, smartlock_id: int) -> None:
+        """Unlock now and lock again after the lock 'n' go timeout."""
+        await self.action(smartlock_id, LockAction.LOCK_N_GO)
+
+    async def lock_n_go_unlatch(self, smartlock_id: int) -> None:
+        """Lock 'n' go with unlatching first."""
+        await self.action(smartlock_id, LockAction.LOCK_N_GO_UNLATCH)
+
+    async def update_admin_pin(self, smartlock_id: int, admin_pin: int) -> None:
+        """Tell Nuki Web the device's admin PIN (security code), so it can manage the device.
+
+        Raises:
+            ValueError: the PIN is negative.
+        """
+        if admin_pin < 0:
+            msg = "admin_pin must not be negative"
+            raise ValueError(msg)
+        await self._request(
+            "POST", f"/smartlock/{int(smartlock_id)}/admin/pin", json_body={"adminPin": admin_pin}
+        )
+
+    async def update_config(self, smartlock_id: int, config: SmartlockConfigUpdate) -> None:
+        """Change settings stored on the device (name, LED, button, position, ...).
+
+        Raises:
+            ValueError: no field of ``config`` is set.
+        """
+        body = _body_or_raise(config.to_api(), "config")
+        await self._request("POST", f"/smartlock/{int(smartlock_id)}/config", json_body=body)
+
+    async def update_advanced_config(
+        self, smartlock_id: int, config: SmartlockAdvancedConfigUpdate
+    ) -> None:
+        """Change a Smart Lock's advanced settings (auto lock, calibration, buttons).
+
+        Raises:
+            ValueError: no field of ``config`` is set.
+        """
+        body = _body_or_raise(config.to_api(), "advanced config")
+        await self._request(
+            "POST", f"/smartlock/{int(smartlock_id)}/advanced/config", json_body=body
+        )
+
+    async def update_opener_advanced_config(
+        self, smartlock_id: int, config: OpenerAdvancedConfigUpdate
+    ) -> None:
+        """Change an Opener's advanced settings (intercom, timings, sounds).
+
+        Raises:
+            ValueError: no field of ``config`` is set.
+        """
+        body = _body_or_raise(config.to_api(), "opener advanced config")
+        await self._request(
+            "POST", f"/smartlock/{int(smartlock_id)}/advanced/openerconfig", json_body=body
+        )
+
+    async def update_smartdoor_advanced_config(
+        self, smartlock_id: int, config: SmartdoorAdvancedConfigUpdate
+    ) -> None:
+        """Change a Smart Door's advanced settings.
+
+        Raises:
+            ValueError: no field of ``config`` is set.
+        """
+        body = _body_or_raise(config.to_api(), "smartdoor advanced config")
+        await self._request(
+            "POST", f"/smartlock/{int(smartlock_id)}/advanced/smartdoorconfig", json_body=body
+        )
+
+    async def sync_smartlock(self, smartlock_id: int) -> None:
+        """Ask Nuki to sync the device now (app-side changes otherwise wait up to a day)."""
+        await self._request("POST", f"/smartlock/{int(smartlock_id)}/sync")
+
+    async def update_web_config(
+        self,
+        smartlock_id: int,
+        *,
+        battery_warning_per_mail_enabled: bool | None = None,
+        dismissed_lift_up_handle_warning: list[int] | tuple[int, ...] | None = None,
+    ) -> None:
+        """Change Nuki Web's own settings for a device (an empty list clears the dismissals).
+
+        Raises:
+            ValueError: no setting given.
+        """
+        config = WebConfig(
+            battery_warning_per_mail_enabled=battery_warning_per_mail_enabled,
+            dismissed_lift_up_handle_warning=(
+                None
+                if dismissed_lift_up_handle_warning is None
+                else tuple(dismissed_lift_up_handle_warning)
+            ),
+        )
+        body = _body_or_raise(config.to_api(), "web config")
+        await self._request("POST", f"/smartlock/{int(smartlock_id)}/web/config", json_body=body)
+
+    async def update_web_configs(self, web_configs: Mapping[int, WebConfig]) -> None:
+        """Change Nuki Web's settings of several devices at once (smartlockId -> settings).
+
+        Raises:
+            ValueError: no device given.
+        """
+        if not web_configs:
+            msg = "web_configs must name at least one smartlock"
+            raise ValueError(msg)
+        body = {
+            "webConfigRequests": [
+                {"smartlockId": int(smartlock_id), "webConfig": config.to_api()}
+                for smartlock_id, config in web_configs.items()
+            ]
+        }
+        await self._request("POST", "/bulk-web-config", json_body=body)

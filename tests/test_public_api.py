@@ -1,0 +1,52 @@
+"""The public names: what users import from `nukiasync`, pinned."""
+
+from __future__ import annotations
+
+import inspect
+
+import nukiasync
+from nukiasync import bridge, errors, web
+
+REQUIRED = {
+    # Issue "foundation": the client, the models named there, the id rule, webhooks, errors.
+    "NukiWebClient", "Smartlock", "SmartlockState", "SmartlockConfig", "SmartlockLog",
+    "SmartlockAuth", "AccountUser", "Account", "ApiKey", "ApiKeyToken", "DecentralWebhook",
+    "WebhookLog", "Notification", "Address", "AddressUnit", "Reservation", "Service",
+    "OpenerBrand", "OpenerIntercom", "Page", "smartlock_id_from", "nuki_id_from",
+    "verify_webhook_signature", "NukiOAuth2", "NukiError",
+    # Issue "bridge": client, callbacks, server.
+    "NukiBridgeClient", "parse_callback", "BridgeCallback", "CallbackServer", "BridgeDevice",
+}  # fmt: skip
+
+
+def test_all_is_importable_and_complete() -> None:
+    for name in nukiasync.__all__:
+        assert hasattr(nukiasync, name), name
+    assert set(nukiasync.__all__) >= REQUIRED
+    assert len(set(nukiasync.__all__)) == len(nukiasync.__all__)
+
+
+def test_subpackages_are_reexported() -> None:
+    assert set(web.__all__) <= set(nukiasync.__all__)
+    assert set(bridge.__all__) <= set(nukiasync.__all__)
+
+
+def test_every_error_is_exported_and_a_nuki_error() -> None:
+    for name, cls in inspect.getmembers(errors, inspect.isclass):
+        if cls.__module__ == errors.__name__:
+            assert name in nukiasync.__all__, name
+            assert issubclass(cls, nukiasync.NukiError)
+
+
+def test_models_have_from_api() -> None:
+    for name in ("Smartlock", "SmartlockLog", "SmartlockAuth", "AccountUser", "Account",
+                 "ApiKey", "ApiKeyToken", "DecentralWebhook", "WebhookLog", "Notification",
+                 "Address", "AddressUnit", "Reservation", "Service", "OpenerBrand",
+                 "OpenerIntercom", "BridgeDevice", "BridgeCallback"):  # fmt: skip
+        assert callable(getattr(getattr(nukiasync, name), "from_api", None)), name
+
+
+def test_version_has_one_source() -> None:
+    from importlib.metadata import version
+
+    assert version("nukiasync") == nukiasync.__version__

@@ -1,0 +1,360 @@
+"""Smartlock operations: request shapes (method, path, query, body), parsing, validation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from nukiasync.const import DeviceType, LockAction, LockState, OpenerAction
+from nukiasync.errors import NukiInvalidResponseError
+from nukiasync.web.models.smartlock import ActionOption, Smartlock, WebConfig
+from nukiasync.web.models.smartlock_update import (
+    OpenerAdvancedConfigUpdate,
+    SmartdoorAdvancedConfigUpdate,
+    SmartlockAdvancedConfigUpdate,
+    SmartlockConfigUpdate,
+)
+from nukiasync.web.smartlocks import SmartlocksMixin
+from tests.canary import WEB_TOKEN
+from tests.conftest import load_fixture
+
+BASE = "https://api.nuki.test"
+SL = 17618910285  # 0x4_1A2B3C4D: a Smart Lock 3/4
+OPENER = 9028975693  # 0x2_1A2B3C4D
+
+Call = Callable[[Any], Awaitable[Any]]
+
+
+class _Client(SmartlocksMixin):
+    pass
+
+
+@pytest.fixture
+async def web() -> Any:
+    async with httpx.AsyncClient() as http:
+        yield _Client(WEB_TOKEN, client=http, base_url=BASE, retry_attempts=1)
+
+
+OPERATION_CALLS: list[tuple[str, str, Call]] = [
+    (
+        "POST",
+        "/bulk-web-config",
+        lambda web: web.update_web_configs({SL: WebConfig(battery_warning_per_mail_enabled=True)}),
+    ),
+    ("GET", "/smartlock", lambda web: web.smartlocks()),
+    ("DELETE", "/smartlock/{smartlockId}", lambda web: web.delete_smartlock(SL)),
+    ("GET", "/smartlock/{smartlockId}", lambda web: web.smartlock(SL)),
+    ("POST", "/smartlock/{smartlockId}", lambda web: web.update_smartlock(SL, name="Door")),
+    ("POST", "/smartlock/{smartlockId}/action", lambda web: web.unlatch(SL)),
+    ("POST", "/smartlock/{smartlockId}/action/lock", lambda web: web.lock(SL)),
+    ("POST", "/smartlock/{smartlockId}/action/unlock", lambda web: web.unlock(SL)),
+    ("POST", "/smartlock/{smartlockId}/admin/pin", lambda web: web.update_admin_pin(SL, 1234)),
+    (
+        "POST",
+        "/smartlock/{smartlockId}/advanced/config",
+        lambda web: web.update_advanced_config(SL, SmartlockAdvancedConfigUpdate(auto_lock=True)),
+    ),
+    (
+        "POST",
+        "/smartlock/{smartlockId}/advanced/openerconfig",
+        lambda web: web.update_opener_advanced_config(
+            OPENER, OpenerAdvancedConfigUpdate(rto_timeout=20)
+        ),
+    ),
+    (
+        "POST",
+        "/smartlock/{smartlockId}/advanced/smartdoorconfig",
+        lambda web: web.update_smartdoor_advanced_config(
+            SL, SmartdoorAdvancedConfigUpdate(buzzer_volume=1)
+        ),
+    ),
+    (
+        "POST",
+        "/smartlock/{smartlockId}/config",
+        lambda web: web.update_config(SL, SmartlockConfigUpdate(led_enabled=False)),
+    ),
+    ("POST", "/smartlock/{smartlockId}/sync", lambda web: web.sync_smartlock(SL)),
+    (
+        "POST",
+        "/smartlock/{smartlockId}/web/config",
+        lambda web: web.update_web_config(SL, battery_warning_per_mail_enabled=False),
+    ),
+]
+
+
+def _sent_json(request: httpx.Request) -> Any:
+    return json.loads(request.content) if request.content else None
+
+
+# (call, method, path, query, body) for every write: each answers 204 and returns None.
+WRITES: list[Any] = [
+    pytest.param(
+        lambda web: web.update_smartlock(SL, name="Front door", favorite=False),
+        "POST",
+        f"/smartlock/{SL}",
+        {},
+        {"name": "Front door", "favorite": False},
+        id="update_smartlock",
+    ),
+    pytest.param(
+        lambda web: web.delete_smartlock(SL), "DELETE", f"/smartlock/{SL}", {}, None, id="delete"
+    ),
+    pytest.param(
+        lambda web: web.action(SL, LockAction.UNLOCK, option=ActionOption.FORCE),
+        "POST",
+        f"/smartlock/{SL}/action",
+        {},
+        {"action": 1, "option": 2},
+        id="action_with_option",
+    ),
+    pytest.param(
+        lambda web: web.action(OPENER, OpenerAction.ACTIVATE_CONTINUOUS_MODE),
+        "POST",
+        f"/smartlock/{OPENER}/action",
+        {},
+        {"action": 4},
+        id="action_opener",
+    ),
+    pytest.param(
+        lambda web: web.unlatch(SL),
+        "POST",
+        f"/smartlock/{SL}/action",
+        {},
+        {"action": 3},
+        id="unlatch",
+    ),
+    pytest.param(
+        lambda web: web.lock_n_go(SL),
+        "POST",
+        f"/smartlock/{SL}/action",
+        {},
+        {"action": 4},
+        id="lock_n_go",
+    ),
+    pytest.param(
+        lambda web: web.lock_n_go_unlatch(SL),
+        "POST",
+        f"/smartlock/{SL}/action",
+        {},
+        {"action": 5},
+        id="lock_n_go_unlatch",
+    ),
+    pytest.param(
+        lambda web: web.lock(SL), "POST", f"/smartlock/{SL}/action/lock", {}, None, id="lock"
+    ),
+    pytest.param(
+        lambda web: web.unlock(SL),
+        "POST",
+        f"/smartlock/{SL}/action/unlock",
+        {},
+        None,
+        id="unlock",
+    ),
+    pytest.param(
+        lambda web: web.update_admin_pin(SL, 4711),
+        "POST",
+        f"/smartlock/{SL}/admin/pin",
+        {},
+        {"adminPin": 4711},
+        id="admin_pin",
+    ),
+    pytest.param(
+        lambda web: web.update_config(
+            SL,
+            SmartlockConfigUpdate(
+                name="Front door",
+                latitude=48.2,
+                longitude=16.37,
+                led_enabled=False,
+                fob_action_1=1,
+                timezone_id=37,
+            ),
+        ),
+        "POST",
+        f"/smartlock/{SL}/config",
+        {},
+        {
+            "name": "Front door",
+            "latitude": 48.2,
+            "longitude": 16.37,
+            "ledEnabled": False,
+            "fobAction1": 1,
+            "timezoneId": 37,
+        },
+        id="config",
+    ),
+    pytest.param(
+        lambda web: web.update_advanced_config(
+            SL,
+            SmartlockAdvancedConfigUpdate(
+                auto_lock=True,
+                auto_lock_timeout=300,
+                unlocked_to_locked_transition_offset_degrees=5,
+            ),
+        ),
+        "POST",
+        f"/smartlock/{SL}/advanced/config",
+        {},
+        {"autoLock": True, "autoLockTimeout": 300, "unlockedToLockedTransitionOffsetDegrees": 5},
+        id="advanced_config",
+    ),
+    pytest.param(
+        lambda web: web.update_opener_advanced_config(
+            OPENER,
+            OpenerAdvancedConfigUpdate(
+                intercom_id=1034, disable_rto_after_ring=True, sound_level=200
+            ),
+        ),
+        "POST",
+        f"/smartlock/{OPENER}/advanced/openerconfig",
+        {},
+        {"intercomId": 1034, "disableRtoAfterRing": True, "soundLevel": 200},
+        id="opener_advanced_config",
+    ),
+    pytest.param(
+        lambda web: web.update_smartdoor_advanced_config(
+            SL, SmartdoorAdvancedConfigUpdate(auto_lock=False, buzzer_volume=2, lng_timeout=20)
+        ),
+        "POST",
+        f"/smartlock/{SL}/advanced/smartdoorconfig",
+        {},
+        {"autoLock": False, "buzzerVolume": 2, "lngTimeout": 20},
+        id="smartdoor_advanced_config",
+    ),
+    pytest.param(
+        lambda web: web.sync_smartlock(SL), "POST", f"/smartlock/{SL}/sync", {}, None, id="sync"
+    ),
+    pytest.param(
+        lambda web: web.update_web_config(
+            SL, battery_warning_per_mail_enabled=True, dismissed_lift_up_handle_warning=[]
+        ),
+        "POST",
+        f"/smartlock/{SL}/web/config",
+        {},
+        {"batteryWarningPerMailEnabled": True, "dismissedLiftUpHandleWarning": []},
+        id="web_config",
+    ),
+    pytest.param(
+        lambda web: web.update_web_configs(
+            {
+                SL: WebConfig(battery_warning_per_mail_enabled=True),
+                OPENER: WebConfig(dismissed_lift_up_handle_warning=(401234,)),
+            }
+        ),
+        "POST",
+        "/bulk-web-config",
+        {},
+        {
+            "webConfigRequests": [
+                {"smartlockId": SL, "webConfig": {"batteryWarningPerMailEnabled": True}},
+                {"smartlockId": OPENER, "webConfig": {"dismissedLiftUpHandleWarning": [401234]}},
+            ]
+        },
+        id="bulk_web_config",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "method", "path", "query", "body"), WRITES)
+async def test_write_request_shape(web, call, method, path, query, body) -> None:  # noqa: PLR0917
+    with respx.mock(base_url=BASE, assert_all_called=True) as router:
+        route = router.route(method=method, path=path).respond(204)
+        assert await call(web) is None
+    assert route.call_count == 1  # writes and actions are never retried
+    request = route.calls.last.request
+    assert dict(request.url.params) == query
+    assert _sent_json(request) == body
+
+
+async def test_actions_are_sent_once_even_on_server_error(web) -> None:
+    with respx.mock(base_url=BASE) as router:
+        route = router.post(f"/smartlock/{SL}/action").respond(503)
+        with pytest.raises(Exception, match="503"):
+            await web.unlatch(SL)
+    assert route.call_count == 1
+
+
+async def test_smartlocks_list_and_filters(web) -> None:
+    with respx.mock(base_url=BASE, assert_all_called=True) as router:
+        route = router.get("/smartlock").respond(200, json=load_fixture("web/smartlocks.json"))
+        locks = await web.smartlocks(auth_id=3, device_type=DeviceType.SMARTLOCK_3)
+    request = route.calls.last.request
+    assert request.headers["Authorization"] == f"Bearer {WEB_TOKEN}"
+    assert dict(request.url.params) == {"authId": "3", "type": "4"}
+    assert [lock.smartlock_id for lock in locks] == [SL, OPENER]
+    assert locks[0].nuki_id == 0x1A2B3C4D == locks[1].nuki_id
+    assert locks[0].state is not None
+    assert locks[0].state.state is LockState.LOCKED
+
+
+async def test_smartlocks_without_filters_sends_no_query(web) -> None:
+    with respx.mock(base_url=BASE, assert_all_called=True) as router:
+        route = router.get("/smartlock").respond(200, json=[])
+        assert await web.smartlocks() == []
+    assert dict(route.calls.last.request.url.params) == {}
+
+
+async def test_one_smartlock(web) -> None:
+    with respx.mock(base_url=BASE, assert_all_called=True) as router:
+        route = router.get(f"/smartlock/{OPENER}").respond(
+            200, json=load_fixture("web/smartlocks.json")[1]
+        )
+        opener = await web.smartlock(OPENER)
+    assert route.calls.last.request.method == "GET"
+    assert opener.is_opener
+    assert opener.firmware_version_text == "1.10.3"
+
+
+@pytest.mark.parametrize("body", [{"name": "no id"}, [], None, {"smartlockId": None}])
+async def test_one_smartlock_unusable_body(web, body) -> None:
+    with respx.mock(base_url=BASE) as router:
+        router.get(f"/smartlock/{SL}").respond(200, json=body)
+        with pytest.raises(NukiInvalidResponseError) as info:
+            await web.smartlock(SL)
+    assert info.value.status == 200
+
+
+async def test_smartlocks_not_a_list(web) -> None:
+    with respx.mock(base_url=BASE) as router:
+        router.get("/smartlock").respond(200, json={"smartlockId": SL})
+        with pytest.raises(NukiInvalidResponseError):
+            await web.smartlocks()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda web: web.update_smartlock(SL),
+        lambda web: web.action(SL, 0),
+        lambda web: web.action(SL, LockAction.UNKNOWN),
+        lambda web: web.update_admin_pin(SL, -1),
+        lambda web: web.update_config(SL, SmartlockConfigUpdate()),
+        lambda web: web.update_advanced_config(SL, SmartlockAdvancedConfigUpdate()),
+        lambda web: web.update_opener_advanced_config(SL, OpenerAdvancedConfigUpdate()),
+        lambda web: web.update_smartdoor_advanced_config(SL, SmartdoorAdvancedConfigUpdate()),
+        lambda web: web.update_web_config(SL),
+        lambda web: web.update_web_configs({}),
+    ],
+)
+async def test_bad_arguments_raise_before_io(web, call) -> None:
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        route = router.route().respond(204)
+        with pytest.raises(ValueError, match=r"\w"):
+            await call(web)
+    assert route.call_count == 0
+
+
+def test_config_update_from_current_config() -> None:
+    lock = Smartlock.from_api(load_fixture("web/smartlocks.json")[0])
+    assert lock.config is not None
+    update = SmartlockConfigUpdate.from_config(lock.config)
+    body = update.to_api()
+    assert body["name"] == "Front door"
+    assert body["timezoneId"] == 37
+    assert "fobPaired" not in body  # status, not a setting
+    assert "48.2082" not in repr(update)
