@@ -265,9 +265,7 @@ def test_attributable_and_follow_ons() -> None:
     )
     assert not at.is_attributable(change("a", LockState.UNLOCKING))
     assert not at.is_attributable(change("a", LockState.MOTOR_BLOCKED))
-    assert not at.is_attributable(
-        change("d", DoorSensorState.DOOR_OPENED, kind=ChangeKind.DOOR)
-    )
+    assert not at.is_attributable(change("d", DoorSensorState.DOOR_OPENED, kind=ChangeKind.DOOR))
     assert not at.is_attributable(change("r", 1, kind=ChangeKind.RING))
     opener_release = change(
         "o",
