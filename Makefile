@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PY313 := $(shell command -v python3.13 2>/dev/null || ls $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | head -n 1)
+# A Python 3.13 that really runs (pyenv's shim exists even when 3.13 is not selected).
+PY313 := $(shell for c in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
+	if $$c -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then \
+	echo $$c; break; fi; done)
 
 .PHONY: test lint typecheck pytest test-313 demo clean
 
