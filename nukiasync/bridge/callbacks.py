@@ -48,6 +48,8 @@ REASON_WRONG_SHAPE = "wrong_shape"
 REASON_MISSING = "missing_field"
 REASON_WRONG_TYPE = "wrong_type"
 REASON_OUT_OF_RANGE = "out_of_range"
+# A callback is one flat object; anything nested deeper than this is not one.
+MAX_DEPTH = 8
 
 
 @attrs.frozen(kw_only=True)
@@ -123,6 +125,29 @@ class BridgeCallback:
         )
 
 
+def _nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether arrays/objects nest deeper than ``limit`` (strings are skipped)."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
 def parse_callback(body: bytes) -> BridgeCallback:
     """Decode and validate a callback body.
 
@@ -141,6 +166,10 @@ def parse_callback(body: bytes) -> BridgeCallback:
     if text.startswith("\ufeff"):
         msg = "Callback body starts with a byte order mark"
         raise NukiCallbackError(msg, reason=REASON_NOT_JSON)
+    if _nested_deeper_than(text, MAX_DEPTH):
+        # Checked before decoding: how deep json.loads recurses differs between Pythons.
+        msg = "Callback body is nested too deeply"
+        raise NukiCallbackError(msg, reason=REASON_NOT_JSON)
     try:
         data = json.loads(
             text,
@@ -149,9 +178,6 @@ def parse_callback(body: bytes) -> BridgeCallback:
             parse_int=_bounded_int,
             parse_float=_finite_float,
         )
-    except RecursionError:
-        msg = "Callback body is nested too deeply"
-        raise NukiCallbackError(msg, reason=REASON_NOT_JSON) from None
     except (
         ValueError,
         TypeError,
