@@ -1,0 +1,134 @@
+"""The ``nukiasync`` command: argument parsing and printing, nothing else.
+
+Subcommands, one function each:
+
+- ``simulate``: start the simulated Bridge and Web API on 127.0.0.1, print their URLs and
+  test tokens, play a scenario and serve until Ctrl-C (SIGINT or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import threading
+from typing import TYPE_CHECKING, TextIO
+
+from nukiasync.simulator import ScenarioError, builtin_scenario, load_scenario
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from nukiasync.simulator import ActionRecord, Scenario, World
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    command: int = args.command(args)
+    return command
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nukiasync", description="Nuki smart locks from asyncio.")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    simulate = commands.add_parser(
+        "simulate",
+        help="run a simulated Bridge and Web API on 127.0.0.1",
+        description="Start a simulated Nuki Bridge and Web API on 127.0.0.1, print their URLs "
+        "and test tokens, play a scenario and serve until Ctrl-C.",
+    )
+    simulate.add_argument(
+        "--scenario", metavar="FILE", help="scenario TOML file (default: built-in demo)"
+    )
+    simulate.add_argument(
+        "--speed", type=float, default=1.0, help="timeline speed factor (default 1)"
+    )
+    simulate.add_argument("--seed", type=int, default=None, help="seed for ids, lags and faults")
+    simulate.add_argument(
+        "--duration", type=float, default=None, help="stop after this many seconds"
+    )
+    simulate.set_defaults(command=_simulate)
+    return parser
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    """``nukiasync simulate``: the scenario file is read here, before the event loop starts."""
+    try:
+        scenario = load_scenario(args.scenario) if args.scenario else builtin_scenario()
+    except (OSError, ScenarioError) as err:
+        sys.stderr.write(f"nukiasync simulate: {err}\n")
+        return 2
+    if args.speed <= 0:
+        sys.stderr.write("nukiasync simulate: --speed must be positive\n")
+        return 2
+    return asyncio.run(simulate(scenario, speed=args.speed, seed=args.seed, duration=args.duration))
+
+
+async def simulate(
+    scenario: Scenario,
+    *,
+    speed: float = 1.0,
+    seed: int | None = None,
+    duration: float | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Serve ``scenario`` until SIGINT/SIGTERM or ``duration`` seconds; return 0."""
+    out = out or sys.stdout
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (
+        (signal.SIGINT, signal.SIGTERM)
+        if threading.current_thread() is threading.main_thread()
+        else ()
+    )
+    for signum in signals:
+        loop.add_signal_handler(signum, stop.set)
+    overrides: dict[str, object] = {"speed": speed}
+    if seed is not None:
+        overrides["seed"] = seed
+    world = scenario.build(**overrides)
+    try:
+        async with world:
+            _banner(world, scenario, speed, out)
+            world.listeners.append(lambda record: _print_record(world, record, out))
+            world.spawn(scenario.run(world), None, "cli.scenario")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(duration):
+                    await stop.wait()
+            out.write("Stopping.\n")
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+    out.flush()
+    return 0
+
+
+def _banner(world: World, scenario: Scenario, speed: float, out: TextIO) -> None:
+    out.write(f"nukiasync simulator: scenario {scenario.name!r} at {speed:g}x\n")
+    out.write(f"  Bridge API  {world.bridge_url}  token {world.bridge.token}\n")
+    out.write(f"  Web API     {world.web_url}  bearer token {world.web_token}\n")
+    out.writelines(
+        f"  {d.name:<20} smartlockId {d.smartlock_id}  nukiId {d.nuki_id} ({d.nuki_id:08X})"
+        f"  deviceType {int(d.device_type)}\n"
+        for d in world.devices
+    )
+    out.write(f"{len(scenario.steps)} steps to play; press Ctrl-C to stop.\n")
+    out.flush()
+
+
+def _print_record(world: World, record: ActionRecord, out: TextIO) -> None:
+    elapsed = (record.started_at - world.created).total_seconds()
+    who = record.person or "-"
+    out.write(
+        f"  t+{elapsed:6.1f}s {record.lock}: action {record.action} by {who} via {record.via}, "
+        f"state {record.state}, log entry {record.log_id}\n"
+    )
+    out.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,430 @@
+"""A Nuki Bridge on 127.0.0.1: the HTTP API 1.13.3 over a real aiohttp server.
+
+It behaves as a hardware bridge does: every endpoint is a GET with query parameters; one
+request at a time (503 while busy, also while it is posting a callback); tokens in three modes
+(``bridge_auth``); ``/auth`` waits for ``press_button()``; at most three http-only callback
+URLs, posted sequentially in registration order, so a slow first URL delays the others;
+``/reboot`` forgets the callbacks and refuses connections for a while; an Opener is found only
+with ``deviceType=2``. Callback delivery runs as a World task; it POSTs only to loopback
+addresses, and logs a URL by scheme, host and port only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import attrs
+from aiohttp import web
+
+from nukiasync.const import AuthType, LockAction, LogAction
+from nukiasync.simulator import actions
+from nukiasync.simulator.actions import Actor
+from nukiasync.simulator.bridge_auth import TokenChecker
+from nukiasync.simulator.devices import bridge_time
+
+if TYPE_CHECKING:
+    from nukiasync.simulator.devices import Device
+    from nukiasync.simulator.world import World
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_CALLBACKS = 3  # Bridge API 1.13.3
+MAX_URL_LENGTH = 254  # Bridge API 1.13.3
+# Bridge /lockAction numbers for an Opener -> the Web API log action they produce.
+OPENER_BRIDGE_ACTIONS = {1: 1, 2: 2, 3: 3, 4: 6, 5: 7}
+
+Handler = Callable[[web.Request, dict[str, str]], Awaitable[web.StreamResponse]]
+
+
+def _safe_url(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _error(status: int) -> web.Response:
+    reasons = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+    reasons[503] = "Service Unavailable"
+    return web.Response(status=status, text=f"HTTP {status} {reasons[status]}")
+
+
+@attrs.frozen(kw_only=True)
+class SentCallback:
+    """One callback POST the bridge attempted; ``status`` is ``None`` when it failed."""
+
+    callback_id: int
+    url: str = attrs.field(repr=False)
+    body: dict[str, Any]
+    status: int | None
+    at: datetime
+
+
+class SimulatedBridge:
+    """The World's bridge; reach it at ``url`` with the ``token``."""
+
+    def __init__(self, world: World, token: str) -> None:
+        self.world = world
+        self.tokens = TokenChecker(token)
+        self.callbacks: list[tuple[int, str]] = []
+        self.sent: list[SentCallback] = []
+        self.debug_log: list[dict[str, Any]] = []
+        self.auth_enabled = True
+        self.rejected_busy = 0
+        self.rebooting = False
+        self.lost = 0  # callback POSTs lost on purpose (Knobs)
+        self.port = 0
+        self.hardware_id = 0x20000000 + world.rng.getrandbits(24)
+        self.server_id = 0x1A000000 + world.rng.getrandbits(24)
+        self._booted = time.time()
+        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._serving = asyncio.Lock()
+        self._button = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self._routes: dict[str, Handler] = {
+            "/configAuth": self._config_auth,
+            "/list": self._list,
+            "/info": self._info,
+            "/lockState": self._lock_state,
+            "/lockAction": self._lock_action,
+            "/lock": self._simple_action,
+            "/unlock": self._simple_action,
+            "/unpair": self._unpair,
+            "/callback/add": self._callback_add,
+            "/callback/list": self._callback_list,
+            "/callback/remove": self._callback_remove,
+            "/log": self._log,
+            "/clearlog": self._maintenance,
+            "/fwupdate": self._maintenance,
+            "/reboot": self._maintenance,
+            "/factoryReset": self._maintenance,
+        }
+
+    def __repr__(self) -> str:
+        return f"SimulatedBridge(url={self.url!r})"
+
+    @property
+    def token(self) -> str:
+        """The API token (what ``/auth`` hands out)."""
+        return self.tokens.token
+
+    @property
+    def url(self) -> str:
+        """Base URL, ``http://127.0.0.1:<port>``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def busy(self) -> bool:
+        """Whether the bridge is serving a request or posting a callback right now."""
+        return self._serving.locked()
+
+    def press_button(self) -> None:
+        """Press the bridge's button: grants the pending (or the next) ``/auth`` request."""
+        self._button.set()
+
+    def enqueue(self, body: dict[str, Any]) -> None:
+        """Queue a callback body for every registered URL (devices call this on a change)."""
+        self._queue.put_nowait(body)
+
+    async def drain(self) -> None:
+        """Wait until every queued callback has been posted (or lost, or has failed)."""
+        await self._queue.join()
+
+    async def start(self) -> None:
+        """Listen on 127.0.0.1 (port 0) and start delivering callbacks."""
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await self._listen()
+        self.world.spawn(self._deliver(), None, "bridge.callbacks")
+
+    async def stop(self) -> None:
+        """Stop listening (tasks are the World's to cancel)."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # Serving
+
+    async def _listen(self) -> None:
+        assert self._runner is not None  # noqa: S101 - start() set it
+        self._site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await self._site.start()
+        if not self.port:
+            server = self._site._server  # noqa: SLF001 - the only way to read back port 0
+            sockets = getattr(server, "sockets", None) or []
+            self.port = sockets[0].getsockname()[1]
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        knobs = self.world.knobs
+        if knobs.bridge_busy_next > 0:
+            knobs.bridge_busy_next -= 1
+            return _error(503)
+        if self._serving.locked():
+            self.rejected_busy += 1
+            return _error(503)
+        async with self._serving:
+            self.world.changed()
+            if knobs.bridge_request_time:
+                await self.world.clock.sleep(knobs.bridge_request_time)
+            query = dict(request.query)
+            endpoint = request.path[1:].replace("/", "-")
+            self.debug_log.insert(
+                0, {"timestamp": bridge_time(self._now()), "type": f"HTTP-{endpoint}"}
+            )
+            if request.path == "/auth":
+                return await self._auth()
+            handler = self._routes.get(request.path)
+            if handler is None:
+                return _error(404)
+            if not self.tokens.check(query, time.time() + knobs.bridge_clock_skew):
+                return _error(401)
+            return await handler(request, query)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(time.time() + self.world.knobs.bridge_clock_skew, UTC)
+
+    def _device(self, query: dict[str, str]) -> Device | None:
+        nuki_id = int(query["nukiId"])
+        device_type = int(query.get("deviceType", "0"))
+        for device in self.world.devices:
+            if device.paired and (device.nuki_id, device.device_type) == (nuki_id, device_type):
+                return device
+        return None
+
+    async def _auth(self) -> web.StreamResponse:
+        if not self.auth_enabled:
+            return _error(403)
+        try:
+            async with asyncio.timeout(self.world.knobs.auth_window):
+                await self._button.wait()
+        except TimeoutError:
+            return web.json_response({"success": False})
+        self._button.clear()
+        return web.json_response({"token": self.token, "success": True})
+
+    async def _config_auth(
+        self, _request: web.Request, query: dict[str, str]
+    ) -> web.StreamResponse:
+        if query.get("enable") not in {"0", "1"}:
+            return _error(400)
+        self.auth_enabled = query["enable"] == "1"
+        return web.json_response({"success": True})
+
+    async def _list(self, _request: web.Request, _query: dict[str, str]) -> web.StreamResponse:
+        now = self.world.clock.now()
+        return web.json_response([d.list_entry(now) for d in self.world.devices if d.paired])
+
+    async def _info(self, _request: web.Request, _query: dict[str, str]) -> web.StreamResponse:
+        scan = [
+            {
+                "deviceType": int(d.device_type),
+                "nukiId": d.nuki_id,
+                "name": d.scan_name(),
+                "rssi": -55 - 3 * index,
+                "paired": d.paired,
+            }
+            for index, d in enumerate(self.world.devices)
+        ]
+        return web.json_response(
+            {
+                "bridgeType": 1,
+                "ids": {"hardwareId": self.hardware_id, "serverId": self.server_id},
+                "versions": {"firmwareVersion": "2.19.1", "wifiFirmwareVersion": "2.5.0"},
+                "uptime": int(time.time() - self._booted),
+                "currentTime": bridge_time(self._now()),
+                "wlanConnected": True,
+                "serverConnected": True,
+                "scanResults": scan,
+            }
+        )
+
+    async def _lock_state(self, _request: web.Request, query: dict[str, str]) -> web.StreamResponse:
+        device = await self._target(query)
+        if isinstance(device, web.Response):
+            return device
+        return web.json_response({**device.bridge_state(), "success": True})
+
+    async def _lock_action(
+        self, _request: web.Request, query: dict[str, str]
+    ) -> web.StreamResponse:
+        device = await self._target(query)
+        if isinstance(device, web.Response):
+            return device
+        number = query.get("action", "")
+        table = OPENER_BRIDGE_ACTIONS if device.is_opener else {n: n for n in range(1, 6)}
+        if not number.isdigit() or int(number) not in table:
+            return _error(400)
+        return await self._run(device, table[int(number)], nowait=query.get("nowait") == "1")
+
+    async def _simple_action(
+        self, request: web.Request, query: dict[str, str]
+    ) -> web.StreamResponse:
+        device = await self._target(query)
+        if isinstance(device, web.Response):
+            return device
+        if request.path == "/lock":
+            action: int = LockAction.LOCK
+            if device.is_opener and device.continuous:
+                action = LogAction.DEACTIVATE_CONTINUOUS_MODE
+        else:
+            action = LockAction.UNLATCH if device.knob or device.is_opener else LockAction.UNLOCK
+        return await self._run(device, action, nowait=False)
+
+    async def _target(self, query: dict[str, str]) -> Device | web.Response:
+        try:
+            device = self._device(query)
+        except (KeyError, ValueError):
+            return _error(400)
+        return device if device is not None else _error(404)
+
+    async def _run(self, device: Device, action: int, *, nowait: bool) -> web.StreamResponse:
+        actor = Actor(
+            person=None, via="bridge", auth=self.world.auth_of(None, device, AuthType.BRIDGE)
+        )
+        run = actions.perform(self.world, device, action, actor, 0)
+        if nowait:
+            self.world.spawn(run, device, "bridge.lock_action")
+        else:
+            await run
+        return web.json_response({"success": True, "batteryCritical": device.battery_critical})
+
+    async def _unpair(self, _request: web.Request, query: dict[str, str]) -> web.StreamResponse:
+        device = await self._target(query)
+        if isinstance(device, web.Response):
+            return device
+        device.paired = False
+        return web.json_response({"success": True})
+
+    async def _callback_add(
+        self, _request: web.Request, query: dict[str, str]
+    ) -> web.StreamResponse:
+        url = query.get("url", "")
+        if not url.startswith("http://") or len(url) > MAX_URL_LENGTH:
+            return _error(400)
+        if len(self.callbacks) >= MAX_CALLBACKS:
+            return web.json_response({"success": False, "message": "too many callbacks registered"})
+        free = min(set(range(MAX_CALLBACKS)) - {cid for cid, _ in self.callbacks})
+        self.callbacks.append((free, url))
+        _LOGGER.debug("bridge: callback %s added for %s", free, _safe_url(url))
+        return web.json_response({"success": True})
+
+    async def _callback_list(
+        self, _request: web.Request, _query: dict[str, str]
+    ) -> web.StreamResponse:
+        listed = [{"id": cid, "url": url} for cid, url in self.callbacks]
+        return web.json_response({"callbacks": listed})
+
+    async def _callback_remove(
+        self, _request: web.Request, query: dict[str, str]
+    ) -> web.StreamResponse:
+        if "id" not in query:
+            return _error(400)
+        for entry in self.callbacks:
+            if str(entry[0]) == query["id"]:
+                self.callbacks.remove(entry)
+                return web.json_response({"success": True})
+        return web.json_response({"success": False, "message": "invalid callback id"})
+
+    async def _log(self, _request: web.Request, query: dict[str, str]) -> web.StreamResponse:
+        try:
+            offset = int(query.get("offset", "0"))
+            count = int(query.get("count", "100"))
+        except ValueError:
+            return _error(400)
+        return web.json_response(self.debug_log[offset : offset + count])
+
+    async def _maintenance(
+        self, request: web.Request, _query: dict[str, str]
+    ) -> web.StreamResponse:
+        if request.path == "/clearlog":
+            self.debug_log.clear()
+        response = web.json_response({"success": True})
+        if request.path in {"/reboot", "/factoryReset"}:
+            if request.path == "/factoryReset":
+                self.auth_enabled = True
+            await response.prepare(request)
+            await response.write_eof()
+            self.world.spawn(self._reboot(), None, "bridge.reboot")
+        return response
+
+    async def _reboot(self) -> None:
+        """Forget callbacks, refuse connections for ``reboot_downtime``, then listen again."""
+        async with self._serving:
+            self.rebooting = True
+            self.callbacks.clear()
+            assert self._site is not None  # noqa: S101 - set while listening
+            await self._site.stop()
+            assert self._runner is not None  # noqa: S101 - set while listening
+            for connection in list(self._runner.server.connections if self._runner.server else ()):
+                connection.force_close()
+            await self.world.clock.sleep(self.world.knobs.reboot_downtime)
+            self._booted = time.time()
+            await self._listen()
+            self.rebooting = False
+            self.world.changed()
+
+    # Callbacks
+
+    async def _deliver(self) -> None:
+        """Post each queued body to every URL in registration order, one POST at a time."""
+        async with aiohttp.ClientSession() as session:
+            while True:
+                body = await self._queue.get()
+                try:
+                    await self._post_all(session, body)
+                finally:
+                    self._queue.task_done()
+
+    async def _post_all(self, session: aiohttp.ClientSession, body: dict[str, Any]) -> None:
+        for callback_id, url in list(self.callbacks):
+            copies = self.world.knobs.callback_copies(self.world.rng)
+            if not copies:
+                self.lost += 1
+            for _ in range(copies):
+                async with self._serving:
+                    status = await self._post(session, url, body)
+                at = self.world.clock.now()
+                self.sent.append(
+                    SentCallback(callback_id=callback_id, url=url, body=body, status=status, at=at)
+                )
+                self.world.changed()
+
+    async def _post(
+        self, session: aiohttp.ClientSession, url: str, body: dict[str, Any]
+    ) -> int | None:
+        if not _loopback(url):
+            _LOGGER.debug(
+                "bridge: not posting to %s (the simulator stays on loopback)", _safe_url(url)
+            )
+            return None
+        timeout = aiohttp.ClientTimeout(total=self.world.knobs.callback_timeout)
+        data = json.dumps(body, separators=(",", ":"))
+        try:
+            async with session.post(
+                url, data=data, headers={"Content-Type": "application/json"}, timeout=timeout
+            ) as response:
+                await response.read()
+                return response.status
+        except (aiohttp.ClientError, TimeoutError):
+            _LOGGER.debug("bridge: callback to %s failed", _safe_url(url))
+            return None

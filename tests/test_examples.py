@@ -1,0 +1,67 @@
+"""The examples run against the simulator's URLs, as CI runs them (DECISIONS D9)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests import canary
+from tests.simulator_support import make_world
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+async def world() -> Any:
+    async with make_world(log_lag=0.05) as w:
+        yield w
+
+
+async def test_list_locks(world, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("NUKI_WEB_TOKEN", canary.WEB_TOKEN)
+    assert await load("list_locks").main(["--base-url", world.web_url]) == 0
+    out = capsys.readouterr().out
+    assert "Front door" in out
+    assert "Entrance" in out
+    assert "OPENER" in out
+
+
+async def test_recent_activity(world, monkeypatch, capsys) -> None:
+    record = await world.person("Alice").unlock("Front door", via="app")
+    await world.wait_visible(record)
+    monkeypatch.setenv("NUKI_WEB_TOKEN", canary.WEB_TOKEN)
+    assert await load("recent_activity").main(["--base-url", world.web_url, "--count", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "unlock" in out
+    assert "Alice" in out
+
+
+async def test_examples_need_a_token(monkeypatch, capsys) -> None:
+    monkeypatch.delenv("NUKI_WEB_TOKEN", raising=False)
+    assert await load("list_locks").main([]) == 2
+    assert await load("recent_activity").main([]) == 2
+    assert "NUKI_WEB_TOKEN" in capsys.readouterr().err
+
+
+async def test_examples_report_errors(world, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("NUKI_WEB_TOKEN", "wrong-token")
+    assert await load("list_locks").main(["--base-url", world.web_url]) == 1
+    assert await load("recent_activity").main(["--base-url", world.web_url]) == 1
+    assert "Error" in capsys.readouterr().err
