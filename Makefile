@@ -8,7 +8,7 @@ PY313 := $(shell for c in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13
 	if $$c -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then \
 	echo $$c; break; fi; done)
 
-.PHONY: test lint typecheck pytest test-313 demo clean
+.PHONY: test lint typecheck pytest test-313 package-check soak bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,19 @@ test-313:
 		echo "== skipped: no Python 3.13 interpreter found (python3.13 or pyenv) =="; \
 	fi
 
-test: lint typecheck pytest test-313
+package-check: $(STAMP)
+	$(BIN)/python scripts/check_package.py
+
+test: lint typecheck pytest test-313 package-check
+
+# The long reliability profile (30 min); not part of `make test` or CI.
+soak: $(STAMP)
+	NUKIASYNC_SOAK=1 $(BIN)/python -m pytest tests/soak -q -p no:randomly
+
+# Benchmarks on the simulator over loopback; results in bench/results/.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .venv313 .coverage build dist

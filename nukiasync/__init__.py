@@ -1,7 +1,8 @@
 """nukiasync: asyncio library for Nuki smart locks, and who locked or unlocked a door.
 
-The Web API client (`NukiWebClient`), the Bridge client (`NukiBridgeClient`), the callback
-receiver (`CallbackServer`), and everything they return are importable from here.
+`NukiHub` joins Bridge callbacks (state at once) and Web API logs (who did it) into one
+stream of events; `NukiWebClient`, `NukiBridgeClient` and `CallbackServer` are its parts.
+Everything they return is importable from here; the simulator is `nukiasync.simulator`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from nukiasync.bridge import (
     ConfirmerStats,
     Correction,
     DeviceSnapshot,
+    DiscoveredBridge,
     LockActionResult,
     NukiBridgeClient,
     ReceiverStats,
@@ -30,11 +32,16 @@ from nukiasync.bridge import (
     TokenMode,
     Verdict,
     callback_marker,
+    discover_bridges,
     is_confirmed,
     is_ours,
     on_shortest_path,
     parse_callback,
     request_token,
+)
+from nukiasync.bus import (
+    BusStats,
+    EventBus,
 )
 from nukiasync.const import (
     AccountUserType,
@@ -77,10 +84,38 @@ from nukiasync.errors import (
     NukiTimeoutError,
     NukiWebhookSignatureError,
 )
+from nukiasync.events import (
+    ActionAttributed,
+    Actor,
+    AttributionFailure,
+    AttributionUnavailable,
+    BatteryChanged,
+    BridgeReachable,
+    BridgeUnreachable,
+    CallbackRegistered,
+    DoorSensorChanged,
+    EventSource,
+    Gap,
+    HealthChanged,
+    LockStateChanged,
+    LogEntryObserved,
+    NukiEvent,
+    RingActionReceived,
+    StateCorrected,
+    WebApiAvailable,
+    WebApiUnavailable,
+    event_to_dict,
+)
+from nukiasync.hub import (
+    NukiHub,
+)
 from nukiasync.ids import (
     device_type_from,
     nuki_id_from,
     smartlock_id_from,
+)
+from nukiasync.log_watcher import (
+    AttributionTiming,
 )
 from nukiasync.web import (
     SIGNATURE_HEADER,
@@ -164,8 +199,10 @@ __all__ = [
     "AccountUser",
     "AccountUserType",
     "AccountUserWebhook",
+    "ActionAttributed",
     "ActionOption",
     "ActionResultWebhook",
+    "Actor",
     "Address",
     "AddressToken",
     "AddressTokenInfo",
@@ -175,18 +212,26 @@ __all__ = [
     "AdvancedConfirmation",
     "ApiKey",
     "ApiKeyToken",
+    "AttributionFailure",
+    "AttributionTiming",
+    "AttributionUnavailable",
     "AuthCreationDetail",
     "AuthCreationWebhook",
     "AuthType",
+    "BatteryChanged",
     "BridgeCallback",
     "BridgeCallbackEntry",
     "BridgeDevice",
     "BridgeDeviceState",
     "BridgeInfo",
     "BridgeLogEntry",
+    "BridgeReachable",
     "BridgeScanResult",
     "BridgeType",
+    "BridgeUnreachable",
+    "BusStats",
     "CallbackReceiver",
+    "CallbackRegistered",
     "CallbackServer",
     "Company",
     "Confirmation",
@@ -200,13 +245,21 @@ __all__ = [
     "DeviceSnapshot",
     "DeviceStatusWebhook",
     "DeviceType",
+    "DiscoveredBridge",
+    "DoorSensorChanged",
     "DoorSensorState",
+    "EventBus",
+    "EventSource",
+    "Gap",
+    "HealthChanged",
     "IntercomVerification",
     "LockAction",
     "LockActionResult",
     "LockMode",
     "LockState",
+    "LockStateChanged",
     "LogAction",
+    "LogEntryObserved",
     "LogSource",
     "LogState",
     "LogTrigger",
@@ -226,6 +279,8 @@ __all__ = [
     "NukiConflictError",
     "NukiConnectionError",
     "NukiError",
+    "NukiEvent",
+    "NukiHub",
     "NukiInvalidResponseError",
     "NukiNotFoundError",
     "NukiOAuth2",
@@ -251,6 +306,7 @@ __all__ = [
     "ReceiverStats",
     "RejectReason",
     "Reservation",
+    "RingActionReceived",
     "ServerState",
     "ServerStats",
     "Service",
@@ -267,9 +323,12 @@ __all__ = [
     "SmartlockState",
     "StaleDevice",
     "StateClaim",
+    "StateCorrected",
     "TermsOfUse",
     "TokenMode",
     "Verdict",
+    "WebApiAvailable",
+    "WebApiUnavailable",
     "WebConfig",
     "WebhookEvent",
     "WebhookFeature",
@@ -278,6 +337,8 @@ __all__ = [
     "callback_marker",
     "check_keypad_code",
     "device_type_from",
+    "discover_bridges",
+    "event_to_dict",
     "format_version",
     "is_confirmed",
     "is_ours",

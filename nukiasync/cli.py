@@ -2,6 +2,9 @@
 
 Subcommands, one function each:
 
+- ``demo``: the main job on the built-in simulator: a morning in two buildings, one line per
+  event (who did it and how), then a summary. No setup, no hardware.
+- ``listen``: the same with real hardware: a bridge, the Web API, or both.
 - ``simulate``: start the simulated Bridge and Web API on 127.0.0.1, print their URLs and
   test tokens, play a scenario and serve until Ctrl-C (SIGINT or SIGTERM).
 """
@@ -16,6 +19,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING, TextIO
 
+from nukiasync import cli_listen
+from nukiasync.cli_output import EventPrinter, print_summary
 from nukiasync.simulator import ScenarioError, builtin_scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -35,6 +40,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nukiasync", description="Nuki smart locks from asyncio.")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo",
+        help="see who locks and unlocks, on the built-in simulator",
+        description="Run the hub against a simulated morning (two bridges, the Web API) on "
+        "127.0.0.1 and print one line per event, then a summary. Takes about a minute.",
+    )
+    demo.add_argument("--json", action="store_true", help="print JSON lines")
+    demo.add_argument("--speed", type=float, default=1.0, help=argparse.SUPPRESS)
+    demo.set_defaults(command=_demo)
+    cli_listen.add_parser(commands)
     simulate = commands.add_parser(
         "simulate",
         help="run a simulated Bridge and Web API on 127.0.0.1",
@@ -53,6 +68,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     simulate.set_defaults(command=_simulate)
     return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """``nukiasync demo``."""
+    from nukiasync.demo import run_demo  # noqa: PLC0415  (only this command needs the hub)
+
+    printer = EventPrinter(sys.stdout, json_lines=args.json)
+    if not args.json:
+        sys.stdout.write(
+            "nukiasync demo: a simulated morning; state at once, then who did it and how.\n"
+        )
+    summary = asyncio.run(run_demo(printer, speed=args.speed))
+    if not args.json:
+        print_summary(summary, sys.stdout)
+    return 0
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -34,6 +34,7 @@ class AttributionFailure(enum.StrEnum):
     WEB_API_UNREACHABLE = "web_api_unreachable"
     UNAUTHORIZED = "unauthorized"
     NO_WEB_API = "no_web_api"  # the hub runs with a bridge only
+    HUB_CLOSED = "hub_closed"  # the hub stopped before the answer came
 
 
 def stable_id(kind: str, *parts: object) -> str:

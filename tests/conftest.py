@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from blockbuster import blockbuster_ctx
 
 from tests import canary
 
@@ -55,3 +56,50 @@ def secrets_canary() -> Iterator[_CanaryHandler]:
     for name, level in saved.items():
         logging.getLogger(name).setLevel(level)
     assert not handler.hits, "secrets leaked into logs:\n" + "\n".join(handler.hits[:10])
+
+
+# Blocking calls on the event loop: tests marked `sockets` run with blockbuster active, so
+# a file read, a time.sleep or a blocking socket call made on the loop fails the test. A
+# module opts in with `pytestmark = pytest.mark.sockets`; the modules below are marked here.
+# (test_reliability_input is left out: hypothesis reads test sources while the loop runs.)
+_SOCKET_MODULES = (
+    "test_simulator_",
+    "test_callback_server",
+    "test_bridge_client",
+    "test_examples",
+    "test_log_watcher",
+    "test_reliability_actions",
+    "test_reliability_flood",
+    "test_reliability_secrets",
+)
+
+
+# Blocking calls allowed on the loop: test helpers reading their own fixture files, and
+# argparse's translation lookup (an os.stat) in the examples' async main(). Library code
+# gets no exemption.
+_MAY_BLOCK = (
+    ("io.TextIOWrapper.read", "tests/conftest.py", {"load_fixture"}),
+    ("io.BufferedReader.read", "tests/conftest.py", {"load_fixture"}),
+    ("io.TextIOWrapper.read", "tests/bridge_standin.py", {"_fixture"}),
+    ("io.BufferedReader.read", "tests/bridge_standin.py", {"_fixture"}),
+    ("os.stat", "gettext.py", {"find"}),
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of the socket-level modules `sockets`."""
+    for item in items:
+        if item.path.name.startswith(_SOCKET_MODULES):
+            item.add_marker(pytest.mark.sockets)
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_on_the_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Activate blockbuster for the whole test (fixtures included) when marked `sockets`."""
+    if request.node.get_closest_marker("sockets") is None:
+        yield
+        return
+    with blockbuster_ctx() as buster:
+        for name, filename, functions in _MAY_BLOCK:
+            buster.functions[name].can_block_in(filename, functions)
+        yield

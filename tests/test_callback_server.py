@@ -338,7 +338,7 @@ async def test_url_errors_and_arguments(sink: Sink) -> None:
     with pytest.raises(ValueError, match="required"):
         CallbackServer(sink, host="127.0.0.1")
     rcv = CallbackReceiver(sink, allowed_sources=[BRIDGE])
-    with pytest.raises(ValueError, match="belong to the given receiver"):
+    with pytest.raises(ValueError, match="belong to the receiver"):
         CallbackServer(rcv, host="127.0.0.1", allowed_sources=[BRIDGE])
     with pytest.raises(ValueError, match="path_secret"):
         CallbackServer(rcv, host="127.0.0.1", path_secret="short")

@@ -72,7 +72,7 @@ def test_builtin_demo_scenario() -> None:
 
 async def test_scenario_runs(tmp_path: Path) -> None:
     file = tmp_path / "short.toml"
-    file.write_text(SHORT, encoding="utf-8")
+    await asyncio.to_thread(file.write_text, SHORT, encoding="utf-8")
     scenario = await asyncio.to_thread(load_scenario, file)
     assert scenario.steps[0].does == "ring"
     async with scenario.build(speed=4) as world:
@@ -160,7 +160,7 @@ def test_main_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 async def test_cli_subprocess_sigint(tmp_path: Path) -> None:
     file = tmp_path / "short.toml"
-    file.write_text(SHORT, encoding="utf-8")
+    await asyncio.to_thread(file.write_text, SHORT, encoding="utf-8")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "nukiasync.cli", "simulate", "--scenario", str(file),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

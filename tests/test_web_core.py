@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import socket
 import statistics
 import threading
 from datetime import UTC, datetime, timedelta
@@ -12,6 +15,7 @@ import httpx
 import pytest
 import respx
 import tenacity
+from aiohttp import web
 
 from nukiasync.errors import (
     NukiAuthenticationError,
@@ -271,6 +275,21 @@ async def test_borrowed_client_is_not_closed_or_changed(http) -> None:
     assert sent.url.params == httpx.QueryParams({"a": "1"})
 
 
+@contextlib.asynccontextmanager
+async def loopback(handler: Any) -> Any:
+    """A real server on 127.0.0.1: the owned client's aiohttp transport is not respx-mocked."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    finally:
+        await runner.cleanup()
+
+
 async def test_owned_client_is_lazy_built_off_loop_and_closed(monkeypatch) -> None:
     threads: list[int] = []
     real = _core.ssl.create_default_context
@@ -279,22 +298,60 @@ async def test_owned_client_is_lazy_built_off_loop_and_closed(monkeypatch) -> No
         threads.append(threading.get_ident())
         return real(*args, **kwargs)
 
+    async def answer(request: web.Request) -> web.Response:
+        assert request.headers["Authorization"] == f"Bearer {WEB_TOKEN}"
+        return web.json_response([])
+
     monkeypatch.setattr(_core.ssl, "create_default_context", spy)
-    core = make(None)
-    assert core._client is None  # construction does no I/O
-    with respx.mock(base_url=BASE) as router:
-        router.get("/r").respond(200, json=[])
-        await core._request("GET", "/r")
+    async with loopback(answer) as url:
+        core = WebApiCore(WEB_TOKEN, base_url=url, sleep=Sleeps(), clock=lambda: NOW)
+        assert core._client is None  # construction does no I/O
+        assert await core._request("GET", "/r") == []
         owned = core._client
         await core._request("GET", "/r")
-    assert owned is not None
-    assert core._client is owned
-    assert threads
-    assert threading.get_ident() not in threads
-    await core.close()
+        assert owned is not None
+        assert core._client is owned
+        assert threads
+        assert threading.get_ident() not in threads
+        await core.close()
     assert owned.is_closed
     with pytest.raises(RuntimeError, match="closed"):
         await core._request("GET", "/r")
+
+
+async def test_owned_client_calls_refused_and_dropped_connections_no_timeout() -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed_port = probe.getsockname()[1]
+    probe.close()
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    dropping_port = server.sockets[0].getsockname()[1]
+    try:
+        for port, kind in ((closed_port, "ConnectError"), (dropping_port, "ReadError")):
+            core = WebApiCore(WEB_TOKEN, base_url=f"http://127.0.0.1:{port}", retry_attempts=1)
+            with pytest.raises(NukiConnectionError, match=kind) as caught:
+                await core._request("GET", "/r")
+            assert not isinstance(caught.value, NukiTimeoutError)
+            await core.close()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_owned_transport_keeps_real_timeouts(monkeypatch) -> None:
+    async def time_out(self: Any, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("slow", request=request) from TimeoutError()
+
+    monkeypatch.setattr(_core.AiohttpTransport, "handle_async_request", time_out)
+    transport = _core._owned_transport(_core.ssl.create_default_context())
+    with pytest.raises(httpx.ConnectTimeout):
+        await transport.handle_async_request(httpx.Request("GET", "http://127.0.0.1:9/"))
+    await transport.aclose()
 
 
 def test_repr_and_validation() -> None:

@@ -15,6 +15,7 @@ from nukiasync.bridge.confirm import (
     is_confirmed,
     on_shortest_path,
 )
+from nukiasync.bridge.discovery import DiscoveredBridge, discover_bridges
 from nukiasync.bridge.models import (
     BridgeCallbackEntry,
     BridgeDevice,
@@ -44,6 +45,7 @@ __all__ = [
     "ConfirmerStats",
     "Correction",
     "DeviceSnapshot",
+    "DiscoveredBridge",
     "LockActionResult",
     "NukiBridgeClient",
     "ReceiverStats",
@@ -53,6 +55,7 @@ __all__ = [
     "TokenMode",
     "Verdict",
     "callback_marker",
+    "discover_bridges",
     "is_confirmed",
     "is_ours",
     "on_shortest_path",

@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from typing import TYPE_CHECKING, cast
+import sys
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -229,6 +231,43 @@ async def answer_then_deliver(
     finally:
         deliver(verdict)
     return response
+
+
+class ProtocolLog:
+    """The logger aiohttp's protocol gets: malformed requests become one quiet DEBUG line.
+
+    aiohttp logs every request it cannot parse at ERROR with a traceback, and the parser's
+    message quotes the request line, path secret included (reliability.md A23; measured:
+    an over-long or garbled request line to the callback path). Anyone on the LAN can
+    send such bytes, so they must neither fill the log at ERROR nor reach it in clear.
+    They get a DEBUG line naming the error type; anything else passes through unchanged,
+    so a bug in a handler still shows at ERROR.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._logger = logger
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._logger, name)  # whatever else an aiohttp version calls
+
+    def debug(self, msg: str, *args: object, **kwargs: Any) -> None:
+        if not self._quieted(kwargs.get("exc_info"), args):
+            self._logger.debug(msg, *args, **kwargs)
+
+    def exception(self, msg: str, *args: object, **kwargs: Any) -> None:
+        if not self._quieted(kwargs.get("exc_info", True), args):
+            self._logger.exception(msg, *args, **kwargs)  # noqa: LOG004 - aiohttp calls it in one
+
+    def _quieted(self, exc_info: object, args: tuple[object, ...]) -> bool:
+        if exc_info is True:
+            exc_info = sys.exc_info()[1]
+        elif isinstance(exc_info, tuple):
+            exc_info = exc_info[1]
+        if not isinstance(exc_info, HttpProcessingError):
+            return False
+        peer = args[0] if args else None
+        self._logger.debug("Malformed request from %s: %s", peer, type(exc_info).__name__)
+        return True
 
 
 def answer(status: int, *, close: bool = False) -> web.Response:

@@ -239,7 +239,15 @@ def _bool(data: Mapping[str, Any], key: str) -> bool | None:
 
 def _str(data: Mapping[str, Any], key: str) -> str | None:
     value = data.get(key)
-    if value is None or isinstance(value, str):
+    if value is None:
+        return value
+    if isinstance(value, str):
+        if not value.isascii():
+            try:  # a lone surrogate (JSON "\ud800") would break a consumer's UTF-8 output
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                msg = f"Callback {key} holds a lone surrogate"
+                raise NukiCallbackError(msg, reason=REASON_NOT_UTF8) from None
         return value
     msg = f"Callback {key} is a {type(value).__name__}, not a string"
     raise NukiCallbackError(msg, reason=REASON_WRONG_TYPE)

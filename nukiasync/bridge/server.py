@@ -33,6 +33,7 @@ from nukiasync.bridge._serving import (
     ConnectionStats,
     ConnectionTable,
     GuardedProtocol,
+    ProtocolLog,
     answer,
     answer_then_deliver,
     read_capped,
@@ -79,7 +80,7 @@ class CallbackServer:
 
     def __init__(
         self,
-        target: CallbackReceiver | Consumer,
+        target: CallbackReceiver | Consumer | None = None,
         *,
         host: str | None = None,
         port: int = 0,
@@ -99,7 +100,8 @@ class CallbackServer:
         Args:
             target: a `CallbackReceiver`, or a consumer for which the server builds
                 (and owns) one from ``bridge_id``, ``allowed_sources`` and
-                ``trusted_proxies``.
+                ``trusted_proxies``; None when receivers come later through
+                :meth:`add_receiver` (the hub adds one per bridge).
             host: the address to listen on; None mounts into an app you own
                 (:meth:`add_routes`) and needs ``advertise_url``.
             port: the port; 0 picks a free one (read it back from :attr:`url`).
@@ -118,9 +120,10 @@ class CallbackServer:
         Raises:
             ValueError: inconsistent arguments or a weak path secret.
         """
-        if isinstance(target, CallbackReceiver):
+        receiver: CallbackReceiver | None
+        if target is None or isinstance(target, CallbackReceiver):
             if allowed_sources is not None or tuple(trusted_proxies):
-                msg = "allowed_sources/trusted_proxies belong to the given receiver"
+                msg = "allowed_sources/trusted_proxies belong to the receivers"
                 raise ValueError(msg)
             receiver, owned = target, False
         else:
@@ -154,7 +157,8 @@ class CallbackServer:
         self._started = False
         self._closed = False
         self._unknown_path = 0
-        self._add(receiver, path_secret=path_secret, owned=owned)
+        if receiver is not None:
+            self._add(receiver, path_secret=path_secret, owned=owned)
 
     def __repr__(self) -> str:
         bridges = list(self._routes)
@@ -369,6 +373,7 @@ class CallbackServer:
         self._web_server = web_server = web.Server(
             self.handle_request,
             access_log=None,  # its request line would show the path secret
+            logger=ProtocolLog(logging.getLogger("aiohttp.server")),  # parse errors: quiet
             keepalive_timeout=self._connections.idle_timeout * 2,  # ours fires first
             auto_decompress=False,  # we refuse compressed bodies; never inflate one
             lingering_time=min(self._connections.request_timeout, 2.0),

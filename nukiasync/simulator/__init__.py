@@ -11,7 +11,15 @@ hardware or a cloud account::
         record = await alice.unlock("Front door", via="app")
         await world.wait_visible(record)   # the Web API log now shows it
 
-Both servers are real aiohttp servers on 127.0.0.1 (port 0). The simulator does not import
+More bridges (house and garage) are one call each, before the world starts::
+
+    garage = world.add_bridge("Garage")
+    world.add_lock("Garage door", bridge=garage)   # garage.url, garage.token, its callbacks
+
+``GET <web_url>/discover/bridges`` lists every bridge as Nuki's discovery does, and
+``bridge.press_button()`` grants a pending ``/auth`` (pairing) request.
+
+All servers are real aiohttp servers on 127.0.0.1 (port 0). The simulator does not import
 the library's clients: it writes the wire JSON, checks tokens and computes ids itself, from
 Nuki's documents, so it finds the clients' bugs instead of sharing them. ``world.journal``
 keeps the ground truth of who did what; ``world.knobs`` holds timings and faults.

@@ -6,7 +6,8 @@ request at a time (503 while busy, also while it is posting a callback); tokens 
 URLs, posted sequentially in registration order, so a slow first URL delays the others;
 ``/reboot`` forgets the callbacks and refuses connections for a while; an Opener is found only
 with ``deviceType=2``. Callback delivery runs as a World task; it POSTs only to loopback
-addresses, and logs a URL by scheme, host and port only.
+addresses, and logs a URL by scheme, host and port only. A World may hold several bridges,
+each with its own server, token, callbacks and paired devices; they share the World's knobs.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from nukiasync.const import AuthType, LockAction, LogAction
 from nukiasync.simulator import actions
 from nukiasync.simulator.actions import Actor
 from nukiasync.simulator.bridge_auth import TokenChecker
-from nukiasync.simulator.devices import bridge_time
+from nukiasync.simulator.devices import DEFAULT_BRIDGE, bridge_time
 
 if TYPE_CHECKING:
     from nukiasync.simulator.devices import Device
@@ -80,13 +81,15 @@ class SentCallback:
 class SimulatedBridge:
     """The World's bridge; reach it at ``url`` with the ``token``."""
 
-    def __init__(self, world: World, token: str) -> None:
+    def __init__(self, world: World, token: str, *, name: str = DEFAULT_BRIDGE) -> None:
         self.world = world
+        self.name = name
         self.tokens = TokenChecker(token)
         self.callbacks: list[tuple[int, str]] = []
         self.sent: list[SentCallback] = []
         self.debug_log: list[dict[str, Any]] = []
         self.auth_enabled = True
+        self.http_api = True  # off: discovery lists 0.0.0.0:0 and every request gets 403
         self.rejected_busy = 0
         self.rebooting = False
         self.lost = 0  # callback POSTs lost on purpose (Knobs)
@@ -94,9 +97,11 @@ class SimulatedBridge:
         self.hardware_id = 0x20000000 + world.rng.getrandbits(24)
         self.server_id = 0x1A000000 + world.rng.getrandbits(24)
         self._booted = time.time()
+        self.reported = world.clock.now()  # when it last told Nuki's server its address
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._serving = asyncio.Lock()
         self._button = asyncio.Event()
+        self._stopping = False
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._routes: dict[str, Handler] = {
@@ -119,7 +124,19 @@ class SimulatedBridge:
         }
 
     def __repr__(self) -> str:
-        return f"SimulatedBridge(url={self.url!r})"
+        if self.name == DEFAULT_BRIDGE:
+            return f"SimulatedBridge(url={self.url!r})"
+        return f"SimulatedBridge(name={self.name!r}, url={self.url!r})"
+
+    @property
+    def bridge_id(self) -> int:
+        """The id Nuki's discovery lists (the ``serverId`` of ``/info``)."""
+        return self.server_id
+
+    @property
+    def devices(self) -> list[Device]:
+        """The World's devices that belong to this bridge (paired or not)."""
+        return [d for d in self.world.devices if d.bridge == self.name]
 
     @property
     def token(self) -> str:
@@ -155,13 +172,33 @@ class SimulatedBridge:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await self._listen()
-        self.world.spawn(self._deliver(), None, "bridge.callbacks")
+        self.world.spawn(self._deliver(), None, self._kind("callbacks"))
 
     async def stop(self) -> None:
-        """Stop listening (tasks are the World's to cancel)."""
+        """Stop listening (tasks are the World's to cancel); a waiting ``/auth`` gets 503."""
+        self._stopping = True
+        self._button.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    def discovery_entry(self) -> dict[str, Any]:
+        """This bridge as ``GET /discover/bridges`` lists it.
+
+        ``/configAuth`` with ``enable=0`` also stops the bridge publishing its address, so a
+        bridge with pairing off is listed like one with its HTTP API off: ``0.0.0.0``, port 0.
+        """
+        on = self.http_api and self.auth_enabled
+        return {
+            "bridgeId": self.bridge_id,
+            "ip": "127.0.0.1" if on else "0.0.0.0",  # noqa: S104 - Nuki's "API off" marker
+            "port": self.port if on else 0,
+            "dateUpdated": self.reported.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+
+    def _kind(self, what: str) -> str:
+        """A task kind: ``bridge.<what>``, with the name for any bridge but the first."""
+        return f"bridge.{what}" if self.name == DEFAULT_BRIDGE else f"bridge[{self.name}].{what}"
 
     # Serving
 
@@ -179,6 +216,8 @@ class SimulatedBridge:
         if knobs.bridge_busy_next > 0:
             knobs.bridge_busy_next -= 1
             return _error(503)
+        if not self.http_api:
+            return _error(403)
         if self._serving.locked():
             self.rejected_busy += 1
             return _error(503)
@@ -206,7 +245,7 @@ class SimulatedBridge:
     def _device(self, query: dict[str, str]) -> Device | None:
         nuki_id = int(query["nukiId"])
         device_type = int(query.get("deviceType", "0"))
-        for device in self.world.devices:
+        for device in self.devices:
             if device.paired and (device.nuki_id, device.device_type) == (nuki_id, device_type):
                 return device
         return None
@@ -219,6 +258,8 @@ class SimulatedBridge:
                 await self._button.wait()
         except TimeoutError:
             return web.json_response({"success": False})
+        if self._stopping:
+            return _error(503)
         self._button.clear()
         return web.json_response({"token": self.token, "success": True})
 
@@ -232,7 +273,7 @@ class SimulatedBridge:
 
     async def _list(self, _request: web.Request, _query: dict[str, str]) -> web.StreamResponse:
         now = self.world.clock.now()
-        return web.json_response([d.list_entry(now) for d in self.world.devices if d.paired])
+        return web.json_response([d.list_entry(now) for d in self.devices if d.paired])
 
     async def _info(self, _request: web.Request, _query: dict[str, str]) -> web.StreamResponse:
         scan = [
@@ -243,7 +284,7 @@ class SimulatedBridge:
                 "rssi": -55 - 3 * index,
                 "paired": d.paired,
             }
-            for index, d in enumerate(self.world.devices)
+            for index, d in enumerate(self.devices)
         ]
         return web.json_response(
             {
@@ -303,7 +344,7 @@ class SimulatedBridge:
         )
         run = actions.perform(self.world, device, action, actor, 0)
         if nowait:
-            self.world.spawn(run, device, "bridge.lock_action")
+            self.world.spawn(run, device, self._kind("lock_action"))
         else:
             await run
         return web.json_response({"success": True, "batteryCritical": device.battery_critical})
@@ -325,7 +366,7 @@ class SimulatedBridge:
             return web.json_response({"success": False, "message": "too many callbacks registered"})
         free = min(set(range(MAX_CALLBACKS)) - {cid for cid, _ in self.callbacks})
         self.callbacks.append((free, url))
-        _LOGGER.debug("bridge: callback %s added for %s", free, _safe_url(url))
+        _LOGGER.debug("%s: callback %s added for %s", self.name, free, _safe_url(url))
         return web.json_response({"success": True})
 
     async def _callback_list(
@@ -364,7 +405,7 @@ class SimulatedBridge:
                 self.auth_enabled = True
             await response.prepare(request)
             await response.write_eof()
-            self.world.spawn(self._reboot(), None, "bridge.reboot")
+            self.world.spawn(self._reboot(), None, self._kind("reboot"))
         return response
 
     async def _reboot(self) -> None:
@@ -414,7 +455,7 @@ class SimulatedBridge:
     ) -> int | None:
         if not _loopback(url):
             _LOGGER.debug(
-                "bridge: not posting to %s (the simulator stays on loopback)", _safe_url(url)
+                "%s: not posting to %s (the simulator stays on loopback)", self.name, _safe_url(url)
             )
             return None
         timeout = aiohttp.ClientTimeout(total=self.world.knobs.callback_timeout)
@@ -426,5 +467,5 @@ class SimulatedBridge:
                 await response.read()
                 return response.status
         except (aiohttp.ClientError, TimeoutError):
-            _LOGGER.debug("bridge: callback to %s failed", _safe_url(url))
+            _LOGGER.debug("%s: callback to %s failed", self.name, _safe_url(url))
             return None

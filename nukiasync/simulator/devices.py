@@ -47,6 +47,7 @@ DOOR_STATE_NAMES: dict[int, str] = {
     DoorSensorState.REMOVED: "tampered",  # what real bridges send; the documents say "removed"
     DoorSensorState.UNDEFINED: "unknown",
 }
+DEFAULT_BRIDGE = "bridge"  # name of the World's first bridge
 BRIDGE_DEVICE_TYPES = frozenset({DeviceType.SMARTLOCK, DeviceType.OPENER, DeviceType.SMARTLOCK_3})
 
 
@@ -97,6 +98,7 @@ class Device:
     last_trigger: int = 0
     updated: datetime | None = None
     paired: bool = True
+    bridge: str = DEFAULT_BRIDGE  # name of the bridge it is paired to
     motion: asyncio.Lock = attrs.field(factory=asyncio.Lock, repr=False)
 
     def __attrs_post_init__(self) -> None:

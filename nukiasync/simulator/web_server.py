@@ -4,8 +4,9 @@ A real aiohttp server answering the operations of Nuki's Swagger 2.0 spec (v4.4.
 "who did it" client needs, in the spec's shapes (the tests validate every 200 against the
 spec's schemas). Actions are accepted with 204 and then drive the World (trigger 4, the token
 owner's authorization); the log shows entries only after their upload lag. Bearer tokens are
-checked on every request; scripted faults (``Knobs.fail_web``) come before the check, as a
-gateway's would.
+checked on every request but ``GET /discover/bridges`` (Nuki's bridge discovery, which lists
+the World's bridges on 127.0.0.1); scripted faults (``Knobs.fail_web``) come before the check,
+as a gateway's would.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+DISCOVERY_PATH = "/discover/bridges"  # needs no token
 
 
 class BadParameterError(Exception):
@@ -105,6 +108,7 @@ class SimulatedWebApi:
         add("POST", r"/smartlock/{smartlockId:\d+}/action/unlock", self._simple_action)
         add("GET", r"/smartlock/{smartlockId:\d+}/log", self._device_log)
         add("GET", "/account", self._account)
+        add("GET", DISCOVERY_PATH, self._discover)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -151,7 +155,7 @@ class SimulatedWebApi:
         fault = knobs.take_web_fault(self.world.rng)
         if fault is not None:
             return await fault_response(fault, closing=self.world.closing, hang=knobs.web_hang)
-        if _bearer(request) not in self.world.web_tokens:
+        if request.path != DISCOVERY_PATH and _bearer(request) not in self.world.web_tokens:
             return restlet_error(401)
         try:
             return await handler(request)
@@ -246,6 +250,12 @@ class SimulatedWebApi:
             limit=limit if limit is not None and limit > 0 else DEFAULT_PAGE,
         )
         return web.json_response([entry.web_json() for entry in entries])
+
+    # Discovery
+
+    async def _discover(self, _request: web.Request) -> web.StreamResponse:
+        bridges = [bridge.discovery_entry() for bridge in self.world.bridges.values()]
+        return web.json_response({"bridges": bridges, "errorCode": 0})
 
     # Account
 

@@ -2,9 +2,12 @@
 
 ``async with World(...) as world`` starts a Bridge and a Web API server on 127.0.0.1 (port
 0), both driven by the same devices, so that any client, ours or another, sees what it would
-see at home: callbacks at once, the log a few seconds later. The World owns every long-lived
-task (callback delivery, follow-ups such as auto-lock, reboots); each is named, kept,
-cancelled and awaited on ``close()``. ``world.journal`` is the ground truth of who did what.
+see at home: callbacks at once, the log a few seconds later. ``add_bridge`` adds more bridges
+(house and garage), each its own server with its own token and callbacks; the Web API account
+and its discovery endpoint span them all. The building methods (``add_lock``, ``add_person``,
+...) live in ``building.py``. The World owns every long-lived task (callback delivery,
+follow-ups such as auto-lock, reboots); each is named, kept, cancelled and awaited on
+``close()``. ``world.journal`` is the ground truth of who did what.
 """
 
 from __future__ import annotations
@@ -12,24 +15,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import secrets
-import string
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
-from nukiasync.const import AuthType, DeviceType, LockState, LogState, OpenerState
+from nukiasync.const import AuthType, LockState, LogState
 from nukiasync.simulator import actions
 from nukiasync.simulator.actions import Actor, SimulationError
 from nukiasync.simulator.bridge_server import SimulatedBridge
+from nukiasync.simulator.building import Population, new_token
 from nukiasync.simulator.clock import Clock, SimClock
-from nukiasync.simulator.devices import Device
+from nukiasync.simulator.devices import DEFAULT_BRIDGE, Device
 from nukiasync.simulator.knobs import Knobs
 from nukiasync.simulator.logbook import ActionRecord, LogBook, LogEntry, ObjectIds
-from nukiasync.simulator.people import ACCOUNT_ID, VIAS, AccountUser, Authorization, Person
+from nukiasync.simulator.people import VIAS, AccountUser, Authorization, Person
 from nukiasync.simulator.web_server import SimulatedWebApi
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Iterable
+    from collections.abc import Callable, Coroutine
     from types import TracebackType
 
 _LOGGER = logging.getLogger(__name__)
@@ -37,12 +39,7 @@ _LOGGER = logging.getLogger(__name__)
 _FOLLOWUPS = frozenset({"settle", "lock_n_go", "auto_lock"})  # cancelled by a new action
 
 
-def _token(length: int) -> str:
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(length))
-
-
-class World:
+class World(Population):
     """Locks, Openers, people and two loopback servers that behave like Nuki's.
 
     Args:
@@ -84,8 +81,9 @@ class World:
         self.account_email = account_email
         self.created = self.clock.now()
         self.owner = owner
-        self.web_tokens: dict[str, str | None] = {web_token or _token(40): owner}
-        self.bridge = SimulatedBridge(self, bridge_token or _token(10))
+        self.web_tokens: dict[str, str | None] = {web_token or new_token(40): owner}
+        self.bridge = SimulatedBridge(self, bridge_token or new_token(10))
+        self.bridges: dict[str, SimulatedBridge] = {DEFAULT_BRIDGE: self.bridge}
         self.web = SimulatedWebApi(self)
         self.closing = asyncio.Event()
         self._change = asyncio.Event()
@@ -116,7 +114,8 @@ class World:
             msg = f"world already {self._state}"
             raise RuntimeError(msg)
         self._state = "started"
-        await self.bridge.start()
+        for bridge in self.bridges.values():
+            await bridge.start()
         await self.web.start()
 
     async def close(self) -> None:
@@ -130,7 +129,8 @@ class World:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.web.stop()
-        await self.bridge.stop()
+        for bridge in self.bridges.values():
+            await bridge.stop()
 
     @property
     def web_token(self) -> str:
@@ -146,158 +146,6 @@ class World:
     def web_url(self) -> str:
         """``http://127.0.0.1:<port>`` of the simulated Web API."""
         return self.web.url
-
-    # Building the world
-
-    def add_lock(
-        self,
-        name: str,
-        *,
-        device_type: int = DeviceType.SMARTLOCK_3,
-        nuki_id: int | None = None,
-        door_sensor: bool = False,
-        keypad: bool = False,
-        auto_lock: float = 0.0,
-        knob: bool = False,
-    ) -> Device:
-        """Add a Smart Lock (type 0: Smart Lock 2; type 4: 3.0 / 4th gen), paired to the bridge."""
-        if device_type not in {DeviceType.SMARTLOCK, DeviceType.SMARTLOCK_3}:
-            msg = f"a lock has device type 0 or 4, not {device_type}"
-            raise ValueError(msg)
-        device = Device(
-            name=name,
-            nuki_id=nuki_id if nuki_id is not None else self._new_nuki_id(),
-            device_type=DeviceType(device_type),
-            created=self.clock.now(),
-            door_sensor=door_sensor,
-            keypad=keypad,
-            auto_lock=auto_lock,
-            knob=knob,
-            firmware="3.10.5" if device_type == DeviceType.SMARTLOCK_3 else "2.12.4",
-        )
-        return self._add_device(device)
-
-    def add_opener(self, name: str, *, nuki_id: int | None = None, keypad: bool = False) -> Device:
-        """Add an Opener (type 2) in door mode, ring to open off."""
-        device = Device(
-            name=name,
-            nuki_id=nuki_id if nuki_id is not None else self._new_nuki_id(),
-            device_type=DeviceType.OPENER,
-            created=self.clock.now(),
-            keypad=keypad,
-            state=OpenerState.ONLINE,
-            firmware="1.10.2",
-        )
-        return self._add_device(device)
-
-    def add_person(
-        self,
-        name: str,
-        *,
-        email: str | None = None,
-        app: Iterable[Device | str | int] = (),
-        fob: Iterable[Device | str | int] = (),
-        keypad: Iterable[Device | str | int] = (),
-        keypad_code: int | None = None,
-    ) -> Person:
-        """Add someone; with an e-mail address they are an account user of the owner's account.
-
-        ``app``, ``fob`` and ``keypad`` name the devices they get that authorization for;
-        ``keypad_code`` is their code on the ``keypad`` devices.
-        """
-        if name in self.people:
-            msg = f"{name} is already in the world"
-            raise ValueError(msg)
-        account_user = self.add_account_user(name, email) if email is not None else None
-        person = Person(self, name, account_user)
-        self.people[name] = person
-        for ref in app:
-            self.grant(person, ref, AuthType.APP)
-        for ref in fob:
-            self.grant(person, ref, AuthType.FOB)
-        for ref in keypad:
-            self.grant(person, ref, AuthType.KEYPAD_CODE, code=keypad_code)
-        return person
-
-    def add_account_user(self, name: str, email: str, *, language: str = "en") -> AccountUser:
-        """Create an account user (what ``PUT /account/user`` does)."""
-        now = self.clock.now()
-        user = AccountUser(
-            account_user_id=self._next_account_user,
-            account_id=ACCOUNT_ID,
-            email=email,
-            name=name,
-            created=now,
-            updated=now,
-            language=language,
-        )
-        self._next_account_user += 1
-        self.account_users[user.account_user_id] = user
-        return user
-
-    def grant(
-        self,
-        person: Person | str | None,
-        device_ref: Device | str | int,
-        auth_type: int,
-        *,
-        code: int | None = None,
-        name: str | None = None,
-        remote_allowed: bool = True,
-    ) -> Authorization:
-        """Give someone an authorization on a device (what ``PUT /smartlock/{id}/auth`` does)."""
-        device = self.device(device_ref)
-        holder = self.person(person) if isinstance(person, str) else person
-        if auth_type == AuthType.KEYPAD_CODE and code is None:
-            msg = "a keypad-code authorization needs a code"
-            raise ValueError(msg)
-        now = self.clock.now()
-        account_user = holder.account_user if holder is not None else None
-        auth = Authorization(
-            id=self.ids.next(now),
-            auth_id=1 + sum(1 for a in self.auths if a.smartlock_id == device.smartlock_id),
-            smartlock_id=device.smartlock_id,
-            type=AuthType(auth_type),
-            name=name or (holder.name if holder is not None else "Nuki Bridge"),
-            created=now,
-            updated=now,
-            holder=holder.name if holder is not None else None,
-            account_user_id=(
-                account_user.account_user_id
-                if account_user is not None and auth_type != AuthType.KEYPAD_CODE
-                else None
-            ),
-            code=code,
-            remote_allowed=remote_allowed,
-        )
-        self.auths.append(auth)
-        return auth
-
-    def person(self, name: str) -> Person:
-        """Return the person with this name.
-
-        Raises:
-            SimulationError: nobody of that name.
-        """
-        try:
-            return self.people[name]
-        except KeyError:
-            msg = f"nobody called {name!r} in the world"
-            raise SimulationError(msg) from None
-
-    def device(self, ref: Device | str | int) -> Device:
-        """Return a device by itself, its name, smartlockId or nukiId.
-
-        Raises:
-            SimulationError: no such device.
-        """
-        if isinstance(ref, Device):
-            return ref
-        for device in self.devices:
-            if ref in {device.name, device.smartlock_id, device.nuki_id}:
-                return device
-        msg = f"no device {ref!r} in the world"
-        raise SimulationError(msg)
 
     # What happens
 
@@ -419,9 +267,9 @@ class World:
         self.changed()
 
     def notify(self, device: Device) -> None:
-        """Note a change the bridge reports: one callback to every registered URL."""
+        """Note a change the bridge reports: one callback to every URL registered with it."""
         self.touch(device)
-        self.bridge.enqueue(device.callback_body())
+        self.bridges[device.bridge].enqueue(device.callback_body())
 
     def write_log(
         self,
@@ -507,17 +355,6 @@ class World:
             msg = f"{name or 'nobody'} has no {via} authorization on {device.name}"
             raise SimulationError(msg)
         return Actor(person=name, via=via, auth=auth)
-
-    def _add_device(self, device: Device) -> Device:
-        if any(d.smartlock_id == device.smartlock_id for d in self.devices):
-            msg = f"nukiId {device.nuki_id:08X} of type {device.device_type} exists already"
-            raise ValueError(msg)
-        self.devices.append(device)
-        self.grant(None, device, AuthType.BRIDGE, name="Nuki Bridge")
-        return device
-
-    def _new_nuki_id(self) -> int:
-        return 0x10000000 + self.rng.getrandbits(28)
 
     def _report(self, task: asyncio.Task[Any]) -> None:
         if not task.cancelled() and task.exception() is not None:

@@ -32,10 +32,13 @@ class LogsMixin(WebApiCore):
         auth_id: str | None = None,
         account_user_id: int | None = None,
         before_id: str | None = None,
+        retry: bool = True,
     ) -> list[SmartlockLog]:
         """One page of log entries, newest first: one lock's, or the whole account's.
 
         ``before_id`` is the cursor: only entries older than that entry are returned.
+        ``retry=False`` fails at once instead of backing off, for callers (the hub) that
+        schedule their own next read.
 
         Raises:
             ValueError: ``auth_id`` without ``smartlock_id`` (the account-wide endpoint
@@ -60,7 +63,7 @@ class LogsMixin(WebApiCore):
         else:
             params["authId"] = auth_id
             path = f"/smartlock/{int(smartlock_id)}/log"
-        data = await self._request("GET", path, params=params)
+        data = await self._request("GET", path, params=params, retry=retry)
         return parse_list(data, SmartlockLog.from_api, "log entry")
 
     async def iter_logs(
@@ -74,6 +77,7 @@ class LogsMixin(WebApiCore):
         account_user_id: int | None = None,
         page_size: int = MAX_LOG_PAGE,
         max_entries: int | None = None,
+        retry: bool = True,
     ) -> AsyncIterator[SmartlockLog]:
         """Every matching log entry, newest first, fetching pages as they are consumed."""
         cursor: str | None = None
@@ -89,6 +93,7 @@ class LogsMixin(WebApiCore):
                 auth_id=auth_id,
                 account_user_id=account_user_id,
                 before_id=cursor,
+                retry=retry,
             )
             fresh = [entry for entry in page if entry.id not in seen]
             for entry in fresh:

@@ -1,0 +1,70 @@
+"""``python -m bench``: run the benchmarks, print their tables, write bench/results/*.json.
+
+``--only B1,B5`` picks some; ``--quick`` is a short smoke run (CI can afford it) that writes
+``<name>-quick.json`` and leaves the full results alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from bench import b1_ingest, b5_web_client, b6_memory
+from bench._harness import goal, machine_info, print_table, write_result
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bench._harness import Result
+
+BENCHMARKS: dict[str, tuple[str, Callable[..., Result]]] = {
+    "B1": ("b1_ingest", b1_ingest.run),
+    "B5": ("b5_web_client", b5_web_client.run),
+    "B6": ("b6_memory_partial", b6_memory.run),
+}
+PENDING = {
+    "B2": "callback to LockStateChanged latency: pending the hub",
+    "B3": "attribution latency against log lag: pending the hub",
+    "B4": "Web API requests per attributed event: pending the hub",
+    "B7": "attribution quality against peers' strategies: pending the hub",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen benchmarks; the exit status is 0 even when a goal is missed."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", help="comma-separated names, e.g. B1,B5 (default: all)")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    args = parser.parse_args(argv)
+    # Loopback only: make sure no proxy from the environment sees a request.
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    names = [n.strip().upper() for n in args.only.split(",")] if args.only else list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS and n not in PENDING]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    info = machine_info()
+    print(f"Machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}")
+    verdicts: list[list[object]] = []
+    for name in names:
+        if name in PENDING:
+            verdicts.append([name, PENDING[name], "-", "-", "pending"])
+            continue
+        file, function = BENCHMARKS[name]
+        started = time.perf_counter()
+        result = function(quick=args.quick)
+        path = write_result(file, result, quick=args.quick)
+        print(f"\n{name} took {time.perf_counter() - started:.0f} s; wrote {path}")
+        for measure, verdict in result["goals"].items():
+            verdicts.append(
+                [name, measure, verdict["value"], verdict["goal"], goal(verdict["met"])]
+            )
+    verdicts += [[n, text, "-", "-", "pending"] for n, text in PENDING.items() if n not in names]
+    print_table("Summary", ["benchmark", "measure", "value", "goal", "verdict"], verdicts)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""The hub's state file: where the log was read up to, and what was already emitted.
+
+Delivery after a crash is at least once with stable ids (DECISIONS D2): a log-derived event is
+written to the outbox *before* it is published, and leaves it only once every consumer has
+taken it. After a restart the outbox is published again, with the same event ids, and the
+log is re-read from a watermark minus a margin; entries are deduplicated by id, never by date
+(an entry uploaded late keeps an old date). Writes are atomic (temp file, fsync, rename) and
+run off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from nukiasync import events as ev
+from nukiasync._parse import parse_datetime
+from nukiasync.const import DeviceType
+
+_LOGGER = logging.getLogger(__name__)
+
+# Entries that reach the Web API late keep their old date: re-read this far behind.
+REREAD_MARGIN = timedelta(minutes=15)
+FORMAT_VERSION = 1
+
+_EVENT_TYPES: dict[str, type[ev.NukiEvent]] = {
+    cls.__name__: cls
+    for cls in (ev.ActionAttributed, ev.AttributionUnavailable, ev.LogEntryObserved, ev.Gap)
+}
+
+
+@attrs.define
+class Checkpoint:
+    """Mutable state of one Web API account's log reading."""
+
+    watermark: datetime | None = None
+    emitted: dict[str, datetime] = attrs.field(factory=dict)  # log id -> entry date
+    outbox: dict[str, dict[str, Any]] = attrs.field(factory=dict)  # event id -> event
+
+    def seen(self, log_id: str) -> bool:
+        """Whether an entry was emitted, or is on its way out."""
+        return log_id in self.emitted or any(
+            item.get("log_entry_id") == log_id for item in self.outbox.values()
+        )
+
+    def mark_emitted(self, log_id: str, date: datetime) -> None:
+        """Record an entry as delivered and move the watermark, pruning old ids."""
+        self.emitted[log_id] = date
+        if self.watermark is None or date > self.watermark:
+            self.watermark = date
+        floor = self.watermark - REREAD_MARGIN
+        for old in [key for key, when in self.emitted.items() if when < floor]:
+            del self.emitted[old]
+
+    def read_from(self) -> datetime | None:
+        """Where a catch-up read starts."""
+        return None if self.watermark is None else self.watermark - REREAD_MARGIN
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's content."""
+        return {
+            "version": FORMAT_VERSION,
+            "watermark": None if self.watermark is None else self.watermark.isoformat(),
+            "emitted": {key: when.isoformat() for key, when in self.emitted.items()},
+            "outbox": self.outbox,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Checkpoint:
+        """Read the file's content; anything unreadable starts afresh (with a warning).
+
+        Raises:
+            ValueError: the content is not a checkpoint of this version.
+        """
+        if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+            msg = "not a nukiasync checkpoint of a known version"
+            raise ValueError(msg)
+        watermark = data.get("watermark")
+        return cls(
+            watermark=parse_datetime(watermark) if watermark else None,
+            emitted={str(k): parse_datetime(v) for k, v in dict(data["emitted"]).items()},
+            outbox={str(k): dict(v) for k, v in dict(data["outbox"]).items()},
+        )
+
+
+class StateFile:
+    """Loads and saves a `Checkpoint` atomically, off the event loop."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = asyncio.Lock()
+        self.writes = 0
+
+    def __repr__(self) -> str:
+        return f"StateFile({str(self.path)!r})"
+
+    async def load(self) -> Checkpoint:
+        """The saved checkpoint, or an empty one when there is none (or it is damaged)."""
+        try:
+            text = await asyncio.to_thread(self.path.read_text, encoding="utf-8")
+        except FileNotFoundError:
+            return Checkpoint()
+        try:
+            return Checkpoint.from_json(json.loads(text))
+        except (ValueError, TypeError, KeyError) as err:
+            _LOGGER.warning("Ignoring unreadable state file %s: %s", self.path, err)
+            return Checkpoint()
+
+    async def save(self, checkpoint: Checkpoint) -> None:
+        """Write atomically: a crash leaves the old file or the new one, never half."""
+        payload = json.dumps(checkpoint.to_json(), separators=(",", ":"))
+        async with self._lock:
+            await asyncio.to_thread(_write_atomically, self.path, payload)
+            self.writes += 1
+
+
+def _write_atomically(path: Path, payload: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def event_to_record(event: ev.NukiEvent) -> dict[str, Any]:
+    """An outbox record of an event (JSON-ready)."""
+    return ev.event_to_dict(event)
+
+
+def event_from_record(record: dict[str, Any]) -> ev.NukiEvent:
+    """Rebuild an event from its outbox record, with the same id and fields.
+
+    Raises:
+        ValueError: the record is not an event this version writes.
+    """
+    cls = _EVENT_TYPES.get(str(record.get("type")))
+    if cls is None:
+        msg = f"unknown event type in state file: {record.get('type')!r}"
+        raise ValueError(msg)
+    values: dict[str, Any] = {}
+    for field in attrs.fields(cls):
+        if field.name not in record:
+            continue
+        value = record[field.name]
+        if value is not None:
+            value = _convert(field.name, value)
+        values[field.name] = value
+    return cls(**values)
+
+
+def _convert(name: str, value: Any) -> Any:
+    if name.endswith("_at") or name in {"since", "until"}:
+        return parse_datetime(value)
+    if name == "device_type":
+        return DeviceType[str(value).upper()]
+    if name == "source":
+        return ev.EventSource(value)
+    if name == "reason" and value in ev.AttributionFailure._value2member_map_:
+        return ev.AttributionFailure(value)
+    if name == "actor":
+        return ev.Actor(**value)
+    return value

@@ -1,0 +1,642 @@
+"""`NukiHub`: state changes the moment the bridge reports them, then who did it.
+
+The hub wires the parts: a bridge callback becomes a `LockStateChanged` at once (no network
+I/O on that path), a pending attribution goes to the `LogWatcher`, and the answer comes as
+`ActionAttributed` or `AttributionUnavailable`. Log entries no callback claimed become
+`LogEntryObserved`. The hub owns its tasks, and the optional state file makes delivery after
+a crash at least once with stable event ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, Self
+
+from nukiasync.actors import ActorDirectory
+from nukiasync.bridge.confirm import Confirmation, Confirmer, DeviceSnapshot, StateClaim
+from nukiasync.bridge.receiver import CallbackReceiver
+from nukiasync.bus import EventBus, EventCallback
+from nukiasync.checkpoint import Checkpoint, StateFile, event_from_record, event_to_record
+from nukiasync.errors import NukiAuthenticationError, NukiError
+from nukiasync.events import (
+    ActionAttributed,
+    AttributionFailure,
+    AttributionUnavailable,
+    BridgeReachable,
+    BridgeUnreachable,
+    CallbackRegistered,
+    EventSource,
+    Gap,
+    HealthChanged,
+    LogEntryObserved,
+    NukiEvent,
+    StateCorrected,
+    WebApiAvailable,
+    WebApiUnavailable,
+    stable_id,
+)
+from nukiasync.hub_devices import DeviceTable, HubCounters, state_name
+from nukiasync.log_watcher import AttributionTiming, LogWatcher, Outcome
+
+if TYPE_CHECKING:
+    import os
+    from types import TracebackType
+
+    from nukiasync.attribution import ObservedChange
+    from nukiasync.bridge.callbacks import BridgeCallback
+    from nukiasync.bridge.client import NukiBridgeClient
+    from nukiasync.bridge.confirm import Correction
+    from nukiasync.bridge.server import CallbackServer
+    from nukiasync.web.client import NukiWebClient
+    from nukiasync.web.models.log import SmartlockLog
+
+_LOGGER = logging.getLogger(__name__)
+
+ConfirmPolicy = Literal["background", "before_emit", "off"]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class NukiHub:
+    """Joins Bridge callbacks and Web API logs into one stream of events.
+
+    Give it a `NukiWebClient`, a `NukiBridgeClient` (with a `CallbackServer`, or feed it
+    webhooks through `handle_callback`), or both. With only a bridge, state events come
+    and attribution answers "unavailable"; with only the Web API, events come from
+    reading its log.
+    """
+
+    def __init__(
+        self,
+        *,
+        web: NukiWebClient | None = None,
+        bridge: NukiBridgeClient | Sequence[NukiBridgeClient] | None = None,
+        callback_server: CallbackServer | None = None,
+        confirm: ConfirmPolicy = "background",
+        state_file: str | os.PathLike[str] | None = None,
+        allowed_sources: Iterable[str] | None = None,
+        trusted_proxies: Iterable[str] = (),
+        timing: AttributionTiming | None = None,
+        clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], Any] | None = None,
+    ) -> None:
+        if web is None and bridge is None:
+            msg = "NukiHub needs a web client, a bridge, or both"
+            raise ValueError(msg)
+        self._web = web
+        bridges = (
+            [] if bridge is None else [bridge] if not isinstance(bridge, Sequence) else list(bridge)
+        )
+        self._bridges = {_bridge_key(b, i, len(bridges)): b for i, b in enumerate(bridges)}
+        if len(self._bridges) != len(bridges):
+            msg = "every bridge needs a distinct bridge_id"
+            raise ValueError(msg)
+        self._server = callback_server
+        self._policy: ConfirmPolicy = confirm
+        self._clock = clock or _utcnow
+        self._sleep = sleep or asyncio.sleep
+        self._state_file = StateFile(state_file) if state_file is not None else None
+        self._allowed_sources = None if allowed_sources is None else tuple(allowed_sources)
+        self._trusted_proxies = tuple(trusted_proxies)
+        self._timing = timing or AttributionTiming()
+        self.bus = EventBus(clock=self._clock)
+        self.counters = HubCounters()
+        self.devices = DeviceTable()
+        self.checkpoint = Checkpoint()
+        self.last_error: NukiError | None = None
+        self._actors = ActorDirectory(web.auths if web is not None else None, clock=self._clock)
+        self._receivers: dict[str, CallbackReceiver] = {}
+        self._health: dict[str, bool] = {}
+        self._confirmers: dict[str, Confirmer] = {}
+        self._watcher: LogWatcher | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._outbox_seq: dict[str, tuple[int, str, datetime]] = {}
+        self._registered: dict[str, str] = {}
+        self._started_server = False
+        self._state = "new"
+
+    def __repr__(self) -> str:
+        web = self._web is not None
+        return f"NukiHub(state={self._state!r}, bridges={list(self._bridges)}, web={web})"
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def state(self) -> str:
+        """Lifecycle: ``new``, ``running`` or ``closed``."""
+        return self._state
+
+    # Consuming events
+
+    def subscribe(
+        self,
+        callback: EventCallback,
+        *,
+        smartlock_id: int | None = None,
+        types: Collection[type[NukiEvent]] | None = None,
+    ) -> Callable[[], None]:
+        """Call a plain function for each matching event; returns the unsubscribe function."""
+        return self.bus.subscribe(callback, smartlock_id=smartlock_id, types=types)
+
+    def events(
+        self,
+        *,
+        smartlock_id: int | None = None,
+        types: Collection[type[NukiEvent]] | None = None,
+        maxsize: int = 1000,
+    ) -> AsyncIterator[NukiEvent]:
+        """Iterate matching events; a slow consumer gets a `Gap` instead of blocking the hub."""
+        return self.bus.events(smartlock_id=smartlock_id, types=types, maxsize=maxsize)
+
+    async def wait_for(
+        self,
+        predicate: Callable[[NukiEvent], bool],
+        *,
+        timeout: float,  # noqa: ASYNC109  (the documented API)
+        smartlock_id: int | None = None,
+    ) -> NukiEvent:
+        """Wait for the next event matching ``predicate``.
+
+        Raises:
+            TimeoutError: nothing matched in time.
+        """
+        return await self.bus.wait_for(predicate, timeout=timeout, smartlock_id=smartlock_id)
+
+    # Lifecycle
+
+    async def start(self) -> None:
+        """Load the state file, read the devices, start the tasks, register callbacks.
+
+        Raises:
+            RuntimeError: started twice, or after close.
+        """
+        if self._state != "new":
+            msg = "hub already started" if self._state == "running" else "hub closed"
+            raise RuntimeError(msg)
+        self._state = "running"
+        if self._state_file is not None:
+            self.checkpoint = await self._state_file.load()
+            await self._republish_outbox()
+        await self._load_names()
+        for bridge_id, bridge in self._bridges.items():
+            await self._start_bridge(bridge_id, bridge)
+        if self._web is not None:
+            self._start_watcher()
+        if self._server is not None:
+            await self._start_server()
+
+    async def close(self) -> None:
+        """Stop the tasks, unregister callbacks, deliver what was accepted, save the state."""
+        if self._state != "running":
+            self._state = "closed"
+            return
+        self._state = "closed"
+        for bridge_id, url in list(self._registered.items()):
+            try:
+                await self._bridges[bridge_id].remove_callback_url(url)
+            except NukiError as err:
+                _LOGGER.debug(
+                    "bridge %s: could not remove callback: %s", bridge_id, type(err).__name__
+                )
+        self._registered.clear()
+        if self._server is not None and self._started_server:
+            await self._server.close()
+        for receiver in self._receivers.values():
+            await receiver.close()
+        for confirmer in self._confirmers.values():
+            await confirmer.close()
+        tasks, self._tasks = self._tasks, {}
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        if self._watcher is not None:
+            now = self._clock()
+            for pending in self._watcher.drop_pending():
+                self._publish_unavailable(
+                    pending.change.change_id, pending.change, AttributionFailure.HUB_CLOSED, now
+                )
+        await self._settle(force_save=True)
+
+    # Feeding callbacks
+
+    async def handle_callback(
+        self, body: bytes, remote: str, *, bridge_id: str | None = None
+    ) -> int:
+        """Take a callback received elsewhere (a Home Assistant webhook); return the status.
+
+        The same checks apply as in `CallbackServer`: source, size, encoding, shape.
+
+        Raises:
+            RuntimeError: the hub is not running, or has no such bridge.
+        """
+        if self._state != "running":
+            msg = "hub not running"
+            raise RuntimeError(msg)
+        receiver = self._receiver_for(bridge_id)
+        return int(receiver.handle(body, remote).status)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """A redacted snapshot for Home Assistant's diagnostics: no tokens, no secrets."""
+        watcher = self._watcher
+        return {
+            "state": self._state,
+            "confirm": self._policy,
+            "bridges": list(self._bridges),
+            "web_api": self._web is not None,
+            "counters": self.counters.as_dict(),
+            "bus": self.bus.stats.__dict__
+            if hasattr(self.bus.stats, "__dict__")
+            else repr(self.bus.stats),
+            "devices": self.devices.summary(),
+            "receivers": {k: repr(r.stats) for k, r in self._receivers.items()},
+            "confirmers": {k: repr(c.stats) for k, c in self._confirmers.items()},
+            "log_watcher": None
+            if watcher is None
+            else {
+                "reads": watcher.reads,
+                "read_failures": watcher.read_failures,
+                "pending": watcher.pending_count,
+                "learnt_lag": watcher.learnt_lag,
+            },
+            "tasks": {name: ("done" if t.done() else "running") for name, t in self._tasks.items()},
+            "last_error": None if self.last_error is None else type(self.last_error).__name__,
+        }
+
+    # Start-up
+
+    async def _load_names(self) -> None:
+        if self._web is None:
+            return
+        try:
+            for lock in await self._web.smartlocks():
+                self.devices.name(lock.smartlock_id, lock.name)
+        except NukiError as err:
+            self._web_health(available=False, detail=type(err).__name__)
+            self._note_error(err)
+        await self._actors.refresh()
+
+    async def _start_bridge(self, bridge_id: str, bridge: NukiBridgeClient) -> None:
+        allowed = self._allowed_sources if self._allowed_sources is not None else (bridge.host,)
+        receiver = CallbackReceiver(
+            lambda callback: self._on_callback(bridge_id, callback),
+            allowed_sources=allowed,
+            trusted_proxies=self._trusted_proxies,
+            bridge_id=bridge_id,
+        )
+        self._receivers[bridge_id] = receiver
+        try:
+            self.devices.seed(bridge_id, await bridge.devices())
+            self._bridge_health(bridge_id, available=True, detail="")
+        except NukiError as err:
+            self._bridge_health(bridge_id, available=False, detail=type(err).__name__)
+            self._note_error(err)
+        confirmer = Confirmer(
+            lambda: self._read_states(bridge_id),
+            policy=self._policy,
+            on_correction=self._on_correction,
+            name=bridge_id,
+        )
+        self._confirmers[bridge_id] = confirmer
+        await confirmer.start()
+        if self._server is None:
+            await receiver.start()
+
+    async def _start_server(self) -> None:
+        server = self._server
+        assert server is not None  # noqa: S101  (checked by the caller)
+        for receiver in self._receivers.values():
+            await server.add_receiver(receiver)
+        if not self._server_running(server):
+            await server.start()
+            self._started_server = True
+        for bridge_id, bridge in self._bridges.items():
+            url = server.callback_url(bridge_id)
+            try:
+                await bridge.ensure_callback(url)
+            except NukiError as err:
+                self._note_error(err)
+                self._publish_health(
+                    CallbackRegistered,
+                    "callback",
+                    available=False,
+                    detail=str(err),
+                    bridge_id=bridge_id,
+                )
+                continue
+            self._registered[bridge_id] = url
+            self._publish_health(
+                CallbackRegistered, "callback", available=True, detail="", bridge_id=bridge_id
+            )
+
+    @staticmethod
+    def _server_running(server: CallbackServer) -> bool:
+        try:
+            server.url  # noqa: B018  (raises until the server listens)
+        except RuntimeError:
+            return False
+        return True
+
+    def _start_watcher(self) -> None:
+        assert self._web is not None  # noqa: S101
+        self._watcher = LogWatcher(
+            self._fetch_logs,
+            self._on_outcome,
+            clock=self._clock,
+            sleep=self._sleep,
+            timing=self._timing,
+            skew=self._skew,
+            on_health=lambda ok, detail: self._web_health(available=ok, detail=detail),
+            is_claimed=self.checkpoint.seen,
+            report_after=self.checkpoint.read_from(),
+        )
+        self._tasks["log_watcher"] = asyncio.create_task(
+            self._watcher.run(), name="nukiasync.hub.log_watcher"
+        )
+
+    # Bridge side
+
+    async def _read_states(self, bridge_id: str) -> Mapping[int, DeviceSnapshot]:
+        try:
+            devices = await self._bridges[bridge_id].devices()
+        except NukiError as err:
+            self._bridge_health(bridge_id, available=False, detail=type(err).__name__)
+            raise
+        self._bridge_health(bridge_id, available=True, detail="")
+        self.devices.seed(bridge_id, devices)
+        return {
+            d.smartlock_id: DeviceSnapshot(
+                state=d.last_known_state.state_code,
+                door_sensor_state=d.last_known_state.doorsensor_state_code,
+            )
+            for d in devices
+            if d.last_known_state is not None and d.last_known_state.state_code is not None
+        }
+
+    async def _on_callback(self, bridge_id: str, callback: BridgeCallback) -> None:
+        """One callback, off the request path: state events at once, then attribution."""
+        now = self._clock()
+        self.devices.remember_battery(callback)
+        diff = self.devices.diff(callback, bridge_id, now)
+        if diff.duplicate:
+            self.counters.deduplicated += 1
+            return
+        claim = StateClaim.from_callback(callback)
+        confirmer = self._confirmers[bridge_id]
+        # Only a claimed change can be confirmed: a ring or battery report repeats the state,
+        # and the device may have moved on by the time the bridge is read.
+        check = diff.claims_change
+        if self._policy == "before_emit" and check:
+            verdict = await confirmer.confirm(claim)
+            if verdict is Confirmation.CONTRADICTED:
+                self.counters.rejected_contradicted += 1
+                _LOGGER.warning(
+                    "bridge %s: a callback the bridge contradicts was refused", bridge_id
+                )
+                return
+            if verdict is Confirmation.UNCONFIRMED:
+                self.counters.rejected_unconfirmed += 1
+                self._bridge_health(bridge_id, available=False, detail="no answer to confirm")
+                return
+            now = self._clock()
+        self.devices.apply(diff, bridge_id)
+        self.counters.emitted += 1
+        for event in diff.events:
+            self.bus.publish(event)
+        if self._policy == "background" and check:
+            confirmer.observe(claim)
+        for change, attributable in diff.changes:
+            if self._watcher is not None:
+                self._watcher.add(change, attributable=attributable)
+            elif attributable:
+                self._publish_unavailable(
+                    change.change_id, change, AttributionFailure.NO_WEB_API, now
+                )
+
+    def _on_correction(self, correction: Correction) -> None:
+        snapshot = correction.snapshot
+        device = self.devices.get(correction.smartlock_id)
+        if snapshot is None or device.state == snapshot.state:
+            return
+        self.counters.corrections += 1
+        _LOGGER.warning(
+            "Device %s: the bridge reports state %s, not the %s a callback claimed",
+            correction.smartlock_id,
+            snapshot.state,
+            device.state,
+        )
+        wrong, device.state = device.state, snapshot.state
+        now = self._clock()
+        self.bus.publish(
+            StateCorrected(
+                event_id=stable_id(
+                    "corrected", correction.smartlock_id, wrong, snapshot.state, now.isoformat()
+                ),
+                received_at=now,
+                source=EventSource.BRIDGE_POLL,
+                wrong_state=-1 if wrong is None else wrong,
+                state=snapshot.state,
+                state_name=state_name(device.device_type, snapshot.state),
+                **device.identity(),
+            )
+        )
+
+    # Web side
+
+    async def _fetch_logs(self, since: datetime) -> list[SmartlockLog]:
+        assert self._web is not None  # noqa: S101
+        limit = self._timing.catch_up_limit
+        # No retries inside the read: the log watcher schedules the next one itself.
+        entries = self._web.iter_logs(from_date=since, max_entries=limit, retry=False)
+        return [entry async for entry in entries]
+
+    def _skew(self) -> timedelta:
+        offset = self._web.clock_offset if self._web is not None else None
+        return offset if offset is not None else timedelta(0)
+
+    async def _on_outcome(self, outcome: Outcome) -> None:
+        now = self._clock()
+        for pending, seen in outcome.attributed:
+            change, entry = pending.change, seen.entry
+            actor = await self._actors.actor_for(entry)
+            self.counters.attributed += 1
+            event = ActionAttributed(
+                event_id=stable_id("attributed", entry.id),
+                received_at=now,
+                source=EventSource.WEB_LOG,
+                occurred_at=entry.date,
+                state_event_id=change.change_id,
+                actor=actor,
+                action=entry.action_code,
+                action_name=entry.action.name.lower(),
+                trigger=entry.trigger_code,
+                trigger_name=entry.trigger.name.lower(),
+                log_entry_id=entry.id,
+                latency=(now - change.observed_at).total_seconds(),
+                **self.devices.get(change.smartlock_id).identity(),
+            )
+            await self._publish_logged(event, entry.id, entry.date)
+        for pending, reason in outcome.unavailable:
+            self._publish_unavailable(pending.change.change_id, pending.change, reason, now)
+        if outcome.gap is not None:
+            self.counters.gaps += 1
+            gap = outcome.gap
+            await self._publish_logged(
+                Gap(
+                    event_id=stable_id("gap", gap.since.isoformat(), gap.until.isoformat()),
+                    received_at=now,
+                    source=EventSource.WEB_LOG,
+                    reason="catch_up_bound",
+                    since=gap.since,
+                    until=gap.until,
+                ),
+                None,
+                None,
+            )
+        for seen in outcome.unclaimed:
+            entry = seen.entry
+            self.counters.log_only += 1
+            observed = LogEntryObserved(
+                event_id=stable_id("log", entry.id),
+                received_at=now,
+                source=EventSource.WEB_LOG,
+                occurred_at=entry.date,
+                log_entry_id=entry.id,
+                actor=await self._actors.actor_for(entry),
+                action=entry.action_code,
+                action_name=entry.action.name.lower(),
+                trigger=entry.trigger_code,
+                trigger_name=entry.trigger.name.lower(),
+                succeeded=entry.succeeded,
+                outcome_name=entry.state.name.lower(),
+                **self.devices.get(entry.smartlock_id).identity(),
+            )
+            await self._publish_logged(observed, entry.id, entry.date)
+        await self._settle()
+
+    def _publish_unavailable(
+        self, state_event_id: str, change: ObservedChange, reason: AttributionFailure, now: datetime
+    ) -> None:
+        self.counters.unavailable += 1
+        self.bus.publish(
+            AttributionUnavailable(
+                event_id=stable_id("unavailable", state_event_id),
+                received_at=now,
+                source=EventSource.HUB,
+                state_event_id=state_event_id,
+                reason=reason,
+                latency=(now - change.observed_at).total_seconds(),
+                **self.devices.get(change.smartlock_id).identity(),
+            )
+        )
+
+    # Delivery after a crash (DECISIONS D2)
+
+    async def _publish_logged(
+        self, event: NukiEvent, log_id: str | None, date: datetime | None
+    ) -> None:
+        """Outbox first (with a state file), then publish; settled once every consumer took it."""
+        if self._state_file is not None:
+            self.checkpoint.outbox[event.event_id] = event_to_record(event)
+            await self._state_file.save(self.checkpoint)
+        self.bus.publish(event)
+        self._outbox_seq[event.event_id] = (self.bus.sequence, log_id or "", date or self._clock())
+
+    async def _settle(self, *, force_save: bool = False) -> None:
+        taken = self.bus.taken_watermark()
+        done = [eid for eid, (seq, _, _) in self._outbox_seq.items() if seq <= taken]
+        for event_id in done:
+            _seq, log_id, date = self._outbox_seq.pop(event_id)
+            self.checkpoint.outbox.pop(event_id, None)
+            if log_id:
+                self.checkpoint.mark_emitted(log_id, date)
+        if self._state_file is not None and (done or force_save):
+            await self._state_file.save(self.checkpoint)
+
+    async def _republish_outbox(self) -> None:
+        for record in list(self.checkpoint.outbox.values()):
+            try:
+                event = event_from_record(record)
+            except (ValueError, TypeError, KeyError) as err:
+                _LOGGER.warning("Dropping an unreadable event from the state file: %s", err)
+                self.checkpoint.outbox.pop(str(record.get("event_id")), None)
+                continue
+            log_id = str(record.get("log_entry_id") or "")
+            self.bus.publish(event)
+            self._outbox_seq[event.event_id] = (
+                self.bus.sequence,
+                log_id,
+                event.occurred_at or self._clock(),
+            )
+
+    # Health
+
+    def _bridge_health(self, bridge_id: str, *, available: bool, detail: str) -> None:
+        key = f"bridge:{bridge_id}"
+        if self._health.get(key) is available:
+            return
+        self._health[key] = available
+        cls = BridgeReachable if available else BridgeUnreachable
+        self._publish_health(cls, "bridge", available=available, detail=detail, bridge_id=bridge_id)
+
+    def _web_health(self, *, available: bool, detail: str) -> None:
+        if self._health.get("web") is available:
+            return
+        self._health["web"] = available
+        cls = WebApiAvailable if available else WebApiUnavailable
+        self._publish_health(cls, "web_api", available=available, detail=detail, bridge_id=None)
+
+    def _publish_health(
+        self,
+        cls: type[HealthChanged],
+        component: str,
+        *,
+        available: bool,
+        detail: str,
+        bridge_id: str | None,
+    ) -> None:
+        now = self._clock()
+        self.bus.publish(
+            cls(
+                event_id=stable_id("health", component, bridge_id, available, now.isoformat()),
+                received_at=now,
+                source=EventSource.HUB,
+                component=component,
+                available=available,
+                detail=detail,
+                bridge_id=bridge_id,
+            )
+        )
+
+    def _note_error(self, err: NukiError) -> None:
+        self.last_error = err
+        if isinstance(err, NukiAuthenticationError):
+            _LOGGER.warning("Authentication failed (%s): reauthenticate", type(err).__name__)
+
+    def _receiver_for(self, bridge_id: str | None) -> CallbackReceiver:
+        if bridge_id is None and len(self._receivers) == 1:
+            return next(iter(self._receivers.values()))
+        if bridge_id is None or bridge_id not in self._receivers:
+            msg = f"no bridge {bridge_id!r} in this hub"
+            raise RuntimeError(msg)
+        return self._receivers[bridge_id]
+
+
+def _bridge_key(bridge: NukiBridgeClient, index: int, count: int) -> str:
+    if bridge.bridge_id:
+        return bridge.bridge_id
+    return "bridge" if count == 1 else f"bridge{index + 1}"

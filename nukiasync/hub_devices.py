@@ -1,0 +1,283 @@
+"""What the hub knows about each device, and how a callback turns into events.
+
+A callback carries the whole state of one device; comparing it with the last known state
+gives the events (lock state, door sensor, battery, ring) and the changes that wait for a
+log entry. Repeats and echoes give nothing and are counted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from nukiasync import attribution
+from nukiasync.attribution import ChangeKind, ObservedChange
+from nukiasync.bridge.callbacks import BridgeCallback
+from nukiasync.const import DeviceType, DoorSensorState, LockState, OpenerState
+from nukiasync.events import (
+    BatteryChanged,
+    DoorSensorChanged,
+    EventSource,
+    LockStateChanged,
+    NukiEvent,
+    RingActionReceived,
+    stable_id,
+)
+from nukiasync.ids import device_type_from, nuki_id_from
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from nukiasync.bridge.models import BridgeDevice
+
+
+@attrs.define
+class HubCounters:
+    """Accounting per callback that passed the transport checks (DECISIONS D1)."""
+
+    emitted: int = 0
+    deduplicated: int = 0
+    rejected_contradicted: int = 0
+    rejected_unconfirmed: int = 0
+    corrections: int = 0
+    attributed: int = 0
+    unavailable: int = 0
+    log_only: int = 0
+    gaps: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters as a plain dict."""
+        return attrs.asdict(self)
+
+
+@attrs.define
+class DeviceRecord:
+    """The last known state of one device."""
+
+    smartlock_id: int
+    nuki_id: int
+    device_type: DeviceType
+    name: str | None = None
+    bridge_id: str | None = None
+    state: int | None = None
+    mode: int | None = None
+    door: int | None = None
+    battery: tuple[Any, ...] | None = None
+    ring_at: datetime | None = None
+
+    def identity(self) -> dict[str, Any]:
+        """The device fields every event carries."""
+        return {
+            "smartlock_id": self.smartlock_id,
+            "nuki_id": self.nuki_id,
+            "device_type": self.device_type,
+            "device_name": self.name,
+            "bridge_id": self.bridge_id,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class CallbackDiff:
+    """What a callback changes: the events to emit and the changes to attribute."""
+
+    device: DeviceRecord
+    callback: BridgeCallback
+    events: tuple[NukiEvent, ...]
+    changes: tuple[tuple[ObservedChange, bool], ...]  # (change, attributable)
+
+    @property
+    def claims_change(self) -> bool:
+        """Whether the callback claims a new lock state, mode or door state."""
+        return any(isinstance(e, LockStateChanged | DoorSensorChanged) for e in self.events)
+
+    @property
+    def duplicate(self) -> bool:
+        """Nothing changed: a repeat or an echo."""
+        return not self.events
+
+
+def state_name(device_type: int, state: int) -> str:
+    """A readable name of a state code, from the table of the device's kind."""
+    enum = OpenerState if device_type == DeviceType.OPENER else LockState
+    member = enum.parse(state)
+    return member.name.lower() if member.name != "UNKNOWN" else f"unknown_{state}"
+
+
+class DeviceTable:
+    """Devices by smartlock id, seeded from the bridge and the Web API, updated by callbacks."""
+
+    def __init__(self) -> None:
+        self._devices: dict[int, DeviceRecord] = {}
+
+    def __len__(self) -> int:
+        return len(self._devices)
+
+    def get(self, smartlock_id: int) -> DeviceRecord:
+        """The record of a device, created bare when it is new to us."""
+        record = self._devices.get(smartlock_id)
+        if record is None:
+            record = DeviceRecord(
+                smartlock_id=smartlock_id,
+                nuki_id=nuki_id_from(smartlock_id),
+                device_type=device_type_from(smartlock_id),
+            )
+            self._devices[smartlock_id] = record
+        return record
+
+    def seed(self, bridge_id: str, devices: Iterable[BridgeDevice]) -> None:
+        """Take names and states from a bridge's ``/list``."""
+        for device in devices:
+            record = self.get(device.smartlock_id)
+            record.bridge_id = bridge_id
+            record.name = device.name or record.name
+            state = device.last_known_state
+            if state is not None and record.state is None:
+                record.state = state.state_code
+                record.mode = state.mode_code
+                record.door = state.doorsensor_state_code
+
+    def name(self, smartlock_id: int, name: str) -> None:
+        """Set a device's display name (from the Web API)."""
+        if name:
+            self.get(smartlock_id).name = name
+
+    def set_state(self, smartlock_id: int, state: int) -> None:
+        """Overwrite the state (a correction from the bridge)."""
+        self.get(smartlock_id).state = state
+
+    def diff(self, callback: BridgeCallback, bridge_id: str, now: datetime) -> CallbackDiff:
+        """The events and changes a callback means, without changing the table."""
+        device = self.get(callback.smartlock_id)
+        ident = {**device.identity(), "bridge_id": bridge_id}
+        base = {"received_at": now, "source": EventSource.BRIDGE_CALLBACK, **ident}
+        events: list[NukiEvent] = []
+        changes: list[tuple[ObservedChange, bool]] = []
+        code = callback.device_type_code
+
+        def observed(kind: ChangeKind, previous: int | None, current: int, cid: str) -> None:
+            change = ObservedChange(
+                change_id=cid,
+                smartlock_id=callback.smartlock_id,
+                device_type=code,
+                kind=kind,
+                previous=previous,
+                current=current,
+                observed_at=now,
+            )
+            if attribution.expected_actions(change):
+                changes.append((change, attribution.is_attributable(change)))
+
+        mode = callback.mode_code
+        mode_changed = mode is not None and device.mode is not None and mode != device.mode
+        if callback.state_code != device.state or mode_changed:
+            event_id = stable_id(
+                "state", callback.smartlock_id, device.state, callback.state_code, now.isoformat()
+            )
+            kind_change = ObservedChange(
+                change_id=event_id,
+                smartlock_id=callback.smartlock_id,
+                device_type=code,
+                kind=ChangeKind.LOCK_STATE,
+                previous=device.state,
+                current=callback.state_code,
+                observed_at=now,
+            )
+            attributable = callback.state_code != device.state and attribution.is_attributable(
+                kind_change
+            )
+            if callback.state_code != device.state:
+                observed(ChangeKind.LOCK_STATE, device.state, callback.state_code, event_id)
+            if mode_changed and mode is not None:
+                observed(ChangeKind.MODE, device.mode, mode, event_id)
+                attributable = attributable or bool(attribution.MODE_RESULTS.get(mode))
+            events.append(
+                LockStateChanged(
+                    event_id=event_id,
+                    previous_state=device.state,
+                    state=callback.state_code,
+                    state_name=state_name(code, callback.state_code),
+                    mode=mode,
+                    attributable=attributable,
+                    **base,
+                )
+            )
+        door = callback.doorsensor_state_code
+        if door is not None and door != device.door:
+            event_id = stable_id("door", callback.smartlock_id, device.door, door, now.isoformat())
+            events.append(
+                DoorSensorChanged(
+                    event_id=event_id,
+                    previous_state=None
+                    if device.door is None
+                    else DoorSensorState.parse(device.door),
+                    state=DoorSensorState.parse(door),
+                    state_code=door,
+                    **base,
+                )
+            )
+            observed(ChangeKind.DOOR, device.door, door, event_id)
+        battery = _battery(callback)
+        if device.battery is not None and battery != device.battery:
+            events.append(
+                BatteryChanged(
+                    event_id=stable_id("battery", callback.smartlock_id, battery, now.isoformat()),
+                    battery_critical=callback.battery_critical,
+                    battery_charging=callback.battery_charging,
+                    battery_charge_state=callback.battery_charge_state,
+                    keypad_battery_critical=callback.keypad_battery_critical,
+                    **base,
+                )
+            )
+        ring_at = callback.ringaction_timestamp
+        if callback.ringaction_state and ring_at is not None and ring_at != device.ring_at:
+            event_id = stable_id("ring", callback.smartlock_id, ring_at.isoformat())
+            events.append(
+                RingActionReceived(event_id=event_id, ringaction_timestamp=ring_at, **base)
+            )
+            observed(ChangeKind.RING, None, 1, event_id)
+        return CallbackDiff(
+            device=device, callback=callback, events=tuple(events), changes=tuple(changes)
+        )
+
+    def apply(self, diff: CallbackDiff, bridge_id: str) -> None:
+        """Make a callback's state the known state."""
+        device, callback = diff.device, diff.callback
+        device.bridge_id = bridge_id
+        device.state = callback.state_code
+        if callback.mode_code is not None:
+            device.mode = callback.mode_code
+        if callback.doorsensor_state_code is not None:
+            device.door = callback.doorsensor_state_code
+        device.battery = _battery(callback)
+        if callback.ringaction_timestamp is not None:
+            device.ring_at = callback.ringaction_timestamp
+
+    def remember_battery(self, callback: BridgeCallback) -> None:
+        """Take a first battery reading without reporting it as a change."""
+        device = self.get(callback.smartlock_id)
+        if device.battery is None:
+            device.battery = _battery(callback)
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Devices for diagnostics (names of devices are not personal data)."""
+        return [
+            {
+                "smartlock_id": d.smartlock_id,
+                "device_type": d.device_type.name.lower(),
+                "name": d.name,
+                "bridge_id": d.bridge_id,
+                "state": None if d.state is None else state_name(d.device_type, d.state),
+            }
+            for d in self._devices.values()
+        ]
+
+
+def _battery(callback: BridgeCallback) -> tuple[Any, ...]:
+    return (
+        callback.battery_critical,
+        callback.battery_charging,
+        callback.battery_charge_state,
+        callback.keypad_battery_critical,
+    )

@@ -1,0 +1,115 @@
+"""`nukiasync demo` and `nukiasync listen`, end to end on the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import signal
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from nukiasync import cli
+from nukiasync.cli_output import EventPrinter, print_summary
+from nukiasync.demo import DemoSummary, run_demo
+from tests import canary
+from tests.simulator_support import make_world
+
+pytestmark = pytest.mark.sockets
+
+
+async def test_demo_attributes_everything_it_can() -> None:
+    out = io.StringIO()
+    printer = EventPrinter(out)
+    summary = await run_demo(printer, speed=4.0)
+    assert summary.attributable >= 8
+    assert summary.attributed == summary.attributable
+    assert summary.log_only >= 2  # the wrong code, the lost callback
+    assert summary.max_latency is not None
+    assert summary.web_requests > 0
+    text = out.getvalue()
+    assert "Bob" in text
+    assert "keypad_code" in text
+    assert "invalid code" in text
+    assert "auto_lock" in text
+    assert printer.printed == summary.events
+    print_summary(summary, out)
+    assert f"attributed {summary.attributed} of {summary.attributable}" in out.getvalue()
+
+
+def test_summary_without_attributions() -> None:
+    summary = DemoSummary(
+        events=0, attributable=0, attributed=0, unavailable=0, log_only=0, latencies=(),
+        web_requests=0,
+    )  # fmt: skip
+    assert summary.median_latency is None
+    out = io.StringIO()
+    print_summary(summary, out)
+    assert "n/a" in out.getvalue()
+
+
+def test_demo_command_json(capsys) -> None:
+    assert cli.main(["demo", "--json", "--speed", "6"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    kinds = {line["type"] for line in lines}
+    assert {"LockStateChanged", "ActionAttributed", "LogEntryObserved"} <= kinds
+    assert all("event_id" in line for line in lines)
+
+
+def test_listen_needs_something_to_listen_to(capsys, monkeypatch) -> None:
+    monkeypatch.delenv("NUKI_WEB_TOKEN", raising=False)
+    monkeypatch.delenv("NUKI_BRIDGE_TOKEN", raising=False)
+    assert cli.main(["listen"]) == 2
+    assert cli.main(["listen", "--bridge", "127.0.0.1"]) == 2
+    assert "NUKI_BRIDGE_TOKEN" in capsys.readouterr().err
+
+
+async def _read_until(
+    stream: asyncio.StreamReader, predicate: Any, timeout: float = 15.0
+) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout):
+        while True:
+            line = await stream.readline()
+            assert line, "listen ended early"
+            event = json.loads(line)
+            seen.append(event)
+            if predicate(event):
+                return seen
+
+
+async def test_listen_subprocess_registers_prints_and_unregisters(tmp_path) -> None:
+    async with make_world(log_lag=0.2) as world:
+        port = urlsplit(world.bridge_url).port
+        env = {
+            **os.environ,
+            "NUKI_WEB_TOKEN": canary.WEB_TOKEN,
+            "NUKI_BRIDGE_TOKEN": canary.BRIDGE_TOKEN,
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "nukiasync.cli", "listen", "--json",
+            "--bridge", f"127.0.0.1:{port}", "--web-url", world.web_url,
+            "--callback-host", "127.0.0.1", "--callback-port", "0",
+            "--state-file", str(tmp_path / "state.json"),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        try:
+            await _read_until(proc.stdout, lambda e: e["type"] == "CallbackRegistered")
+            assert len(world.bridge.callbacks) == 1
+            record = await world.person("Alice").unlock("Front door", via="app")
+            seen = await _read_until(proc.stdout, lambda e: e["type"] == "ActionAttributed")
+            assert seen[-1]["log_entry_id"] == record.log_id
+            assert seen[-1]["actor"]["name"] == "Alice"
+            assert any(e["type"] == "LockStateChanged" for e in seen)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            _out, err = await asyncio.wait_for(proc.communicate(), 15)
+        assert proc.returncode == 0, err.decode()
+        assert world.bridge.callbacks == []
+        for secret in canary.secrets():
+            assert secret not in err.decode()
