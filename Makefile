@@ -8,7 +8,7 @@ PY313 := $(shell for c in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13
 	if $$c -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then \
 	echo $$c; break; fi; done)
 
-.PHONY: test lint typecheck pytest test-313 package-check soak bench demo clean
+.PHONY: test lint typecheck pytest test-313 test-matrix package-check soak bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +34,22 @@ test-313:
 		[ -x .venv313/bin/python ] || $(PY313) -m venv .venv313; \
 		.venv313/bin/python -m pip install --quiet --upgrade pip && \
 		.venv313/bin/python -m pip install --quiet -e '.[test]' && \
-		.venv313/bin/python -m pytest -q -m "not slow"; \
+		.venv313/bin/python -m pytest -q -m "not slow and not sockets" -p no:randomly; \
 	else \
 		echo "== skipped: no Python 3.13 interpreter found (python3.13 or pyenv) =="; \
 	fi
+
+# Everything on each of Python 3.11 to 3.13 found (pyenv's included).
+test-matrix: $(STAMP)
+	@for v in 3.11 3.12 3.13; do \
+		py=$$(for c in python$$v $$HOME/.pyenv/versions/$$v*/bin/python$$v; do \
+			$$c -c 'import sys' >/dev/null 2>&1 && { echo $$c; break; }; done); \
+		if [ -z "$$py" ]; then echo "== skipped: no Python $$v"; continue; fi; \
+		echo "== Python $$v ($$py) =="; \
+		[ -x .venv-$$v/bin/python ] || $$py -m venv .venv-$$v; \
+		.venv-$$v/bin/python -m pip install --quiet -e '.[test]' && \
+		.venv-$$v/bin/python -m pytest -q -p no:randomly || exit 1; \
+	done
 
 package-check: $(STAMP)
 	$(BIN)/python scripts/check_package.py
@@ -52,6 +64,10 @@ soak: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench
+
+# The main job on the built-in simulator: who locks and unlocks, as it happens.
+demo: $(STAMP)
+	$(BIN)/nukiasync demo
 
 clean:
 	rm -rf $(VENV) .venv313 .coverage build dist

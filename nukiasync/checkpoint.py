@@ -18,13 +18,18 @@ import os
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from nukiasync import events as ev
 from nukiasync._parse import parse_datetime
 from nukiasync.const import DeviceType
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from nukiasync.bus import EventBus
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -182,3 +187,58 @@ def _convert(name: str, value: Any) -> Any:
     if name == "actor":
         return ev.Actor(**value)
     return value
+
+
+class Outbox:
+    """Publishes log-derived events so that a crash loses none of them (DECISIONS D2).
+
+    With a state file, an event is written to the outbox before it is published, and moves
+    to the checkpoint's emitted ids once every consumer has taken it. Without one, the same
+    bookkeeping runs in memory, so entries are still reported once per run.
+    """
+
+    def __init__(
+        self, bus: EventBus, state_file: StateFile | None, clock: Callable[[], datetime]
+    ) -> None:
+        self.bus = bus
+        self.state_file = state_file
+        self.checkpoint = Checkpoint()
+        self._clock = clock
+        self._sequence: dict[str, tuple[int, str, datetime]] = {}
+
+    async def load(self) -> None:
+        """Read the state file and publish again what had not been taken before a stop."""
+        if self.state_file is None:
+            return
+        self.checkpoint = await self.state_file.load()
+        for record in list(self.checkpoint.outbox.values()):
+            try:
+                event = event_from_record(record)
+            except (ValueError, TypeError, KeyError) as err:
+                _LOGGER.warning("Dropping an unreadable event from the state file: %s", err)
+                self.checkpoint.outbox.pop(str(record.get("event_id")), None)
+                continue
+            self.bus.publish(event)
+            log_id = str(record.get("log_entry_id") or "")
+            when = event.occurred_at or self._clock()
+            self._sequence[event.event_id] = (self.bus.sequence, log_id, when)
+
+    async def publish(self, event: ev.NukiEvent, log_id: str | None, date: datetime | None) -> None:
+        """Outbox first (with a state file), then the bus."""
+        if self.state_file is not None:
+            self.checkpoint.outbox[event.event_id] = event_to_record(event)
+            await self.state_file.save(self.checkpoint)
+        self.bus.publish(event)
+        self._sequence[event.event_id] = (self.bus.sequence, log_id or "", date or self._clock())
+
+    async def settle(self, *, force_save: bool = False) -> None:
+        """Move what every consumer has taken from the outbox to the emitted ids."""
+        taken = self.bus.taken_watermark()
+        done = [eid for eid, (seq, _, _) in self._sequence.items() if seq <= taken]
+        for event_id in done:
+            _seq, log_id, date = self._sequence.pop(event_id)
+            self.checkpoint.outbox.pop(event_id, None)
+            if log_id:
+                self.checkpoint.mark_emitted(log_id, date)
+        if self.state_file is not None and (done or force_save):
+            await self.state_file.save(self.checkpoint)

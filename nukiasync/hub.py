@@ -15,28 +15,22 @@ from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mappi
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Self
 
+from nukiasync import hub_events
 from nukiasync.actors import ActorDirectory
 from nukiasync.bridge.confirm import Confirmation, Confirmer, DeviceSnapshot, StateClaim
 from nukiasync.bridge.receiver import CallbackReceiver
 from nukiasync.bus import EventBus, EventCallback
-from nukiasync.checkpoint import Checkpoint, StateFile, event_from_record, event_to_record
+from nukiasync.checkpoint import Checkpoint, Outbox, StateFile
 from nukiasync.errors import NukiAuthenticationError, NukiError
 from nukiasync.events import (
-    ActionAttributed,
     AttributionFailure,
-    AttributionUnavailable,
     BridgeReachable,
     BridgeUnreachable,
     CallbackRegistered,
-    EventSource,
-    Gap,
     HealthChanged,
-    LogEntryObserved,
     NukiEvent,
-    StateCorrected,
     WebApiAvailable,
     WebApiUnavailable,
-    stable_id,
 )
 from nukiasync.hub_devices import DeviceTable, HubCounters, state_name
 from nukiasync.log_watcher import AttributionTiming, LogWatcher, Outcome
@@ -100,14 +94,15 @@ class NukiHub:
         self._policy: ConfirmPolicy = confirm
         self._clock = clock or _utcnow
         self._sleep = sleep or asyncio.sleep
-        self._state_file = StateFile(state_file) if state_file is not None else None
         self._allowed_sources = None if allowed_sources is None else tuple(allowed_sources)
         self._trusted_proxies = tuple(trusted_proxies)
         self._timing = timing or AttributionTiming()
         self.bus = EventBus(clock=self._clock)
+        self._outbox = Outbox(
+            self.bus, StateFile(state_file) if state_file is not None else None, self._clock
+        )
         self.counters = HubCounters()
         self.devices = DeviceTable()
-        self.checkpoint = Checkpoint()
         self.last_error: NukiError | None = None
         self._actors = ActorDirectory(web.auths if web is not None else None, clock=self._clock)
         self._receivers: dict[str, CallbackReceiver] = {}
@@ -115,7 +110,6 @@ class NukiHub:
         self._confirmers: dict[str, Confirmer] = {}
         self._watcher: LogWatcher | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._outbox_seq: dict[str, tuple[int, str, datetime]] = {}
         self._registered: dict[str, str] = {}
         self._started_server = False
         self._state = "new"
@@ -135,6 +129,11 @@ class NukiHub:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """Where the log was read up to and what was emitted (saved with ``state_file``)."""
+        return self._outbox.checkpoint
 
     @property
     def state(self) -> str:
@@ -189,9 +188,7 @@ class NukiHub:
             msg = "hub already started" if self._state == "running" else "hub closed"
             raise RuntimeError(msg)
         self._state = "running"
-        if self._state_file is not None:
-            self.checkpoint = await self._state_file.load()
-            await self._republish_outbox()
+        await self._outbox.load()
         await self._load_names()
         for bridge_id, bridge in self._bridges.items():
             await self._start_bridge(bridge_id, bridge)
@@ -227,10 +224,8 @@ class NukiHub:
         if self._watcher is not None:
             now = self._clock()
             for pending in self._watcher.drop_pending():
-                self._publish_unavailable(
-                    pending.change.change_id, pending.change, AttributionFailure.HUB_CLOSED, now
-                )
-        await self._settle(force_save=True)
+                self._publish_unavailable(pending.change, AttributionFailure.HUB_CLOSED, now)
+        await self._outbox.settle(force_save=True)
 
     # Feeding callbacks
 
@@ -361,7 +356,7 @@ class NukiHub:
             timing=self._timing,
             skew=self._skew,
             on_health=lambda ok, detail: self._web_health(available=ok, detail=detail),
-            is_claimed=self.checkpoint.seen,
+            is_claimed=self.checkpoint.seen,  # entries emitted before a restart
             report_after=self.checkpoint.read_from(),
         )
         self._tasks["log_watcher"] = asyncio.create_task(
@@ -423,9 +418,7 @@ class NukiHub:
             if self._watcher is not None:
                 self._watcher.add(change, attributable=attributable)
             elif attributable:
-                self._publish_unavailable(
-                    change.change_id, change, AttributionFailure.NO_WEB_API, now
-                )
+                self._publish_unavailable(change, AttributionFailure.NO_WEB_API, now)
 
     def _on_correction(self, correction: Correction) -> None:
         snapshot = correction.snapshot
@@ -440,19 +433,9 @@ class NukiHub:
             device.state,
         )
         wrong, device.state = device.state, snapshot.state
-        now = self._clock()
+        name = state_name(device.device_type, snapshot.state)
         self.bus.publish(
-            StateCorrected(
-                event_id=stable_id(
-                    "corrected", correction.smartlock_id, wrong, snapshot.state, now.isoformat()
-                ),
-                received_at=now,
-                source=EventSource.BRIDGE_POLL,
-                wrong_state=-1 if wrong is None else wrong,
-                state=snapshot.state,
-                state_name=state_name(device.device_type, snapshot.state),
-                **device.identity(),
-            )
+            hub_events.corrected(wrong, snapshot.state, name, device.identity(), self._clock())
         )
 
     # Web side
@@ -472,116 +455,32 @@ class NukiHub:
         now = self._clock()
         for pending, seen in outcome.attributed:
             change, entry = pending.change, seen.entry
-            actor = await self._actors.actor_for(entry)
             self.counters.attributed += 1
-            event = ActionAttributed(
-                event_id=stable_id("attributed", entry.id),
-                received_at=now,
-                source=EventSource.WEB_LOG,
-                occurred_at=entry.date,
-                state_event_id=change.change_id,
-                actor=actor,
-                action=entry.action_code,
-                action_name=entry.action.name.lower(),
-                trigger=entry.trigger_code,
-                trigger_name=entry.trigger.name.lower(),
-                log_entry_id=entry.id,
-                latency=(now - change.observed_at).total_seconds(),
-                **self.devices.get(change.smartlock_id).identity(),
-            )
-            await self._publish_logged(event, entry.id, entry.date)
+            actor = await self._actors.actor_for(entry)
+            identity = self.devices.get(change.smartlock_id).identity()
+            event = hub_events.attributed(change, entry, actor, identity, now)
+            await self._outbox.publish(event, entry.id, entry.date)
         for pending, reason in outcome.unavailable:
-            self._publish_unavailable(pending.change.change_id, pending.change, reason, now)
+            self._publish_unavailable(pending.change, reason, now)
         if outcome.gap is not None:
             self.counters.gaps += 1
-            gap = outcome.gap
-            await self._publish_logged(
-                Gap(
-                    event_id=stable_id("gap", gap.since.isoformat(), gap.until.isoformat()),
-                    received_at=now,
-                    source=EventSource.WEB_LOG,
-                    reason="catch_up_bound",
-                    since=gap.since,
-                    until=gap.until,
-                ),
-                None,
-                None,
-            )
+            await self._outbox.publish(hub_events.catch_up_gap(outcome.gap, now), None, None)
         for seen in outcome.unclaimed:
             entry = seen.entry
             self.counters.log_only += 1
-            observed = LogEntryObserved(
-                event_id=stable_id("log", entry.id),
-                received_at=now,
-                source=EventSource.WEB_LOG,
-                occurred_at=entry.date,
-                log_entry_id=entry.id,
-                actor=await self._actors.actor_for(entry),
-                action=entry.action_code,
-                action_name=entry.action.name.lower(),
-                trigger=entry.trigger_code,
-                trigger_name=entry.trigger.name.lower(),
-                succeeded=entry.succeeded,
-                outcome_name=entry.state.name.lower(),
-                **self.devices.get(entry.smartlock_id).identity(),
+            actor = await self._actors.actor_for(entry)
+            identity = self.devices.get(entry.smartlock_id).identity()
+            await self._outbox.publish(
+                hub_events.observed(entry, actor, identity, now), entry.id, entry.date
             )
-            await self._publish_logged(observed, entry.id, entry.date)
-        await self._settle()
+        await self._outbox.settle()
 
     def _publish_unavailable(
-        self, state_event_id: str, change: ObservedChange, reason: AttributionFailure, now: datetime
+        self, change: ObservedChange, reason: AttributionFailure, now: datetime
     ) -> None:
         self.counters.unavailable += 1
-        self.bus.publish(
-            AttributionUnavailable(
-                event_id=stable_id("unavailable", state_event_id),
-                received_at=now,
-                source=EventSource.HUB,
-                state_event_id=state_event_id,
-                reason=reason,
-                latency=(now - change.observed_at).total_seconds(),
-                **self.devices.get(change.smartlock_id).identity(),
-            )
-        )
-
-    # Delivery after a crash (DECISIONS D2)
-
-    async def _publish_logged(
-        self, event: NukiEvent, log_id: str | None, date: datetime | None
-    ) -> None:
-        """Outbox first (with a state file), then publish; settled once every consumer took it."""
-        if self._state_file is not None:
-            self.checkpoint.outbox[event.event_id] = event_to_record(event)
-            await self._state_file.save(self.checkpoint)
-        self.bus.publish(event)
-        self._outbox_seq[event.event_id] = (self.bus.sequence, log_id or "", date or self._clock())
-
-    async def _settle(self, *, force_save: bool = False) -> None:
-        taken = self.bus.taken_watermark()
-        done = [eid for eid, (seq, _, _) in self._outbox_seq.items() if seq <= taken]
-        for event_id in done:
-            _seq, log_id, date = self._outbox_seq.pop(event_id)
-            self.checkpoint.outbox.pop(event_id, None)
-            if log_id:
-                self.checkpoint.mark_emitted(log_id, date)
-        if self._state_file is not None and (done or force_save):
-            await self._state_file.save(self.checkpoint)
-
-    async def _republish_outbox(self) -> None:
-        for record in list(self.checkpoint.outbox.values()):
-            try:
-                event = event_from_record(record)
-            except (ValueError, TypeError, KeyError) as err:
-                _LOGGER.warning("Dropping an unreadable event from the state file: %s", err)
-                self.checkpoint.outbox.pop(str(record.get("event_id")), None)
-                continue
-            log_id = str(record.get("log_entry_id") or "")
-            self.bus.publish(event)
-            self._outbox_seq[event.event_id] = (
-                self.bus.sequence,
-                log_id,
-                event.occurred_at or self._clock(),
-            )
+        identity = self.devices.get(change.smartlock_id).identity()
+        self.bus.publish(hub_events.unavailable(change, reason, identity, now))
 
     # Health
 
@@ -609,18 +508,15 @@ class NukiHub:
         detail: str,
         bridge_id: str | None,
     ) -> None:
-        now = self._clock()
-        self.bus.publish(
-            cls(
-                event_id=stable_id("health", component, bridge_id, available, now.isoformat()),
-                received_at=now,
-                source=EventSource.HUB,
-                component=component,
-                available=available,
-                detail=detail,
-                bridge_id=bridge_id,
-            )
+        event = hub_events.health(
+            cls,
+            component,
+            available=available,
+            detail=detail,
+            bridge_id=bridge_id,
+            now=self._clock(),
         )
+        self.bus.publish(event)
 
     def _note_error(self, err: NukiError) -> None:
         self.last_error = err
