@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 from nukiasync import hub_events
 from nukiasync.actors import ActorDirectory
+from nukiasync.bridge.callbacks import BridgeCallback
 from nukiasync.bridge.confirm import Confirmation, Confirmer, DeviceSnapshot, StateClaim
 from nukiasync.bridge.receiver import CallbackReceiver
+from nukiasync.bridge_watch import BridgeWatcher, BridgeWatchTiming
 from nukiasync.bus import EventBus, EventCallback
 from nukiasync.checkpoint import Checkpoint, Outbox, StateFile
 from nukiasync.errors import NukiAuthenticationError, NukiError
@@ -27,12 +29,13 @@ from nukiasync.events import (
     BridgeReachable,
     BridgeUnreachable,
     CallbackRegistered,
+    EventSource,
     HealthChanged,
     NukiEvent,
     WebApiAvailable,
     WebApiUnavailable,
 )
-from nukiasync.hub_devices import DeviceTable, HubCounters, state_name
+from nukiasync.hub_devices import CallbackDiff, DeviceTable, HubCounters, state_name
 from nukiasync.log_watcher import AttributionTiming, LogWatcher, Outcome
 
 if TYPE_CHECKING:
@@ -40,9 +43,9 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from nukiasync.attribution import ObservedChange
-    from nukiasync.bridge.callbacks import BridgeCallback
     from nukiasync.bridge.client import NukiBridgeClient
     from nukiasync.bridge.confirm import Correction
+    from nukiasync.bridge.models import BridgeDevice
     from nukiasync.bridge.server import CallbackServer
     from nukiasync.web.client import NukiWebClient
     from nukiasync.web.models.log import SmartlockLog
@@ -76,6 +79,7 @@ class NukiHub:
         allowed_sources: Iterable[str] | None = None,
         trusted_proxies: Iterable[str] = (),
         timing: AttributionTiming | None = None,
+        watch: BridgeWatchTiming | None = None,
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], Any] | None = None,
     ) -> None:
@@ -97,6 +101,8 @@ class NukiHub:
         self._allowed_sources = None if allowed_sources is None else tuple(allowed_sources)
         self._trusted_proxies = tuple(trusted_proxies)
         self._timing = timing or AttributionTiming()
+        self._watch_timing = watch or BridgeWatchTiming()
+        self._watchers: dict[str, BridgeWatcher] = {}
         self.bus = EventBus(clock=self._clock)
         self._outbox = Outbox(
             self.bus, StateFile(state_file) if state_file is not None else None, self._clock
@@ -196,6 +202,10 @@ class NukiHub:
             self._start_watcher()
         if self._server is not None:
             await self._start_server()
+        for bridge_id, watcher in self._watchers.items():
+            self._tasks[f"bridge_watch[{bridge_id}]"] = asyncio.create_task(
+                watcher.run(), name=f"nukiasync.hub.bridge_watch[{bridge_id}]"
+            )
 
     async def close(self) -> None:
         """Stop the tasks, unregister callbacks, deliver what was accepted, save the state."""
@@ -294,12 +304,23 @@ class NukiHub:
             bridge_id=bridge_id,
         )
         self._receivers[bridge_id] = receiver
+        watcher = BridgeWatcher(
+            bridge_id,
+            poll=lambda: self._poll_bridge(bridge_id),
+            register=(lambda: self._register(bridge_id)) if self._server is not None else None,
+            on_unreached=lambda reason: self._callback_health(bridge_id, ok=False, detail=reason),
+            clock=self._clock,
+            sleep=self._sleep,
+            timing=self._watch_timing,
+        )
+        self._watchers[bridge_id] = watcher
         try:
             self.devices.seed(bridge_id, await bridge.devices())
             self._bridge_health(bridge_id, available=True, detail="")
         except NukiError as err:
             self._bridge_health(bridge_id, available=False, detail=type(err).__name__)
             self._note_error(err)
+            watcher.bridge_away()
         confirmer = Confirmer(
             lambda: self._read_states(bridge_id),
             policy=self._policy,
@@ -319,24 +340,26 @@ class NukiHub:
         if not self._server_running(server):
             await server.start()
             self._started_server = True
-        for bridge_id, bridge in self._bridges.items():
-            url = server.callback_url(bridge_id)
+        for bridge_id in self._bridges:
             try:
-                await bridge.ensure_callback(url)
+                await self._register(bridge_id)
             except NukiError as err:
                 self._note_error(err)
-                self._publish_health(
-                    CallbackRegistered,
-                    "callback",
-                    available=False,
-                    detail=str(err),
-                    bridge_id=bridge_id,
-                )
-                continue
-            self._registered[bridge_id] = url
-            self._publish_health(
-                CallbackRegistered, "callback", available=True, detail="", bridge_id=bridge_id
+                self._callback_health(bridge_id, ok=False, detail=str(err))
+
+    async def _register(self, bridge_id: str) -> bool:
+        """Make sure the bridge calls us; True when the registration had to be added."""
+        assert self._server is not None  # noqa: S101  (only called with a server)
+        url = self._server.callback_url(bridge_id)
+        first = bridge_id not in self._registered
+        added = await self._bridges[bridge_id].ensure_callback(url)
+        self._registered[bridge_id] = url
+        if first or added:
+            # Registered (again); whether callbacks really arrive, only a callback tells.
+            self._callback_health(
+                bridge_id, ok=True, detail="registered" if first else "re-registered"
             )
+        return added
 
     @staticmethod
     def _server_running(server: CallbackServer) -> bool:
@@ -365,14 +388,19 @@ class NukiHub:
 
     # Bridge side
 
-    async def _read_states(self, bridge_id: str) -> Mapping[int, DeviceSnapshot]:
+    async def _read_devices(self, bridge_id: str) -> list[BridgeDevice]:
         try:
             devices = await self._bridges[bridge_id].devices()
         except NukiError as err:
             self._bridge_health(bridge_id, available=False, detail=type(err).__name__)
+            self._watchers[bridge_id].bridge_away()
             raise
         self._bridge_health(bridge_id, available=True, detail="")
         self.devices.seed(bridge_id, devices)
+        return devices
+
+    async def _read_states(self, bridge_id: str) -> Mapping[int, DeviceSnapshot]:
+        devices = await self._read_devices(bridge_id)
         return {
             d.smartlock_id: DeviceSnapshot(
                 state=d.last_known_state.state_code,
@@ -382,9 +410,32 @@ class NukiHub:
             if d.last_known_state is not None and d.last_known_state.state_code is not None
         }
 
+    async def _poll_bridge(self, bridge_id: str) -> int:
+        """Read /list and emit what changed, marked as polled; return how many changed."""
+        changed = 0
+        for device in await self._read_devices(bridge_id):
+            state = device.last_known_state
+            if state is None or state.state_code is None:
+                continue
+            body = {**state.raw, "nukiId": device.nuki_id, "deviceType": device.device_type_code}
+            try:
+                polled = BridgeCallback.from_api(body)
+            except NukiError:
+                continue
+            diff = self.devices.diff(
+                polled, bridge_id, self._clock(), source=EventSource.BRIDGE_POLL
+            )
+            if diff.claims_change:
+                changed += 1
+                self._emit(diff, bridge_id)
+        return changed
+
     async def _on_callback(self, bridge_id: str, callback: BridgeCallback) -> None:
         """One callback, off the request path: state events at once, then attribution."""
         now = self._clock()
+        self._watchers[bridge_id].callback_seen()
+        if self._health.get(f"callback:{bridge_id}") is False:
+            self._callback_health(bridge_id, ok=True, detail="callbacks arrive again")
         self.devices.remember_battery(callback)
         diff = self.devices.diff(callback, bridge_id, now)
         if diff.duplicate:
@@ -407,13 +458,17 @@ class NukiHub:
                 self.counters.rejected_unconfirmed += 1
                 self._bridge_health(bridge_id, available=False, detail="no answer to confirm")
                 return
-            now = self._clock()
+        self._emit(diff, bridge_id)
+        if self._policy == "background" and check:
+            confirmer.observe(claim)
+
+    def _emit(self, diff: CallbackDiff, bridge_id: str) -> None:
+        """Publish a change's events and open its pending attributions."""
+        now = self._clock()
         self.devices.apply(diff, bridge_id)
         self.counters.emitted += 1
         for event in diff.events:
             self.bus.publish(event)
-        if self._policy == "background" and check:
-            confirmer.observe(claim)
         for change, attributable in diff.changes:
             if self._watcher is not None:
                 self._watcher.add(change, attributable=attributable)
@@ -491,6 +546,15 @@ class NukiHub:
         self._health[key] = available
         cls = BridgeReachable if available else BridgeUnreachable
         self._publish_health(cls, "bridge", available=available, detail=detail, bridge_id=bridge_id)
+
+    def _callback_health(self, bridge_id: str, *, ok: bool, detail: str) -> None:
+        key = f"callback:{bridge_id}"
+        if self._health.get(key) is ok:
+            return
+        self._health[key] = ok
+        self._publish_health(
+            CallbackRegistered, "callback", available=ok, detail=detail, bridge_id=bridge_id
+        )
 
     def _web_health(self, *, available: bool, detail: str) -> None:
         if self._health.get("web") is available:

@@ -147,11 +147,18 @@ class DeviceTable:
         """Overwrite the state (a correction from the bridge)."""
         self.get(smartlock_id).state = state
 
-    def diff(self, callback: BridgeCallback, bridge_id: str, now: datetime) -> CallbackDiff:
-        """The events and changes a callback means, without changing the table."""
+    def diff(
+        self,
+        callback: BridgeCallback,
+        bridge_id: str,
+        now: datetime,
+        *,
+        source: EventSource = EventSource.BRIDGE_CALLBACK,
+    ) -> CallbackDiff:
+        """The events and changes a callback (or a polled state) means; the table stays."""
         device = self.get(callback.smartlock_id)
         ident = {**device.identity(), "bridge_id": bridge_id}
-        base = {"received_at": now, "source": EventSource.BRIDGE_CALLBACK, **ident}
+        base = {"received_at": now, "source": source, **ident}
         events: list[NukiEvent] = []
         changes: list[tuple[ObservedChange, bool]] = []
         code = callback.device_type_code

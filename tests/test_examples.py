@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import sys
 from pathlib import Path
@@ -65,3 +66,24 @@ async def test_examples_report_errors(world, monkeypatch, capsys) -> None:
     assert await load("list_locks").main(["--base-url", world.web_url]) == 1
     assert await load("recent_activity").main(["--base-url", world.web_url]) == 1
     assert "Error" in capsys.readouterr().err
+
+
+async def test_who_unlocked(world, monkeypatch, capsys) -> None:
+    from urllib.parse import urlsplit
+
+    monkeypatch.setenv("NUKI_WEB_TOKEN", canary.WEB_TOKEN)
+    monkeypatch.setenv("NUKI_BRIDGE_TOKEN", canary.BRIDGE_TOKEN)
+    example = load("who_unlocked")
+    argv = [
+        "--bridge", f"127.0.0.1:{urlsplit(world.bridge_url).port}", "--web-url", world.web_url,
+        "--callback-host", "127.0.0.1", "--seconds", "6",
+    ]  # fmt: skip
+    run = asyncio.ensure_future(example.main(argv))
+    await world.wait_until(lambda: len(world.bridge.callbacks) == 1, deadline=5)
+    await world.person("Alice").unlock("Front door", via="app")
+    assert await run == 0
+    out = capsys.readouterr().out
+    assert "Front door: unlocked" in out
+    assert "Front door: by Alice via app" in out
+    monkeypatch.delenv("NUKI_BRIDGE_TOKEN")
+    assert await example.main(argv) == 2

@@ -72,6 +72,7 @@ async def running(
     bridge: bool = True,
     confirm: str = "background",
     state_file: Any = None,
+    watch: Any = None,
     **knobs: Any,
 ) -> AsyncIterator[tuple[Any, NukiHub, Recorder]]:
     async with make_world(**{"log_lag": 0.3, **knobs}) as world:
@@ -91,6 +92,7 @@ async def running(
             confirm=confirm,  # type: ignore[arg-type]
             state_file=state_file,
             timing=TIMING,
+            watch=watch,
         )
         hub.subscribe(recorder)
         try:

@@ -165,7 +165,7 @@ async def test_diagnostics_are_redacted() -> None:
         for secret in canary.secrets():
             assert secret not in text
         assert diag["bridges"] == ["bridge"]
-        assert diag["tasks"] == {"log_watcher": "running"}
+        assert diag["tasks"] == {"log_watcher": "running", "bridge_watch[bridge]": "running"}
         assert repr(hub).startswith("NukiHub(")
     assert not rec.of(BridgeUnreachable)
     assert hub.diagnostics()["state"] == "closed"

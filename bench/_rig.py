@@ -1,0 +1,151 @@
+"""A simulated world and a `NukiHub` in this process, on loopback, for B2, B3, B4, B6 and B7.
+
+The hub is wired as a user wires it: a `NukiWebClient`, a `NukiBridgeClient` and a
+`CallbackServer` the simulated bridge posts to, the default `AttributionTiming` unless a
+benchmark says otherwise. The hub keeps the simulation's clock (as the demo does), so a world
+that runs faster than real time (``speed``) stays consistent with the hub's timing; the Web
+client keeps wall time, as the simulated server's ``Date`` header does.
+
+`Recorder` keeps every event with the simulated time and the `time.perf_counter` at which a
+subscriber saw it, and lets a benchmark wait for a condition without sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from nukiasync import CallbackServer, NukiBridgeClient, NukiWebClient
+from nukiasync.hub import NukiHub
+from nukiasync.simulator import Knobs, World
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from nukiasync.events import NukiEvent
+    from nukiasync.log_watcher import AttributionTiming
+
+WEB_TOKEN = "bench-web-token-not-a-secret-0123456789abcdef"  # noqa: S105 - simulator only
+BRIDGE_TOKEN = "benchtok42"  # noqa: S105 - simulator only
+
+
+def quick_knobs(**overrides: Any) -> Knobs:
+    """Real log lag (overridable), quick physics, no follow-ups that would blur the truth."""
+    values: dict[str, Any] = {
+        "log_lag": (2.0, 4.0),
+        "motor_time": 0.3,
+        "unlatch_hold": 0.5,
+        "lock_n_go_delay": 1.0,
+        "web_action_delay": 0.0,
+        "callback_timeout": 1.0,
+    }
+    values.update(overrides)
+    return Knobs(**values)
+
+
+def build_world(
+    *, locks: int, people: int, seed: int, knobs: Knobs, speed: float = 1.0
+) -> World:
+    """``locks`` Smart Locks on one bridge; ``people`` account users with the app on each."""
+    world = World(
+        seed=seed,
+        speed=speed,
+        knobs=knobs,
+        owner="Person 1",
+        web_token=WEB_TOKEN,
+        bridge_token=BRIDGE_TOKEN,
+    )
+    names = [f"Door {i + 1}" for i in range(locks)]
+    for name in names:
+        world.add_lock(name)
+    for i in range(people):
+        world.add_person(f"Person {i + 1}", email=f"p{i + 1}@example.invalid", app=names)
+    return world
+
+
+@attrs.define
+class Seen:
+    """One event as a subscriber saw it."""
+
+    event: NukiEvent
+    sim: datetime  # the world's clock
+    perf: float  # time.perf_counter()
+
+
+class Recorder:
+    """Collects every event of a hub; `wait` blocks until a condition holds (no polling)."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self.seen: list[Seen] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, event: NukiEvent) -> None:
+        self.seen.append(Seen(event, self._clock(), time.perf_counter()))
+        self._changed.set()
+
+    def of(self, cls: type[Any] | tuple[type[Any], ...]) -> list[Seen]:
+        """The events of these types, in order."""
+        return [s for s in self.seen if isinstance(s.event, cls)]
+
+    async def wait(self, condition: Callable[[], bool], timeout: float) -> None:  # noqa: ASYNC109
+        """Return once ``condition()`` holds after some event; TimeoutError after ``timeout``."""
+        async with asyncio.timeout(timeout):
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
+
+
+@attrs.define
+class Rig:
+    """A running world and hub."""
+
+    world: World
+    hub: NukiHub
+    web: NukiWebClient
+    recorder: Recorder
+    speed: float
+
+    def scaled_sleep(self, seconds: float) -> Any:
+        """Sleep ``seconds`` of simulated time."""
+        return asyncio.sleep(max(0.0, seconds) / self.speed)
+
+
+@contextlib.asynccontextmanager
+async def running_hub(
+    world: World,
+    *,
+    timing: AttributionTiming | None = None,
+    speed: float = 1.0,
+    server: bool = True,
+) -> AsyncIterator[Rig]:
+    """Start ``world`` and a hub on it (callbacks through a `CallbackServer` unless told)."""
+    async with world:
+        port = urlsplit(world.bridge_url).port or 0
+        web = NukiWebClient(WEB_TOKEN, base_url=world.web_url)
+        bridge = NukiBridgeClient("127.0.0.1", BRIDGE_TOKEN, port=port)
+        callback_server = CallbackServer(host="127.0.0.1", port=0) if server else None
+        recorder = Recorder(world.clock.now)
+        hub = NukiHub(
+            web=web,
+            bridge=bridge,
+            callback_server=callback_server,
+            timing=timing,
+            clock=world.clock.now,
+            sleep=lambda seconds: asyncio.sleep(max(0.0, seconds) / speed),
+        )
+        hub.subscribe(recorder)
+        try:
+            async with hub:
+                yield Rig(world=world, hub=hub, web=web, recorder=recorder, speed=speed)
+        finally:
+            await web.close()
+            await bridge.close()
+            if callback_server is not None:
+                await callback_server.close()
