@@ -280,3 +280,86 @@ def truth_of_state_events(
                 del queue[: i + 1]
                 break
     return truth
+
+
+def hub_answers(seen: Iterable[Any]) -> dict[str, Answer]:
+    """The hub's answers from a `Recorder`'s events: an entry id, or None for unavailable."""
+    from nukiasync.events import ActionAttributed, AttributionUnavailable  # noqa: PLC0415
+
+    answers: dict[str, Answer] = {}
+    for item in seen:
+        event = item.event
+        if isinstance(event, ActionAttributed):
+            answers[event.state_event_id] = Answer(event.log_entry_id, item.sim)
+        elif isinstance(event, AttributionUnavailable):
+            answers[event.state_event_id] = Answer(None, item.sim)
+    return answers
+
+
+@attrs.frozen(kw_only=True)
+class Score:
+    """How one strategy did on one timeline."""
+
+    actions: int  # journal actions that changed a lock's state
+    state_events: int
+    answered: int  # answers naming an entry
+    right: int
+    unavailable: int  # state events answered "unavailable" or not at all
+    from_log: int  # actions without a state event, reported from the log alone (hub)
+    latencies: tuple[float, ...]  # s from the state event to a named answer
+    requests: int
+
+    @property
+    def precision(self) -> float:
+        """Right answers among the answers that name an entry."""
+        return self.right / self.answered if self.answered else float("nan")
+
+    @property
+    def recall(self) -> float:
+        """Actions answered with their own entry."""
+        return self.right / self.actions if self.actions else float("nan")
+
+
+def score(
+    journal: Sequence[Any],
+    events: Sequence[tuple[LockStateChanged, datetime]],
+    answers: dict[str, Answer],
+    *,
+    requests: int,
+    observed: Iterable[str] = (),
+) -> Score:
+    """Score answers against the world's journal.
+
+    ``events`` are the attributable state events with the time they were seen; ``observed``
+    the log entry ids a strategy reported without a state event (the hub's
+    `LogEntryObserved`), which count as right for actions whose callback was lost.
+    """
+    actions = [
+        r for r in journal if r.state == 0 and r.resulting_state is not None and r.person
+    ]
+    truth = truth_of_state_events(journal, [event for event, _ in events])
+    linked = {record.seq for record in truth.values()}
+    right = answered = unavailable = 0
+    latencies: list[float] = []
+    for event, seen_at in events:
+        answer = answers.get(event.event_id)
+        if answer is None or answer.entry_id is None:
+            unavailable += 1
+            continue
+        answered += 1
+        latencies.append((answer.at - seen_at).total_seconds())
+        record = truth.get(event.event_id)
+        if record is not None and record.log_id == answer.entry_id:
+            right += 1
+    observed_ids = set(observed)
+    from_log = sum(1 for r in actions if r.seq not in linked and r.log_id in observed_ids)
+    return Score(
+        actions=len(actions),
+        state_events=len(events),
+        answered=answered + from_log,
+        right=right + from_log,
+        unavailable=unavailable,
+        from_log=from_log,
+        latencies=tuple(latencies),
+        requests=requests,
+    )

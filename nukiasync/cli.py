@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
 import sys
-import threading
 from typing import TYPE_CHECKING, TextIO
 
 from nukiasync import cli_listen
 from nukiasync.cli_output import EventPrinter, print_summary
+from nukiasync.cli_signals import stop_on_signals
 from nukiasync.simulator import ScenarioError, builtin_scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -108,20 +107,11 @@ async def simulate(
 ) -> int:
     """Serve ``scenario`` until SIGINT/SIGTERM or ``duration`` seconds; return 0."""
     out = out or sys.stdout
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    signals = (
-        (signal.SIGINT, signal.SIGTERM)
-        if threading.current_thread() is threading.main_thread()
-        else ()
-    )
-    for signum in signals:
-        loop.add_signal_handler(signum, stop.set)
     overrides: dict[str, object] = {"speed": speed}
     if seed is not None:
         overrides["seed"] = seed
     world = scenario.build(**overrides)
-    try:
+    with stop_on_signals() as stop:
         async with world:
             _banner(world, scenario, speed, out)
             world.listeners.append(lambda record: _print_record(world, record, out))
@@ -130,16 +120,16 @@ async def simulate(
                 async with asyncio.timeout(duration):
                     await stop.wait()
             out.write("Stopping.\n")
-    finally:
-        for signum in signals:
-            loop.remove_signal_handler(signum)
     out.flush()
     return 0
 
 
 def _banner(world: World, scenario: Scenario, speed: float, out: TextIO) -> None:
     out.write(f"nukiasync simulator: scenario {scenario.name!r} at {speed:g}x\n")
-    out.write(f"  Bridge API  {world.bridge_url}  token {world.bridge.token}\n")
+    out.writelines(
+        f"  Bridge API  {bridge.url}  token {bridge.token}  ({name})\n"
+        for name, bridge in world.bridges.items()
+    )
     out.write(f"  Web API     {world.web_url}  bearer token {world.web_token}\n")
     out.writelines(
         f"  {d.name:<20} smartlockId {d.smartlock_id}  nukiId {d.nuki_id} ({d.nuki_id:08X})"

@@ -11,15 +11,14 @@ import argparse
 import asyncio
 import contextlib
 import os
-import signal
 import socket
 import sys
-import threading
 from typing import Any
 
 from nukiasync.bridge.client import NukiBridgeClient
 from nukiasync.bridge.server import CallbackServer
 from nukiasync.cli_output import EventPrinter
+from nukiasync.cli_signals import stop_on_signals
 from nukiasync.const import DEFAULT_BRIDGE_PORT, DEFAULT_WEB_URL
 from nukiasync.errors import NukiError
 from nukiasync.hub import NukiHub
@@ -71,15 +70,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _listen(args: argparse.Namespace, web_token: str | None, bridge_token: str | None) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    signals = (
-        (signal.SIGINT, signal.SIGTERM)
-        if threading.current_thread() is threading.main_thread()
-        else ()
-    )
-    for signum in signals:
-        loop.add_signal_handler(signum, stop.set)
     web = NukiWebClient(web_token, base_url=args.web_url) if web_token else None
     bridge = server = None
     if args.bridge:
@@ -99,11 +89,10 @@ async def _listen(args: argparse.Namespace, web_token: str | None, bridge_token:
     hub = NukiHub(web=web, bridge=bridge, callback_server=server, state_file=args.state_file)
     hub.subscribe(printer)
     try:
-        async with hub:
-            await stop.wait()
+        with stop_on_signals() as stop:
+            async with hub:
+                await stop.wait()
     finally:
-        for signum in signals:
-            loop.remove_signal_handler(signum)
         if web is not None:
             await web.close()
         if bridge is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from nukiasync._parse import optional_int, parse_bool
 
@@ -85,3 +86,22 @@ def str_list(value: object) -> tuple[str, ...]:
         msg = f"expected a list of strings, got {type(value).__name__}"
         raise TypeError(msg)
     return tuple(str(item) for item in value)
+
+
+def required_int(data: Mapping[str, Any], key: str) -> int:
+    """An integer that must be present and not null.
+
+    Raises:
+        KeyError: the key is missing.
+        ValueError: the value is null, empty or not an integer.
+    """
+    value = optional_int(data[key])
+    if value is None:
+        msg = f"{key} must not be empty"
+        raise ValueError(msg)
+    return value
+
+
+def omit_none(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A request body without the fields the caller did not give."""
+    return {key: value for key, value in body.items() if value is not None}

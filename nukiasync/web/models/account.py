@@ -11,7 +11,13 @@ import attrs
 from nukiasync._parse import optional_datetime, optional_int
 from nukiasync._redact import redact
 from nukiasync.const import AccountUserType, TolerantIntEnum
-from nukiasync.web.models._common import optional_bool, optional_str, str_list
+from nukiasync.web.models._common import (
+    omit_none,
+    optional_bool,
+    optional_str,
+    required_int,
+    str_list,
+)
 
 
 class AccountType(TolerantIntEnum):
@@ -23,20 +29,8 @@ class AccountType(TolerantIntEnum):
     CARETAKER = 2
 
 
-def _required_int(data: Mapping[str, Any], key: str) -> int:
-    value = optional_int(data[key])
-    if value is None:
-        msg = f"{key} is empty"
-        raise ValueError(msg)
-    return value
-
-
 def _mapping(value: object) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
-
-
-def _omit_none(body: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in body.items() if value is not None}
 
 
 @attrs.frozen(kw_only=True)
@@ -58,7 +52,7 @@ class AccountConfig:
 
     def to_api(self) -> dict[str, Any]:
         """The request JSON: the PINs that are set (the OTP date is read-only)."""
-        return _omit_none({"alexaPin": self.alexa_pin, "gactionsHomePin": self.gactions_home_pin})
+        return omit_none({"alexaPin": self.alexa_pin, "gactionsHomePin": self.gactions_home_pin})
 
 
 @attrs.frozen(kw_only=True)
@@ -86,7 +80,7 @@ class AccountProfile:
 
     def to_api(self) -> dict[str, Any]:
         """The request JSON, without the fields that are not set."""
-        return _omit_none(
+        return omit_none(
             {
                 "firstName": self.first_name,
                 "lastName": self.last_name,
@@ -149,7 +143,7 @@ class Account:
         terms = _mapping(data.get("apiTermsOfUse"))
         descent = _mapping(data.get("descent"))
         return cls(
-            account_id=_required_int(data, "accountId"),
+            account_id=required_int(data, "accountId"),
             type=AccountType.parse(type_code),
             type_code=type_code,
             email=str(data.get("email") or ""),
@@ -192,7 +186,7 @@ class AccountUser:
         """Build from the Web API JSON object."""
         type_code = optional_int(data.get("type"))
         return cls(
-            account_user_id=_required_int(data, "accountUserId"),
+            account_user_id=required_int(data, "accountUserId"),
             account_id=optional_int(data.get("accountId")),
             type=AccountUserType.USER if type_code is None else AccountUserType.parse(type_code),
             type_code=type_code,
@@ -225,7 +219,7 @@ class StaleDevice:
 
     def to_api(self) -> dict[str, Any]:
         """The request JSON, without the fields that are not set."""
-        return _omit_none({"smartlockId": self.smartlock_id, "name": self.name, "read": self.read})
+        return omit_none({"smartlockId": self.smartlock_id, "name": self.name, "read": self.read})
 
 
 def _stale_devices(value: object) -> tuple[StaleDevice, ...]:

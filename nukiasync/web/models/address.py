@@ -19,16 +19,9 @@ from nukiasync.web.models._common import (
     optional_bool,
     optional_str,
     parse_operation_id,
+    required_int,
     str_list,
 )
-
-
-def _required_int(data: Mapping[str, Any], key: str) -> int:
-    value = optional_int(data[key])
-    if value is None:
-        msg = f"{key} must not be null"
-        raise ValueError(msg)
-    return value
 
 
 def _required_str(data: Mapping[str, Any], key: str) -> str:
@@ -61,7 +54,7 @@ class Address:
         """Build from the Web API JSON object."""
         settings = data.get("settings")
         return cls(
-            address_id=_required_int(data, "addressId"),
+            address_id=required_int(data, "addressId"),
             account_id=optional_int(data.get("accountId")),
             name=str(data.get("name") or ""),
             smartlock_ids=int_list(data.get("smartlockIds")),

@@ -12,7 +12,12 @@ import attrs
 from nukiasync._parse import optional_datetime, optional_int, parse_datetime
 from nukiasync._redact import redact
 from nukiasync.const import WebhookFeature
-from nukiasync.web.models._common import optional_bool, optional_str, str_list
+from nukiasync.web.models._common import (
+    optional_bool,
+    optional_str,
+    required_int,
+    str_list,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,14 +51,6 @@ def features_to_api(features: Iterable[WebhookFeature | str]) -> list[str]:
     return result
 
 
-def _required_int(data: Mapping[str, Any], key: str) -> int:
-    value = optional_int(data[key])
-    if value is None:
-        msg = f"{key} is empty"
-        raise ValueError(msg)
-    return value
-
-
 @attrs.frozen(kw_only=True)
 class ApiKey:
     """An API key (an OAuth2 client of the account) from ``/api/key``."""
@@ -70,7 +67,7 @@ class ApiKey:
     def from_api(cls, data: Mapping[str, Any]) -> Self:
         """Build from the Web API JSON object."""
         return cls(
-            api_key_id=_required_int(data, "apiKeyId"),
+            api_key_id=required_int(data, "apiKeyId"),
             account_id=optional_int(data.get("accountId")),
             api_key=optional_str(data.get("apiKey")),
             description=optional_str(data.get("description")),
@@ -174,7 +171,7 @@ class DecentralWebhook:
     def from_api(cls, data: Mapping[str, Any]) -> Self:
         """Build from the Web API JSON object."""
         return cls(
-            id=_required_int(data, "id"),
+            id=required_int(data, "id"),
             webhook_url=str(data.get("webhookUrl") or ""),
             webhook_features=webhook_features(data.get("webhookFeatures")),
             secret=optional_str(data.get("secret")),

@@ -10,7 +10,7 @@ import attrs
 
 from nukiasync._parse import optional_datetime, optional_int
 from nukiasync.const import TolerantIntEnum
-from nukiasync.web.models._common import optional_str
+from nukiasync.web.models._common import optional_str, required_int
 
 
 class IntercomVerification(TolerantIntEnum):
@@ -20,14 +20,6 @@ class IntercomVerification(TolerantIntEnum):
     VERIFIED = 1
     MAY_BE_COMPATIBLE = 2
     NOT_COMPATIBLE = 3
-
-
-def _required_int(data: Mapping[str, Any], key: str) -> int:
-    value = optional_int(data[key])
-    if value is None:
-        msg = f"{key} must not be null"
-        raise ValueError(msg)
-    return value
 
 
 @attrs.frozen(kw_only=True)
@@ -42,7 +34,7 @@ class OpenerBrand:
     def from_api(cls, data: Mapping[str, Any]) -> Self:
         """Build from the Web API JSON object."""
         return cls(
-            brand_id=_required_int(data, "brandId"),
+            brand_id=required_int(data, "brandId"),
             brand=str(data.get("brand") or ""),
             raw=data,
         )
@@ -76,7 +68,7 @@ class OpenerIntercom:
         """Build from the Web API JSON object."""
         verified = optional_int(data.get("verified"))
         return cls(
-            intercom_id=_required_int(data, "intercomId"),
+            intercom_id=required_int(data, "intercomId"),
             brand_id=optional_int(data.get("brandId")),
             model=str(data.get("model") or ""),
             type=optional_int(data.get("type")),

@@ -13,13 +13,10 @@ from typing import TYPE_CHECKING, Any, Self
 import attrs
 
 from nukiasync._redact import redact
+from nukiasync.web.models._common import omit_none
 
 if TYPE_CHECKING:
     from nukiasync.web.models.smartlock_config import SmartlockConfig
-
-
-def _omit_none(body: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in body.items() if value is not None}
 
 
 @attrs.frozen(kw_only=True)
@@ -75,7 +72,7 @@ class SmartlockConfigUpdate:
 
     def to_api(self) -> dict[str, Any]:
         """The JSON body: the fields that are set."""
-        return _omit_none(
+        return omit_none(
             {
                 "name": self.name,
                 "latitude": self.latitude,
@@ -125,7 +122,7 @@ class SmartlockAdvancedConfigUpdate:
 
     def to_api(self) -> dict[str, Any]:
         """The JSON body: the fields that are set."""
-        return _omit_none(
+        return omit_none(
             {
                 "totalDegrees": self.total_degrees,
                 "unlockedPositionOffsetDegrees": self.unlocked_position_offset_degrees,
@@ -178,7 +175,7 @@ class OpenerAdvancedConfigUpdate:
 
     def to_api(self) -> dict[str, Any]:
         """The JSON body: the fields that are set."""
-        return _omit_none(
+        return omit_none(
             {
                 "intercomId": self.intercom_id,
                 "busModeSwitch": self.bus_mode_switch,
@@ -221,7 +218,7 @@ class SmartdoorAdvancedConfigUpdate:
 
     def to_api(self) -> dict[str, Any]:
         """The JSON body: the fields that are set."""
-        return _omit_none(
+        return omit_none(
             {
                 "lngTimeout": self.lng_timeout,
                 "singleButtonPressAction": self.single_button_press_action,
