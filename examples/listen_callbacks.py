@@ -33,10 +33,12 @@ def show(callback: BridgeCallback) -> None:
     )
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     token = args.bridge_token or os.environ.get("NUKI_BRIDGE_TOKEN")
     if not token:
-        sys.exit("Give the bridge token with --bridge-token or NUKI_BRIDGE_TOKEN")
+        print("Give the bridge token with --bridge-token or NUKI_BRIDGE_TOKEN", file=sys.stderr)
+        return 2
     bridge_id = args.bridge_id
     server = CallbackServer(
         show,
@@ -56,12 +58,15 @@ async def main(args: argparse.Namespace) -> None:
         await bridge.ensure_callback(url)
         print(f"Listening on {server.url}; Ctrl-C to stop", flush=True)
         try:
-            await asyncio.Event().wait()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(args.seconds):
+                    await asyncio.Event().wait()
         finally:
             await bridge.remove_callback_url(url)
+    return 0
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bridge_host", help="the bridge's IP address")
     parser.add_argument("--bridge-port", type=int, default=8080)
@@ -72,9 +77,10 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--advertise-url", help="base URL for the bridge, behind NAT/Docker")
-    return parser.parse_args()
+    parser.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main(parse_args()))
+        sys.exit(asyncio.run(main()))

@@ -87,3 +87,28 @@ async def test_who_unlocked(world, monkeypatch, capsys) -> None:
     assert "Front door: by Alice via app" in out
     monkeypatch.delenv("NUKI_BRIDGE_TOKEN")
     assert await example.main(argv) == 2
+
+
+async def test_listen_callbacks(world, monkeypatch, capsys) -> None:
+    from urllib.parse import urlsplit
+
+    monkeypatch.setenv("NUKI_BRIDGE_TOKEN", canary.BRIDGE_TOKEN)
+    example = load("listen_callbacks")
+    port = urlsplit(world.bridge_url).port
+    argv = [
+        "127.0.0.1",
+        "--bridge-port",
+        str(port),
+        "--callback-host",
+        "127.0.0.1",
+        "--seconds",
+        "3",
+    ]
+    run = asyncio.ensure_future(example.main(argv))
+    await world.wait_until(lambda: len(world.bridge.callbacks) == 1, deadline=5)
+    await world.person("Alice").unlock("Front door", via="app")
+    assert await run == 0
+    assert world.bridge.callbacks == []
+    assert "SMARTLOCK_3 439041101: UNLOCKED (3)" in capsys.readouterr().out
+    monkeypatch.delenv("NUKI_BRIDGE_TOKEN")
+    assert await example.main(argv) == 2
