@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mappi
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Self
 
+import attrs
+
 from nukiasync import hub_events
 from nukiasync.actors import ActorDirectory
 from nukiasync.bridge.callbacks import BridgeCallback
@@ -264,12 +266,10 @@ class NukiHub:
             "bridges": list(self._bridges),
             "web_api": self._web is not None,
             "counters": self.counters.as_dict(),
-            "bus": self.bus.stats.__dict__
-            if hasattr(self.bus.stats, "__dict__")
-            else repr(self.bus.stats),
+            "bus": attrs.asdict(self.bus.stats),
             "devices": self.devices.summary(),
-            "receivers": {k: repr(r.stats) for k, r in self._receivers.items()},
-            "confirmers": {k: repr(c.stats) for k, c in self._confirmers.items()},
+            "receivers": {k: _plain(r.stats) for k, r in self._receivers.items()},
+            "confirmers": {k: attrs.asdict(c.stats) for k, c in self._confirmers.items()},
             "log_watcher": None
             if watcher is None
             else {
@@ -594,6 +594,14 @@ class NukiHub:
             msg = f"no bridge {bridge_id!r} in this hub"
             raise RuntimeError(msg)
         return self._receivers[bridge_id]
+
+
+def _plain(stats: Any) -> dict[str, Any]:
+    """Counters as JSON-ready data (enum keys and mapping proxies become plain dicts)."""
+    return {
+        key: {str(k): v for k, v in value.items()} if isinstance(value, Mapping) else value
+        for key, value in attrs.asdict(stats, recurse=False).items()
+    }
 
 
 def _bridge_key(bridge: NukiBridgeClient, index: int, count: int) -> str:
