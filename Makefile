@@ -8,7 +8,7 @@ PY313 := $(shell for c in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13
 	if $$c -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then \
 	echo $$c; break; fi; done)
 
-.PHONY: test lint typecheck pytest test-313 test-matrix package-check soak bench demo clean
+.PHONY: test lint typecheck pytest test-313 test-ha test-matrix package-check soak bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,28 @@ test-313:
 		echo "== skipped: no Python 3.13 interpreter found (python3.13 or pyenv) =="; \
 	fi
 
+HA_VENV := .venv-ha
+HA_REQS := examples/home_assistant/requirements_test.txt
+HA_STAMP := $(HA_VENV)/.installed
+# Home Assistant's own pins: nukiasync must install under them (DECISIONS D9).
+HA_PINS := $(HA_VENV)/lib/python3.13/site-packages/homeassistant/package_constraints.txt
+
+# The example integration in Home Assistant 2025.4.4 itself (Python 3.13 only).
+test-ha:
+	@if [ -z "$(PY313)" ]; then \
+		echo "== skipped: Home Assistant tests need Python 3.13 (python3.13 or pyenv) =="; \
+	else \
+		echo "== Home Assistant 2025.4.4 tests ($(PY313)) =="; \
+		if [ ! -f $(HA_STAMP) ] || [ $(HA_REQS) -nt $(HA_STAMP) ] || [ pyproject.toml -nt $(HA_STAMP) ]; then \
+			{ [ -x $(HA_VENV)/bin/python ] || $(PY313) -m venv $(HA_VENV); } && \
+			$(HA_VENV)/bin/python -m pip install --quiet --upgrade pip && \
+			$(HA_VENV)/bin/python -m pip install --quiet -r $(HA_REQS) && \
+			$(HA_VENV)/bin/python -m pip install --quiet -e . -c $(HA_PINS) && \
+			touch $(HA_STAMP) || exit 1; \
+		fi; \
+		cd examples/home_assistant && ../../$(HA_VENV)/bin/python -m pytest -q; \
+	fi
+
 # Everything on each of Python 3.11 to 3.13 found (pyenv's included).
 test-matrix: $(STAMP)
 	@for v in 3.11 3.12 3.13; do \
@@ -54,7 +76,7 @@ test-matrix: $(STAMP)
 package-check: $(STAMP)
 	$(BIN)/python scripts/check_package.py
 
-test: lint typecheck pytest test-313 package-check
+test: lint typecheck pytest test-313 test-ha package-check
 
 # The long reliability profile (30 min); not part of `make test` or CI.
 soak: $(STAMP)
@@ -70,4 +92,4 @@ demo: $(STAMP)
 	$(BIN)/nukiasync demo
 
 clean:
-	rm -rf $(VENV) .venv313 .coverage build dist
+	rm -rf $(VENV) .venv313 .venv-ha .coverage build dist

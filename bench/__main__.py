@@ -12,7 +12,15 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from bench import b1_ingest, b5_web_client, b6_memory
+from bench import (
+    b1_ingest,
+    b2_latency,
+    b3_attribution,
+    b4_requests,
+    b5_web_client,
+    b6_memory,
+    b7_quality,
+)
 from bench._harness import goal, machine_info, print_table, write_result
 
 if TYPE_CHECKING:
@@ -22,15 +30,14 @@ if TYPE_CHECKING:
 
 BENCHMARKS: dict[str, tuple[str, Callable[..., Result]]] = {
     "B1": ("b1_ingest", b1_ingest.run),
+    "B2": ("b2_latency", b2_latency.run),
+    "B3": ("b3_attribution", b3_attribution.run),
+    "B4": ("b4_requests", b4_requests.run),
     "B5": ("b5_web_client", b5_web_client.run),
-    "B6": ("b6_memory_partial", b6_memory.run),
+    "B6": ("b6_memory", b6_memory.run),
+    "B7": ("b7_quality", b7_quality.run),
 }
-PENDING = {
-    "B2": "callback to LockStateChanged latency: pending the hub",
-    "B3": "attribution latency against log lag: pending the hub",
-    "B4": "Web API requests per attributed event: pending the hub",
-    "B7": "attribution quality against peers' strategies: pending the hub",
-}
+PENDING: dict[str, str] = {}
 
 
 def main(argv: list[str] | None = None) -> int:

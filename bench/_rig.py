@@ -22,13 +22,13 @@ from urllib.parse import urlsplit
 import attrs
 
 from nukiasync import CallbackServer, NukiBridgeClient, NukiWebClient
-from nukiasync.hub import NukiHub
+from nukiasync.events import NukiEvent
+from nukiasync.hub import ConfirmPolicy, NukiHub
 from nukiasync.simulator import Knobs, World
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
-    from nukiasync.events import NukiEvent
     from nukiasync.log_watcher import AttributionTiming
 
 WEB_TOKEN = "bench-web-token-not-a-secret-0123456789abcdef"  # noqa: S105 - simulator only
@@ -49,9 +49,7 @@ def quick_knobs(**overrides: Any) -> Knobs:
     return Knobs(**values)
 
 
-def build_world(
-    *, locks: int, people: int, seed: int, knobs: Knobs, speed: float = 1.0
-) -> World:
+def build_world(*, locks: int, people: int, seed: int, knobs: Knobs, speed: float = 1.0) -> World:
     """``locks`` Smart Locks on one bridge; ``people`` account users with the app on each."""
     world = World(
         seed=seed,
@@ -124,6 +122,7 @@ async def running_hub(
     timing: AttributionTiming | None = None,
     speed: float = 1.0,
     server: bool = True,
+    confirm: ConfirmPolicy = "background",
 ) -> AsyncIterator[Rig]:
     """Start ``world`` and a hub on it (callbacks through a `CallbackServer` unless told)."""
     async with world:
@@ -137,6 +136,7 @@ async def running_hub(
             bridge=bridge,
             callback_server=callback_server,
             timing=timing,
+            confirm=confirm,
             clock=world.clock.now,
             sleep=lambda seconds: asyncio.sleep(max(0.0, seconds) / speed),
         )

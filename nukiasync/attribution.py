@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 WINDOW_BEFORE = timedelta(seconds=30)
 # ... and follow it by this much: clocks are corrected for skew, but only to about a second.
 WINDOW_AFTER = timedelta(seconds=5)
+# Where a matching entry usually lies: it is dated (in whole seconds) when the action starts,
+# the bridge posts when the motor stops. Distances are measured from here, not from 0, so the
+# next action's entry is not nearer than the right one; the hub replaces it by what it learns.
+EXPECTED_OFFSET = timedelta(seconds=-1)
 
 
 class ChangeKind(enum.Enum):
@@ -146,15 +150,18 @@ def match(
     now: datetime,
     skew: timedelta = timedelta(0),
     claimed: frozenset[str] = frozenset(),
+    expected: timedelta = EXPECTED_OFFSET,
 ) -> dict[str, ActionRecord]:
     """Pair pending changes with records: each record at most once, nearest pairs first.
 
-    ``skew`` is device/cloud time minus host time. Records dated after ``now`` (corrected)
+    ``skew`` is device/cloud time minus host time; ``expected`` the usual offset of a
+    matching record. Pairs on one device never cross: an earlier change never gets a later
+    record than a later change of the same kind. Records dated after ``now`` (corrected)
     plus the window are ignored as impossible. Returns change_id -> record.
     """
     horizon = now + skew + WINDOW_AFTER
     candidates = [
-        (abs(offset(change, record, skew)), index, change, record)
+        (abs(offset(change, record, skew) - expected), index, change, record)
         for index, change in enumerate(pending)
         for record in records
         if record.record_id not in claimed
@@ -164,13 +171,30 @@ def match(
     # Smallest time distance first across all pending changes; ties by arrival order.
     candidates.sort(key=lambda item: (item[0], item[1], item[3].record_id))
     result: dict[str, ActionRecord] = {}
+    chosen: list[tuple[ObservedChange, ActionRecord]] = []
     taken: set[str] = set()
     for _distance, _index, change, record in candidates:
         if change.change_id in result or record.record_id in taken:
             continue
+        if any(_crosses(change, record, other, theirs) for other, theirs in chosen):
+            continue
         result[change.change_id] = record
+        chosen.append((change, record))
         taken.add(record.record_id)
     return result
+
+
+def _crosses(
+    change: ObservedChange, record: ActionRecord, other: ObservedChange, theirs: ActionRecord
+) -> bool:
+    """Whether two pairs on one device and of one kind are in opposite orders."""
+    if change.smartlock_id != other.smartlock_id or change.kind is not other.kind:
+        return False
+    before = change.observed_at < other.observed_at
+    after = change.observed_at > other.observed_at
+    return (before and record.occurred_at > theirs.occurred_at) or (
+        after and record.occurred_at < theirs.occurred_at
+    )
 
 
 def log_has_passed(
@@ -194,7 +218,7 @@ def could_still_claim(
 
 
 def estimate_skew(samples: Sequence[timedelta], *, default: timedelta = timedelta(0)) -> timedelta:
-    """A robust skew estimate (median) from server-minus-host time samples."""
+    """A robust estimate (median) from time samples: skew, or the usual record offset."""
     if not samples:
         return default
     ordered = sorted(samples)

@@ -48,6 +48,7 @@ class Checkpoint:
     """Mutable state of one Web API account's log reading."""
 
     watermark: datetime | None = None
+    since: datetime | None = None  # first use of the state file: nothing older is reported
     emitted: dict[str, datetime] = attrs.field(factory=dict)  # log id -> entry date
     outbox: dict[str, dict[str, Any]] = attrs.field(factory=dict)  # event id -> event
 
@@ -67,14 +68,18 @@ class Checkpoint:
             del self.emitted[old]
 
     def read_from(self) -> datetime | None:
-        """Where a catch-up read starts."""
-        return None if self.watermark is None else self.watermark - REREAD_MARGIN
+        """Where a catch-up read starts: the watermark minus the margin, not before ``since``."""
+        if self.watermark is None:
+            return self.since
+        start = self.watermark - REREAD_MARGIN
+        return start if self.since is None else max(start, self.since)
 
     def to_json(self) -> dict[str, Any]:
         """The file's content."""
         return {
             "version": FORMAT_VERSION,
             "watermark": None if self.watermark is None else self.watermark.isoformat(),
+            "since": None if self.since is None else self.since.isoformat(),
             "emitted": {key: when.isoformat() for key, when in self.emitted.items()},
             "outbox": self.outbox,
         }
@@ -90,8 +95,10 @@ class Checkpoint:
             msg = "not a nukiasync checkpoint of a known version"
             raise ValueError(msg)
         watermark = data.get("watermark")
+        since = data.get("since")
         return cls(
             watermark=parse_datetime(watermark) if watermark else None,
+            since=parse_datetime(since) if since else None,
             emitted={str(k): parse_datetime(v) for k, v in dict(data["emitted"]).items()},
             outbox={str(k): dict(v) for k, v in dict(data["outbox"]).items()},
         )
@@ -211,6 +218,10 @@ class Outbox:
         if self.state_file is None:
             return
         self.checkpoint = await self.state_file.load()
+        if self.checkpoint.since is None:
+            # A crash before the first emission must not lose what happened since this start.
+            self.checkpoint.since = self._clock()
+            await self.state_file.save(self.checkpoint)
         for record in list(self.checkpoint.outbox.values()):
             try:
                 event = event_from_record(record)

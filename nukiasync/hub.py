@@ -105,6 +105,8 @@ class NukiHub:
         self._timing = timing or AttributionTiming()
         self._watch_timing = watch or BridgeWatchTiming()
         self._watchers: dict[str, BridgeWatcher] = {}
+        self._chains: dict[int, asyncio.Task[None]] = {}  # before_emit: last task per device
+        self._confirming: set[asyncio.Task[None]] = set()
         self.bus = EventBus(clock=self._clock)
         self._outbox = Outbox(
             self.bus, StateFile(state_file) if state_file is not None else None, self._clock
@@ -228,7 +230,8 @@ class NukiHub:
         for receiver in self._receivers.values():
             await receiver.close()
         for confirmer in self._confirmers.values():
-            await confirmer.close()
+            await confirmer.close()  # waiting confirmations end as "unconfirmed"
+        await asyncio.gather(*self._confirming, return_exceptions=True)
         tasks, self._tasks = self._tasks, {}
         for task in tasks.values():
             task.cancel()
@@ -437,30 +440,53 @@ class NukiHub:
         if self._health.get(f"callback:{bridge_id}") is False:
             self._callback_health(bridge_id, ok=True, detail="callbacks arrive again")
         self.devices.remember_battery(callback)
+        sid = callback.smartlock_id
+        if self._policy == "before_emit" and (
+            sid in self._chains or self.devices.diff(callback, bridge_id, now).claims_change
+        ):
+            # Confirm beside the callback queue, so a flood shares one coalesced read; a
+            # chain per device keeps each device's order.
+            previous = self._chains.get(sid)
+            task = asyncio.create_task(
+                self._confirm_then_emit(bridge_id, callback, previous),
+                name=f"nukiasync.hub.confirm[{sid}]",
+            )
+            self._chains[sid] = task
+            self._confirming.add(task)
+            task.add_done_callback(lambda done: self._chain_done(sid, done))
+            return
         diff = self.devices.diff(callback, bridge_id, now)
         if diff.duplicate:
             self.counters.deduplicated += 1
             return
-        claim = StateClaim.from_callback(callback)
-        confirmer = self._confirmers[bridge_id]
+        self._emit(diff, bridge_id)
         # Only a claimed change can be confirmed: a ring or battery report repeats the state,
         # and the device may have moved on by the time the bridge is read.
-        check = diff.claims_change
-        if self._policy == "before_emit" and check:
-            verdict = await confirmer.confirm(claim)
-            if verdict is Confirmation.CONTRADICTED:
-                self.counters.rejected_contradicted += 1
-                _LOGGER.warning(
-                    "bridge %s: a callback the bridge contradicts was refused", bridge_id
-                )
-                return
-            if verdict is Confirmation.UNCONFIRMED:
-                self.counters.rejected_unconfirmed += 1
-                self._bridge_health(bridge_id, available=False, detail="no answer to confirm")
-                return
-        self._emit(diff, bridge_id)
-        if self._policy == "background" and check:
-            confirmer.observe(claim)
+        if self._policy == "background" and diff.claims_change:
+            self._confirmers[bridge_id].observe(StateClaim.from_callback(callback))
+
+    async def _confirm_then_emit(
+        self, bridge_id: str, callback: BridgeCallback, previous: asyncio.Task[None] | None
+    ) -> None:
+        verdict = await self._confirmers[bridge_id].confirm(StateClaim.from_callback(callback))
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        diff = self.devices.diff(callback, bridge_id, self._clock())
+        if diff.duplicate:
+            self.counters.deduplicated += 1
+        elif verdict is Confirmation.CONTRADICTED and diff.claims_change:
+            self.counters.rejected_contradicted += 1
+            _LOGGER.warning("bridge %s: a callback the bridge contradicts was refused", bridge_id)
+        elif verdict is Confirmation.UNCONFIRMED and diff.claims_change:
+            self.counters.rejected_unconfirmed += 1
+            self._bridge_health(bridge_id, available=False, detail="no answer to confirm")
+        else:
+            self._emit(diff, bridge_id)
+
+    def _chain_done(self, smartlock_id: int, task: asyncio.Task[None]) -> None:
+        self._confirming.discard(task)
+        if self._chains.get(smartlock_id) is task:
+            del self._chains[smartlock_id]
 
     def _emit(self, diff: CallbackDiff, bridge_id: str) -> None:
         """Publish a change's events and open its pending attributions."""

@@ -36,7 +36,7 @@ class AttributionTiming:
 
     first_delay: float = 2.0  # s after a change before the first read, until lags are learnt
     poll_interval: float = 0.75  # s between reads while an answer is likely
-    burst_interval: float = 1.5  # s between reads when many changes wait: fewer requests
+    burst_interval: float = 2.5  # s between reads when many changes wait: fewer requests (B4)
     burst_size: int = 4  # pending changes from which reads are spaced as a burst
     tight_phase: float = 12.0  # s of tight reads after the first, then back off
     backoff: float = 1.6  # factor by which the interval grows after the tight phase
@@ -125,6 +125,7 @@ class LogWatcher:
         self._reported: set[str] = set()
         self._wake = asyncio.Event()
         self._lags: list[float] = []
+        self._offsets: list[timedelta] = []  # record minus callback time of recent matches
         self._last_read: datetime | None = None
         self._background_from = self._report_after
         self._next_background: datetime = clock()
@@ -174,20 +175,25 @@ class LogWatcher:
             due = self._next_due(now)
             if due > now:
                 await self._wait((due - now).total_seconds())
-                continue
-            await self._read(now)
+            else:
+                await self._read(now)
+            # Evaluating is cheap: after every wake, so a grace that ended is acted on now.
             await self._on_outcome(self.evaluate(self._clock()))
 
     def evaluate(self, now: datetime) -> Outcome:
         """Apply the rules to what has been read, updating the bookkeeping."""
         skew = self._skew()
         records = [seen.record for seen in self._seen.values()]
+        # Reported entries (in this run or before a restart) are never claimed afterwards.
+        taken = self._claimed | self._reported
+        taken.update(key for key in self._seen if key not in taken and self._is_claimed(key))
         pairs = attribution.match(
             [p.change for p in self._pending],
             records,
             now=now,
             skew=skew,
-            claimed=frozenset(self._claimed),
+            claimed=frozenset(taken),
+            expected=attribution.estimate_skew(self._offsets, default=attribution.EXPECTED_OFFSET),
         )
         attributed: list[tuple[Pending, SeenRecord]] = []
         unavailable: list[tuple[Pending, AttributionFailure]] = []
@@ -199,6 +205,9 @@ class LogWatcher:
                 self._claimed.add(record.record_id)
                 lag = (seen.first_seen - pending.change.observed_at).total_seconds()
                 self._lags = [*self._lags[-19:], max(0.0, lag)]
+                if pending.change.kind is attribution.ChangeKind.LOCK_STATE:
+                    seen_offset = attribution.offset(pending.change, record, skew)
+                    self._offsets = [*self._offsets[-19:], seen_offset]
                 if pending.attributable:
                     attributed.append((pending, seen))
             elif pending.final:

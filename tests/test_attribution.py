@@ -301,3 +301,14 @@ def test_could_still_claim_and_skew_estimate() -> None:
     assert at.estimate_skew([]) == timedelta(0)
     samples = [timedelta(seconds=s) for s in (90, 91, 89, 500)]
     assert at.estimate_skew(samples) == timedelta(seconds=91)
+
+
+def test_crossing_pairs_are_refused() -> None:
+    first = change("a", LockState.UNLOCKED, at_s=0)
+    second = change("b", LockState.UNLOCKED, at_s=4)
+    early, late = record("early", U, at_s=-1), record("late", U, at_s=3)
+    assert at._crosses(first, late, second, early)
+    assert at._crosses(second, early, first, late)
+    assert not at._crosses(first, early, second, late)
+    other_lock = change("c", LockState.UNLOCKED, at_s=4, lock=SL2)
+    assert not at._crosses(first, late, other_lock, early)

@@ -10,6 +10,7 @@ client, bridge reads from the simulated bridge's own debug log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -18,6 +19,7 @@ import sys
 import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -33,7 +35,7 @@ from nukiasync.events import (
     NukiEvent,
 )
 from nukiasync.hub import NukiHub
-from nukiasync.simulator import SimulationError
+from nukiasync.simulator import SimulationError, World
 from nukiasync.web._core import parse_retry_after
 from tests import canary
 from tests.simulator_support import make_world
@@ -42,12 +44,12 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from nukiasync.log_watcher import AttributionTiming
-    from nukiasync.simulator import World
     from nukiasync.simulator.logbook import ActionRecord
 
 # Log actions whose entries the hub claims silently with a door or ring event (no
 # ActionAttributed, no LogEntryObserved): door opened/closed, ring. They may still show as
 # LogEntryObserved after a restart (nothing claims them then); the checks allow both.
+ROOT = str(Path(__file__).resolve().parents[2])  # the repository: -m tests.soak.listen_fast
 SILENT_ACTIONS = frozenset({224, 240, 241, 242, 243})
 
 
@@ -324,7 +326,17 @@ class RestartReport:
 class ListenProcess:
     """One ``nukiasync listen --json --state-file`` subprocess and its JSON lines."""
 
-    def __init__(self, world: World, state_file: str, lines: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        world: World,
+        state_file: str,
+        lines: list[dict[str, Any]],
+        *,
+        stock: bool,
+        run: int = 0,
+    ) -> None:
+        self._module = "nukiasync.cli" if stock else "tests.soak.listen_fast"
+        self.run = run
         self._world = world
         self._state_file = state_file
         self.lines = lines
@@ -341,16 +353,17 @@ class ListenProcess:
             "NUKI_BRIDGE_TOKEN": canary.BRIDGE_TOKEN,
         }
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "nukiasync.cli", "listen", "--json",
+            sys.executable, "-m", self._module, "listen", "--json",
             "--bridge", f"127.0.0.1:{port}", "--web-url", self._world.web_url,
             "--callback-host", "127.0.0.1", "--callback-port", "0",
             "--state-file", self._state_file,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env, cwd=ROOT,
         )  # fmt: skip
         self._reader = asyncio.create_task(self._read(), name="listen-reader")
 
     async def _read(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
+        assert self.proc is not None
+        assert self.proc.stdout is not None
         while True:
             line = await self.proc.stdout.readline()
             if not line:
@@ -358,7 +371,9 @@ class ListenProcess:
             if not line.endswith(b"\n"):
                 self.torn += 1  # cut by the kill mid-write
                 return
-            self.lines.append(json.loads(line))
+            event = json.loads(line)
+            event["_run"] = self.run
+            self.lines.append(event)
             self._changed.set()
 
     async def until(self, predicate: Callable[[], bool], limit: float) -> None:
@@ -368,13 +383,15 @@ class ListenProcess:
                 await self._changed.wait()
 
     async def kill(self) -> None:
-        assert self.proc is not None and self._reader is not None
+        assert self.proc is not None
+        assert self._reader is not None
         self.proc.send_signal(signal.SIGKILL)
         await asyncio.wait_for(self.proc.wait(), 10)
         await asyncio.wait_for(self._reader, 10)  # what was flushed before the kill
 
     async def stop(self) -> int:
-        assert self.proc is not None and self._reader is not None
+        assert self.proc is not None
+        assert self._reader is not None
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGINT)
         code = await asyncio.wait_for(self.proc.wait(), 15)
@@ -383,10 +400,20 @@ class ListenProcess:
 
 
 async def restart_trials(
-    state_file: str, *, trials: int, seed: int, kill_after: tuple[float, float] = (0.3, 4.0)
+    state_file: str,
+    *,
+    trials: int,
+    seed: int,
+    stock: bool = False,
+    kill_after: tuple[float, float] = (0.3, 4.0),
+    catch_up: float = 30.0,
 ) -> RestartReport:
     """Run ``listen`` under a live scenario, SIGKILL it ``trials`` times at random points,
-    restart it with the same state file, then let a last run catch up and check D2."""
+    restart it with the same state file, then let a last run catch up and check D2.
+
+    ``stock`` runs the command as shipped (default timings: a restarted listener reports
+    unclaimed entries at its background read a minute later), else `listen_fast`.
+    """
     rng = random.Random(seed)
     report = RestartReport()
     async with make_world(log_lag=(0.2, 0.5)) as world:
@@ -394,7 +421,7 @@ async def restart_trials(
         people: asyncio.Task[int] | None = None
         try:
             for trial in range(trials + 1):
-                run = ListenProcess(world, state_file, report.lines)
+                run = ListenProcess(world, state_file, report.lines, stock=stock, run=trial)
                 before = len(report.lines)
                 await run.start()
                 report.runs += 1
@@ -430,10 +457,8 @@ async def restart_trials(
                     if e["type"] in ("ActionAttributed", "LogEntryObserved")
                 }
 
-            try:
-                await run.until(lambda: set(report.required) <= out(), 30.0)
-            except TimeoutError:
-                pass  # judged below
+            with contextlib.suppress(TimeoutError):  # judged below
+                await run.until(lambda: set(report.required) <= out(), catch_up)
             assert await run.stop() == 0
         finally:
             stop.set()
@@ -468,7 +493,14 @@ def _judge_restarts(report: RestartReport, known: set[str], dates: dict[str, dat
         if any(since <= dates[log_id] <= until for since, until in gaps):
             continue  # skipped inside an announced Gap
         report.missing.append(log_id)
-    report.mixed_ids = [k for k, ids in by_entry.items() if len(ids) > 1]
+    report.mixed_ids = [
+        f"{k}: "
+        + ", ".join(
+            f"{e['type']} run {e['_run']}" for e in report.lines if e.get("log_entry_id") == k
+        )
+        for k, ids in by_entry.items()
+        if len(ids) > 1
+    ]
 
 
 def _dt(text: str) -> datetime:

@@ -167,3 +167,75 @@ async def _sampler(process: Any, deadline: float, report: TrafficReport) -> None
         if time.monotonic() >= deadline:
             return
         await asyncio.sleep(min(SAMPLE_EVERY, max(0.0, deadline - time.monotonic())))
+
+
+@attrs.define(kw_only=True)
+class HubTrafficReport(TrafficReport):
+    """`TrafficReport` plus the hub's own counters and log reads."""
+
+    hub: dict[str, int] = attrs.field(factory=dict)
+    web_requests: int = 0
+    web_statuses: dict[Any, int] = attrs.field(factory=dict)
+
+
+async def run_hub_traffic(duration: float, *, seed: int = 7) -> HubTrafficReport:
+    """Drive a running `NukiHub` on the simulator for ``duration`` seconds (G24).
+
+    People act (callbacks reach the hub's own CallbackServer), the hub reads the Web API
+    log itself, and faults hit whatever Web API request comes next: 5% 5xx (half HTML),
+    1% 429, 1% timeouts, rolled twice a second.
+    """
+    import psutil  # the bench extra; imported here so collecting the fast profile needs none
+
+    from nukiasync.log_watcher import AttributionTiming
+    from tests.soak.hub_harness import hub_on_world
+
+    timing = AttributionTiming(
+        first_delay=0.5, poll_interval=0.3, burst_interval=0.5, deadline=4.0, grace=1.0,
+        tight_phase=2.0, max_interval=1.0, background_interval=2.0,
+    )  # fmt: skip
+    rng = random.Random(seed)
+    report = HubTrafficReport(faults_injected={"5xx": 0, "429": 0, "timeout": 0})
+    process = psutil.Process(os.getpid())
+    loop = asyncio.get_running_loop()
+    deadline = time.monotonic() + duration
+    with watch(loop) as seen:
+        async with hub_on_world(timing=timing, log_lag=(0.2, 1.0), web_hang=1.5) as rig:
+            tasks = [
+                asyncio.create_task(_people(rig.world, rng, deadline, report), name="soak.people"),
+                asyncio.create_task(_faults(rig.world, rng, deadline, report), name="soak.faults"),
+                asyncio.create_task(_sampler(process, deadline, report), name="soak.sampler"),
+            ]
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            rig.world.knobs.web_faults.clear()
+            await rig.world.bridge.drain()
+            assert rig.server is not None
+            report.receiver = rig.server.receiver().stats
+            watcher = rig.hub.diagnostics()["log_watcher"]
+            report.log_reads = watcher["reads"]
+            report.log_failures = watcher["read_failures"]
+            report.web_requests = len(rig.requests.requests)
+            report.web_statuses = rig.requests.statuses()
+        report.hub = rig.hub.counters.as_dict()  # after close: pending ones answered
+    report.seen = seen
+    return report
+
+
+async def _faults(world, rng: random.Random, deadline: float, report: TrafficReport) -> None:
+    while time.monotonic() < deadline:
+        roll = rng.random()
+        if roll < 0.05:
+            world.knobs.fail_web(1, status=rng.choice([500, 502, 503]), html=rng.random() < 0.5)
+            report.faults_injected["5xx"] += 1
+        elif roll < 0.06:
+            world.knobs.fail_web(1, status=429, retry_after=1)
+            report.faults_injected["429"] += 1
+        elif roll < 0.07:
+            world.knobs.fail_web(1, hang=True)
+            report.faults_injected["timeout"] += 1
+        await asyncio.sleep(0.5)  # the fault clock

@@ -148,14 +148,27 @@ def _make_handler(
         # aiohttp would inflate a compressed body while reading it: refuse before (D1).
         if request.headers.get("Content-Encoding", "identity").lower() != "identity":
             return web.Response(status=HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
-        # One byte more than the hub takes, so an oversized body is refused (413), not cut.
-        body = await request.content.read(MAX_BODY_SIZE + 1)
+        body = await _read_capped(request)
         status = await runtime.hub.handle_callback(
             body, request.remote or "", bridge_id=runtime.bridge_key
         )
         return web.Response(status=status)
 
     return handle
+
+
+async def _read_capped(request: web.Request) -> bytes:
+    """Read one byte more than the hub takes, so an oversized body is refused (413), not cut.
+
+    ``read(n)`` returns what has arrived so far, which may be less than the body: loop.
+    """
+    body = b""
+    while len(body) <= MAX_BODY_SIZE:
+        chunk = await request.content.read(MAX_BODY_SIZE + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return body
 
 
 def _webhook_url(hass: HomeAssistant, entry: NukiConfigEntry) -> str:
@@ -212,4 +225,3 @@ def _bus_forwarder(hass: HomeAssistant) -> Callable[[NukiEvent], None]:
         hass.bus.async_fire(name, event_to_dict(event))
 
     return forward
-
