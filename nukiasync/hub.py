@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import attrs
 
 from nukiasync import hub_events
-from nukiasync.actors import ActorDirectory
 from nukiasync.bridge.callbacks import BridgeCallback
 from nukiasync.bridge.confirm import Confirmation, Confirmer, DeviceSnapshot, StateClaim
 from nukiasync.bridge.receiver import CallbackReceiver
@@ -28,29 +27,22 @@ from nukiasync.checkpoint import Checkpoint, Outbox, StateFile
 from nukiasync.errors import NukiAuthenticationError, NukiError
 from nukiasync.events import (
     AttributionFailure,
-    BridgeReachable,
-    BridgeUnreachable,
-    CallbackRegistered,
     EventSource,
-    HealthChanged,
     NukiEvent,
-    WebApiAvailable,
-    WebApiUnavailable,
 )
 from nukiasync.hub_devices import CallbackDiff, DeviceTable, HubCounters, state_name
-from nukiasync.log_watcher import AttributionTiming, LogWatcher, Outcome
+from nukiasync.hub_web import Outcomes, WebSide
+from nukiasync.log_watcher import AttributionTiming
 
 if TYPE_CHECKING:
     import os
     from types import TracebackType
 
-    from nukiasync.attribution import ObservedChange
     from nukiasync.bridge.client import NukiBridgeClient
     from nukiasync.bridge.confirm import Correction
     from nukiasync.bridge.models import BridgeDevice
     from nukiasync.bridge.server import CallbackServer
     from nukiasync.web.client import NukiWebClient
-    from nukiasync.web.models.log import SmartlockLog
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -114,11 +106,11 @@ class NukiHub:
         self.counters = HubCounters()
         self.devices = DeviceTable()
         self.last_error: NukiError | None = None
-        self._actors = ActorDirectory(web.auths if web is not None else None, clock=self._clock)
+        self._outcomes = Outcomes(self.bus, self._outbox, self.devices, self.counters, self._clock)
+        self._web_side: WebSide | None = None
         self._receivers: dict[str, CallbackReceiver] = {}
-        self._health: dict[str, bool] = {}
+        self._health = hub_events.HealthBoard(self.bus.publish, self._clock)
         self._confirmers: dict[str, Confirmer] = {}
-        self._watcher: LogWatcher | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._registered: dict[str, str] = {}
         self._started_server = False
@@ -199,11 +191,28 @@ class NukiHub:
             raise RuntimeError(msg)
         self._state = "running"
         await self._outbox.load()
-        await self._load_names()
+        if self._web is not None:
+            self._web_side = WebSide(
+                self._web,
+                self._outcomes,
+                self._outbox,
+                self.devices,
+                self.counters,
+                clock=self._clock,
+                sleep=self._sleep,
+                timing=self._timing,
+                on_health=lambda ok, detail: self._web_health(available=ok, detail=detail),
+            )
+            error = await self._web_side.load_names()
+            if error is not None:
+                self._web_health(available=False, detail=type(error).__name__)
+                self._note_error(error)
         for bridge_id, bridge in self._bridges.items():
             await self._start_bridge(bridge_id, bridge)
-        if self._web is not None:
-            self._start_watcher()
+        if self._web_side is not None:
+            self._tasks["log_watcher"] = asyncio.create_task(
+                self._web_side.watcher.run(), name="nukiasync.hub.log_watcher"
+            )
         if self._server is not None:
             await self._start_server()
         for bridge_id, watcher in self._watchers.items():
@@ -236,10 +245,8 @@ class NukiHub:
         for task in tasks.values():
             task.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
-        if self._watcher is not None:
-            now = self._clock()
-            for pending in self._watcher.drop_pending():
-                self._publish_unavailable(pending.change, AttributionFailure.HUB_CLOSED, now)
+        if self._web_side is not None:
+            self._web_side.close(AttributionFailure.HUB_CLOSED)
         await self._outbox.settle(force_save=True)
 
     # Feeding callbacks
@@ -262,7 +269,7 @@ class NukiHub:
 
     def diagnostics(self) -> dict[str, Any]:
         """A redacted snapshot for Home Assistant's diagnostics: no tokens, no secrets."""
-        watcher = self._watcher
+        watcher = self._web_side.watcher if self._web_side is not None else None
         return {
             "state": self._state,
             "confirm": self._policy,
@@ -286,17 +293,6 @@ class NukiHub:
         }
 
     # Start-up
-
-    async def _load_names(self) -> None:
-        if self._web is None:
-            return
-        try:
-            for lock in await self._web.smartlocks():
-                self.devices.name(lock.smartlock_id, lock.name)
-        except NukiError as err:
-            self._web_health(available=False, detail=type(err).__name__)
-            self._note_error(err)
-        await self._actors.refresh()
 
     async def _start_bridge(self, bridge_id: str, bridge: NukiBridgeClient) -> None:
         allowed = self._allowed_sources if self._allowed_sources is not None else (bridge.host,)
@@ -372,23 +368,6 @@ class NukiHub:
             return False
         return True
 
-    def _start_watcher(self) -> None:
-        assert self._web is not None  # noqa: S101
-        self._watcher = LogWatcher(
-            self._fetch_logs,
-            self._on_outcome,
-            clock=self._clock,
-            sleep=self._sleep,
-            timing=self._timing,
-            skew=self._skew,
-            on_health=lambda ok, detail: self._web_health(available=ok, detail=detail),
-            is_claimed=self.checkpoint.seen,  # entries emitted before a restart
-            report_after=self.checkpoint.read_from(),
-        )
-        self._tasks["log_watcher"] = asyncio.create_task(
-            self._watcher.run(), name="nukiasync.hub.log_watcher"
-        )
-
     # Bridge side
 
     async def _read_devices(self, bridge_id: str) -> list[BridgeDevice]:
@@ -437,7 +416,7 @@ class NukiHub:
         """One callback, off the request path: state events at once, then attribution."""
         now = self._clock()
         self._watchers[bridge_id].callback_seen()
-        if self._health.get(f"callback:{bridge_id}") is False:
+        if self._health.is_down(f"callback:{bridge_id}"):
             self._callback_health(bridge_id, ok=True, detail="callbacks arrive again")
         self.devices.remember_battery(callback)
         sid = callback.smartlock_id
@@ -490,16 +469,15 @@ class NukiHub:
 
     def _emit(self, diff: CallbackDiff, bridge_id: str) -> None:
         """Publish a change's events and open its pending attributions."""
-        now = self._clock()
         self.devices.apply(diff, bridge_id)
         self.counters.emitted += 1
         for event in diff.events:
             self.bus.publish(event)
         for change, attributable in diff.changes:
-            if self._watcher is not None:
-                self._watcher.add(change, attributable=attributable)
+            if self._web_side is not None:
+                self._web_side.add(change, attributable=attributable)
             elif attributable:
-                self._publish_unavailable(change, AttributionFailure.NO_WEB_API, now)
+                self._outcomes.unavailable(change, AttributionFailure.NO_WEB_API)
 
     def _on_correction(self, correction: Correction) -> None:
         snapshot = correction.snapshot
@@ -519,94 +497,16 @@ class NukiHub:
             hub_events.corrected(wrong, snapshot.state, name, device.identity(), self._clock())
         )
 
-    # Web side
-
-    async def _fetch_logs(self, since: datetime) -> list[SmartlockLog]:
-        assert self._web is not None  # noqa: S101
-        limit = self._timing.catch_up_limit
-        # No retries inside the read: the log watcher schedules the next one itself.
-        entries = self._web.iter_logs(from_date=since, max_entries=limit, retry=False)
-        return [entry async for entry in entries]
-
-    def _skew(self) -> timedelta:
-        offset = self._web.clock_offset if self._web is not None else None
-        return offset if offset is not None else timedelta(0)
-
-    async def _on_outcome(self, outcome: Outcome) -> None:
-        now = self._clock()
-        for pending, seen in outcome.attributed:
-            change, entry = pending.change, seen.entry
-            self.counters.attributed += 1
-            actor = await self._actors.actor_for(entry)
-            identity = self.devices.get(change.smartlock_id).identity()
-            event = hub_events.attributed(change, entry, actor, identity, now)
-            await self._outbox.publish(event, entry.id, entry.date)
-        for pending, reason in outcome.unavailable:
-            self._publish_unavailable(pending.change, reason, now)
-        if outcome.gap is not None:
-            self.counters.gaps += 1
-            await self._outbox.publish(hub_events.catch_up_gap(outcome.gap, now), None, None)
-        for seen in outcome.unclaimed:
-            entry = seen.entry
-            self.counters.log_only += 1
-            actor = await self._actors.actor_for(entry)
-            identity = self.devices.get(entry.smartlock_id).identity()
-            await self._outbox.publish(
-                hub_events.observed(entry, actor, identity, now), entry.id, entry.date
-            )
-        await self._outbox.settle()
-
-    def _publish_unavailable(
-        self, change: ObservedChange, reason: AttributionFailure, now: datetime
-    ) -> None:
-        self.counters.unavailable += 1
-        identity = self.devices.get(change.smartlock_id).identity()
-        self.bus.publish(hub_events.unavailable(change, reason, identity, now))
-
     # Health
 
     def _bridge_health(self, bridge_id: str, *, available: bool, detail: str) -> None:
-        key = f"bridge:{bridge_id}"
-        if self._health.get(key) is available:
-            return
-        self._health[key] = available
-        cls = BridgeReachable if available else BridgeUnreachable
-        self._publish_health(cls, "bridge", available=available, detail=detail, bridge_id=bridge_id)
+        self._health.bridge(bridge_id, available=available, detail=detail)
 
     def _callback_health(self, bridge_id: str, *, ok: bool, detail: str) -> None:
-        key = f"callback:{bridge_id}"
-        if self._health.get(key) is ok:
-            return
-        self._health[key] = ok
-        self._publish_health(
-            CallbackRegistered, "callback", available=ok, detail=detail, bridge_id=bridge_id
-        )
+        self._health.callback(bridge_id, available=ok, detail=detail)
 
     def _web_health(self, *, available: bool, detail: str) -> None:
-        if self._health.get("web") is available:
-            return
-        self._health["web"] = available
-        cls = WebApiAvailable if available else WebApiUnavailable
-        self._publish_health(cls, "web_api", available=available, detail=detail, bridge_id=None)
-
-    def _publish_health(
-        self,
-        cls: type[HealthChanged],
-        component: str,
-        *,
-        available: bool,
-        detail: str,
-        bridge_id: str | None,
-    ) -> None:
-        event = hub_events.health(
-            cls,
-            component,
-            available=available,
-            detail=detail,
-            bridge_id=bridge_id,
-            now=self._clock(),
-        )
-        self.bus.publish(event)
+        self._health.web(available=available, detail=detail)
 
     def _note_error(self, err: NukiError) -> None:
         self.last_error = err

@@ -12,15 +12,22 @@ from nukiasync.events import (
     Actor,
     AttributionFailure,
     AttributionUnavailable,
+    BridgeReachable,
+    BridgeUnreachable,
+    CallbackRegistered,
     EventSource,
     Gap,
     HealthChanged,
     LogEntryObserved,
+    NukiEvent,
     StateCorrected,
+    WebApiAvailable,
+    WebApiUnavailable,
     stable_id,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from nukiasync.attribution import ObservedChange
@@ -135,3 +142,68 @@ def health(
         detail=detail,
         bridge_id=bridge_id,
     )
+
+
+class HealthBoard:
+    """Publishes a health event when a part's availability changes, not on every check."""
+
+    def __init__(self, publish: Callable[[NukiEvent], None], clock: Callable[[], datetime]) -> None:
+        self._publish = publish
+        self._clock = clock
+        self._state: dict[str, bool] = {}
+
+    def is_down(self, key: str) -> bool:
+        """Whether the part (``bridge:<id>``, ``callback:<id>``, ``web``) was last down."""
+        return self._state.get(key) is False
+
+    def bridge(self, bridge_id: str, *, available: bool, detail: str) -> None:
+        """The bridge answers, or does not."""
+        cls = BridgeReachable if available else BridgeUnreachable
+        self._set(
+            f"bridge:{bridge_id}",
+            cls,
+            "bridge",
+            available=available,
+            detail=detail,
+            bridge_id=bridge_id,
+        )
+
+    def callback(self, bridge_id: str, *, available: bool, detail: str) -> None:
+        """Our callback is registered and reaches us, or does not."""
+        self._set(
+            f"callback:{bridge_id}",
+            CallbackRegistered,
+            "callback",
+            available=available,
+            detail=detail,
+            bridge_id=bridge_id,
+        )
+
+    def web(self, *, available: bool, detail: str) -> None:
+        """The Web API answers, or does not."""
+        cls = WebApiAvailable if available else WebApiUnavailable
+        self._set("web", cls, "web_api", available=available, detail=detail, bridge_id=None)
+
+    def _set(
+        self,
+        key: str,
+        cls: type[HealthChanged],
+        component: str,
+        *,
+        available: bool,
+        detail: str,
+        bridge_id: str | None,
+    ) -> None:
+        if self._state.get(key) is available:
+            return
+        self._state[key] = available
+        self._publish(
+            health(
+                cls,
+                component,
+                available=available,
+                detail=detail,
+                bridge_id=bridge_id,
+                now=self._clock(),
+            )
+        )

@@ -1,0 +1,147 @@
+"""The hub's Web API half: reads the log for pending changes and publishes who did it.
+
+The hub hands it state changes; it owns the `LogWatcher` (when to read, what matched), the
+`ActorDirectory` (who an auth id is), and publishes attributions and unclaimed entries through
+the outbox, so delivery after a crash stays at least once with stable ids.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from nukiasync import hub_events
+from nukiasync.actors import ActorDirectory
+from nukiasync.errors import NukiError
+from nukiasync.log_watcher import AttributionTiming, LogWatcher, Outcome
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+    from datetime import datetime
+
+    from nukiasync.attribution import ObservedChange
+    from nukiasync.bus import EventBus
+    from nukiasync.checkpoint import Outbox
+    from nukiasync.events import AttributionFailure
+    from nukiasync.hub_devices import DeviceTable, HubCounters
+    from nukiasync.web.client import NukiWebClient
+    from nukiasync.web.models.log import SmartlockLog
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class Outcomes:
+    """Publishes the answers to "who": attributions, unavailability, unclaimed entries."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        outbox: Outbox,
+        devices: DeviceTable,
+        counters: HubCounters,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._bus = bus
+        self._outbox = outbox
+        self._devices = devices
+        self._counters = counters
+        self._clock = clock
+
+    def unavailable(self, change: ObservedChange, reason: AttributionFailure) -> None:
+        """The explicit "could not attribute" for a change."""
+        self._counters.unavailable += 1
+        identity = self._devices.get(change.smartlock_id).identity()
+        self._bus.publish(hub_events.unavailable(change, reason, identity, self._clock()))
+
+
+class WebSide:
+    """The log watcher, the actor cache and the publishing of what they decide."""
+
+    def __init__(
+        self,
+        web: NukiWebClient,
+        outcomes: Outcomes,
+        outbox: Outbox,
+        devices: DeviceTable,
+        counters: HubCounters,
+        *,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], Awaitable[None]],
+        timing: AttributionTiming,
+        on_health: Callable[[bool, str], None],
+    ) -> None:
+        self._web = web
+        self._outcomes = outcomes
+        self._outbox = outbox
+        self._devices = devices
+        self._counters = counters
+        self._clock = clock
+        self._timing = timing
+        self.actors = ActorDirectory(web.auths, clock=clock)
+        checkpoint = outbox.checkpoint
+        self.watcher = LogWatcher(
+            self._fetch_logs,
+            self._on_outcome,
+            clock=clock,
+            sleep=sleep,
+            timing=timing,
+            skew=self._skew,
+            on_health=on_health,
+            is_claimed=checkpoint.seen,  # entries emitted before a restart
+            report_after=checkpoint.read_from(),
+        )
+
+    async def load_names(self) -> NukiError | None:
+        """Device names for the events, and the authorizations; the error if that failed."""
+        try:
+            for lock in await self._web.smartlocks():
+                self._devices.name(lock.smartlock_id, lock.name)
+        except NukiError as err:
+            return err
+        finally:
+            await self.actors.refresh()
+        return None
+
+    def add(self, change: ObservedChange, *, attributable: bool) -> None:
+        """Wait for the log entry of a change."""
+        self.watcher.add(change, attributable=attributable)
+
+    def close(self, reason: AttributionFailure) -> None:
+        """Answer every pending change with ``reason`` (the hub is closing)."""
+        for pending in self.watcher.drop_pending():
+            self._outcomes.unavailable(pending.change, reason)
+
+    async def _fetch_logs(self, since: datetime) -> list[SmartlockLog]:
+        limit = self._timing.catch_up_limit
+        # No retries inside the read: the log watcher schedules the next one itself.
+        entries = self._web.iter_logs(from_date=since, max_entries=limit, retry=False)
+        return [entry async for entry in entries]
+
+    def _skew(self) -> timedelta:
+        offset = self._web.clock_offset
+        return offset if offset is not None else timedelta(0)
+
+    async def _on_outcome(self, outcome: Outcome) -> None:
+        now = self._clock()
+        for pending, seen in outcome.attributed:
+            change, entry = pending.change, seen.entry
+            self._counters.attributed += 1
+            actor = await self.actors.actor_for(entry)
+            identity = self._devices.get(change.smartlock_id).identity()
+            event = hub_events.attributed(change, entry, actor, identity, now)
+            await self._outbox.publish(event, entry.id, entry.date)
+        for pending, reason in outcome.unavailable:
+            self._outcomes.unavailable(pending.change, reason)
+        if outcome.gap is not None:
+            self._counters.gaps += 1
+            await self._outbox.publish(hub_events.catch_up_gap(outcome.gap, now), None, None)
+        for seen in outcome.unclaimed:
+            entry = seen.entry
+            self._counters.log_only += 1
+            actor = await self.actors.actor_for(entry)
+            identity = self._devices.get(entry.smartlock_id).identity()
+            await self._outbox.publish(
+                hub_events.observed(entry, actor, identity, now), entry.id, entry.date
+            )
+        await self._outbox.settle()
