@@ -252,11 +252,20 @@ class NukiHub:
     # Feeding callbacks
 
     async def handle_callback(
-        self, body: bytes, remote: str, *, bridge_id: str | None = None
+        self,
+        body: bytes,
+        remote: str,
+        *,
+        bridge_id: str | None = None,
+        content_encoding: str | None = None,
+        forwarded_for: str | None = None,
     ) -> int:
         """Take a callback received elsewhere (a Home Assistant webhook); return the status.
 
-        The same checks apply as in `CallbackServer`: source, size, encoding, shape.
+        The same checks apply as in `CallbackServer`: source (``forwarded_for`` is believed
+        only from trusted proxies), size, encoding (pass the request's Content-Encoding; any
+        but identity gets 415, so check it before reading the body), shape. Each refusal is
+        counted.
 
         Raises:
             RuntimeError: the hub is not running, or has no such bridge.
@@ -265,7 +274,10 @@ class NukiHub:
             msg = "hub not running"
             raise RuntimeError(msg)
         receiver = self._receiver_for(bridge_id)
-        return int(receiver.handle(body, remote).status)
+        verdict = receiver.handle(
+            body, remote, forwarded_for=forwarded_for, content_encoding=content_encoding
+        )
+        return int(verdict.status)
 
     def diagnostics(self) -> dict[str, Any]:
         """A redacted snapshot for Home Assistant's diagnostics: no tokens, no secrets."""

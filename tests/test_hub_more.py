@@ -58,6 +58,8 @@ async def test_webhook_checks_source_and_shape() -> None:
     async with running() as (_world, hub, _rec):
         assert await hub.handle_callback(spoof(0x1A2B3C4D, 1), "127.0.0.3") == 403
         assert await hub.handle_callback(b"{nope", "127.0.0.1") == 400
+        assert await hub.handle_callback(b"", "127.0.0.1", content_encoding="gzip") == 415
+        assert hub._receivers["bridge"].stats.rejected["encoding"] == 1
         assert await hub.handle_callback(spoof(0x1A2B3C4D, 1), "127.0.0.1") == 200
         with pytest.raises(RuntimeError, match="no bridge"):
             await hub.handle_callback(b"{}", "127.0.0.1", bridge_id="garage")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -145,12 +144,13 @@ def _make_handler(
     runtime: NukiData,
 ) -> Callable[[HomeAssistant, str, web.Request], Awaitable[web.Response]]:
     async def handle(_hass: HomeAssistant, _webhook_id: str, request: web.Request) -> web.Response:
-        # aiohttp would inflate a compressed body while reading it: refuse before (D1).
-        if request.headers.get("Content-Encoding", "identity").lower() != "identity":
-            return web.Response(status=HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
-        body = await _read_capped(request)
+        # aiohttp would inflate a compressed body while reading it: the hub refuses (and
+        # counts) a compressed one with 415 before anything is read (D1).
+        encoding = request.headers.get("Content-Encoding")
+        compressed = (encoding or "identity").lower() != "identity"
+        body = b"" if compressed else await _read_capped(request)
         status = await runtime.hub.handle_callback(
-            body, request.remote or "", bridge_id=runtime.bridge_key
+            body, request.remote or "", bridge_id=runtime.bridge_key, content_encoding=encoding
         )
         return web.Response(status=status)
 
