@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from nukiasync._parse import parse_list
 from nukiasync.errors import NukiInvalidResponseError
 from nukiasync.web._core import WebApiCore
+from nukiasync.web.models._common import omit_none
 from nukiasync.web.models.account import (
     Account,
     AccountConfig,
@@ -54,7 +55,7 @@ def _positive(value: int, name: str) -> int:
 
 
 def _body(**fields: Any) -> dict[str, Any]:
-    return {key: value for key, value in fields.items() if value is not None}
+    return omit_none(fields)
 
 
 class AccountMixin(WebApiCore):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from nukiasync._parse import parse_list
 from nukiasync.web._core import WebApiCore
 from nukiasync.web.account import parse_object
+from nukiasync.web.models._common import omit_none
 from nukiasync.web.models.notification import (
     Notification,
     NotificationOs,
@@ -46,7 +47,7 @@ def _notification_body(
         "referenceId": reference_id,
         "secret": secret,
     }
-    return {key: value for key, value in body.items() if value is not None}
+    return omit_none(body)
 
 
 class NotificationsMixin(WebApiCore):

@@ -11,7 +11,7 @@ import attrs
 from nukiasync._parse import format_datetime, optional_datetime, optional_int, parse_bool
 from nukiasync._redact import redact
 from nukiasync.const import AuthType
-from nukiasync.web.models._common import optional_str, parse_operation_id
+from nukiasync.web.models._common import omit_none, optional_str, parse_operation_id
 
 # Nuki keypad codes: six digits from a keypad whose keys are 1 to 9 (there is no 0 key).
 KEYPAD_CODE_DIGITS = 6
@@ -69,7 +69,7 @@ def auth_access_fields(
         "allowedFromTime": allowed_from_time,
         "allowedUntilTime": allowed_until_time,
     }
-    return {key: value for key, value in body.items() if value is not None}
+    return omit_none(body)
 
 
 @attrs.frozen(kw_only=True)
@@ -104,7 +104,7 @@ class SmartlockAuthUpdate:
             "accountUserId": self.account_user_id,
             "code": None if self.code is None else check_keypad_code(self.code),
         }
-        body.update({key: value for key, value in optional.items() if value is not None})
+        body.update(omit_none(optional))
         body.update(
             auth_access_fields(
                 allowed_from_date=self.allowed_from_date,
