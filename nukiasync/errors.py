@@ -137,6 +137,14 @@ class NukiCallbackError(NukiError):
         self.reason = reason
 
 
+class NukiMqttMessageError(NukiError):
+    """An MQTT topic or payload is not what the Nuki MQTT API publishes."""
+
+    def __init__(self, message: str, *, reason: str = "malformed") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class NukiWebhookSignatureError(NukiError):
     """A Web API webhook body does not match its signature."""
 
