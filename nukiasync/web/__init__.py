@@ -57,6 +57,7 @@ from nukiasync.web.models import (
     format_version,
 )
 from nukiasync.web.oauth import NukiOAuth2, OAuth2Token
+from nukiasync.web.webhook_receiver import WebhookReceiver, WebhookStats
 from nukiasync.web.webhooks import (
     SIGNATURE_HEADER,
     AccountUserWebhook,
@@ -135,6 +136,8 @@ __all__ = [
     "WebhookEvent",
     "WebhookLog",
     "WebhookMessage",
+    "WebhookReceiver",
+    "WebhookStats",
     "check_keypad_code",
     "format_version",
     "parse_webhook",
