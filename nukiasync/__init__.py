@@ -61,6 +61,8 @@ from nukiasync.const import (
     OpenerState,
     ServerState,
     WebhookFeature,
+    WebLockAction,
+    WebOpenerAction,
 )
 from nukiasync.errors import (
     NukiAuthenticationError,
@@ -74,6 +76,7 @@ from nukiasync.errors import (
     NukiConflictError,
     NukiConnectionError,
     NukiError,
+    NukiInvalidActionError,
     NukiInvalidResponseError,
     NukiNotFoundError,
     NukiObjectBusyError,
@@ -281,6 +284,7 @@ __all__ = [
     "NukiError",
     "NukiEvent",
     "NukiHub",
+    "NukiInvalidActionError",
     "NukiInvalidResponseError",
     "NukiNotFoundError",
     "NukiOAuth2",
@@ -330,6 +334,8 @@ __all__ = [
     "WebApiAvailable",
     "WebApiUnavailable",
     "WebConfig",
+    "WebLockAction",
+    "WebOpenerAction",
     "WebhookEvent",
     "WebhookFeature",
     "WebhookLog",

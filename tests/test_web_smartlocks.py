@@ -10,7 +10,14 @@ import httpx
 import pytest
 import respx
 
-from nukiasync.const import DeviceType, LockAction, LockState, OpenerAction
+from nukiasync.const import (
+    DeviceType,
+    LockAction,
+    LockState,
+    OpenerAction,
+    WebLockAction,
+    WebOpenerAction,
+)
 from nukiasync.errors import NukiInvalidResponseError
 from nukiasync.web.models.smartlock import ActionOption, Smartlock, WebConfig
 from nukiasync.web.models.smartlock_update import (
@@ -105,7 +112,7 @@ WRITES: list[Any] = [
         lambda web: web.delete_smartlock(SL), "DELETE", f"/smartlock/{SL}", {}, None, id="delete"
     ),
     pytest.param(
-        lambda web: web.action(SL, LockAction.UNLOCK, option=ActionOption.FORCE),
+        lambda web: web.action(SL, WebLockAction.UNLOCK, option=ActionOption.FORCE),
         "POST",
         f"/smartlock/{SL}/action",
         {},
@@ -113,12 +120,52 @@ WRITES: list[Any] = [
         id="action_with_option",
     ),
     pytest.param(
-        lambda web: web.action(OPENER, OpenerAction.ACTIVATE_CONTINUOUS_MODE),
+        lambda web: web.action(SL, WebLockAction.UNLATCH, force=True),
+        "POST",
+        f"/smartlock/{SL}/action",
+        {},
+        {"action": 3, "option": 2},
+        id="action_forced",
+    ),
+    pytest.param(
+        lambda web: web.action(SL, WebLockAction.LOCK, full_lock=True, force=True),
+        "POST",
+        f"/smartlock/{SL}/action",
+        {},
+        {"action": 2, "option": 6},
+        id="action_full_lock_forced",
+    ),
+    pytest.param(
+        lambda web: web.full_lock(SL),
+        "POST",
+        f"/smartlock/{SL}/action",
+        {},
+        {"action": 2, "option": 4},
+        id="full_lock",
+    ),
+    pytest.param(
+        lambda web: web.action(OPENER, WebOpenerAction.ACTIVATE_CONTINUOUS_MODE),
         "POST",
         f"/smartlock/{OPENER}/action",
         {},
-        {"action": 4},
-        id="action_opener",
+        {"action": 6},
+        id="action_opener_cm_on",
+    ),
+    pytest.param(
+        lambda web: web.action(OPENER, WebOpenerAction.DEACTIVATE_CONTINUOUS_MODE),
+        "POST",
+        f"/smartlock/{OPENER}/action",
+        {},
+        {"action": 7},
+        id="action_opener_cm_off",
+    ),
+    pytest.param(
+        lambda web: web.action(OPENER, WebOpenerAction.ELECTRIC_STRIKE_ACTUATION),
+        "POST",
+        f"/smartlock/{OPENER}/action",
+        {},
+        {"action": 3},
+        id="action_opener_open",
     ),
     pytest.param(
         lambda web: web.unlatch(SL),
@@ -171,7 +218,6 @@ WRITES: list[Any] = [
                 latitude=48.2,
                 longitude=16.37,
                 led_enabled=False,
-                fob_action_1=1,
                 timezone_id=37,
             ),
         ),
@@ -183,7 +229,6 @@ WRITES: list[Any] = [
             "latitude": 48.2,
             "longitude": 16.37,
             "ledEnabled": False,
-            "fobAction1": 1,
             "timezoneId": 37,
         },
         id="config",
@@ -206,14 +251,12 @@ WRITES: list[Any] = [
     pytest.param(
         lambda web: web.update_opener_advanced_config(
             OPENER,
-            OpenerAdvancedConfigUpdate(
-                intercom_id=1034, disable_rto_after_ring=True, sound_level=200
-            ),
+            OpenerAdvancedConfigUpdate(disable_rto_after_ring=True, sound_level=200),
         ),
         "POST",
         f"/smartlock/{OPENER}/advanced/openerconfig",
         {},
-        {"intercomId": 1034, "disableRtoAfterRing": True, "soundLevel": 200},
+        {"disableRtoAfterRing": True, "soundLevel": 200},
         id="opener_advanced_config",
     ),
     pytest.param(
@@ -331,7 +374,20 @@ async def test_smartlocks_not_a_list(web) -> None:
     [
         lambda web: web.update_smartlock(SL),
         lambda web: web.action(SL, 0),
+        lambda web: web.action(SL, 4),
+        lambda web: web.action(SL, True),
+        lambda web: web.action(SL, WebLockAction.UNKNOWN),
+        lambda web: web.action(SL, WebOpenerAction.UNKNOWN),
         lambda web: web.action(SL, LockAction.UNKNOWN),
+        lambda web: web.action(SL, LockAction.FULL_LOCK),
+        lambda web: web.action(SL, LockAction.LOCK),
+        lambda web: web.action(OPENER, OpenerAction.ACTIVATE_CONTINUOUS_MODE),
+        lambda web: web.action(OPENER, OpenerAction.DEACTIVATE_CONTINUOUS_MODE),
+        lambda web: web.action(SL, WebLockAction.UNLOCK, full_lock=True),
+        lambda web: web.action(OPENER, WebOpenerAction.DEACTIVATE_RTO, full_lock=True),
+        lambda web: web.action(SL, WebLockAction.LOCK, option=1),
+        lambda web: web.action(SL, WebLockAction.LOCK, option=8),
+        lambda web: web.action(SL, WebLockAction.LOCK, option=True),
         lambda web: web.update_admin_pin(SL, -1),
         lambda web: web.update_config(SL, SmartlockConfigUpdate()),
         lambda web: web.update_advanced_config(SL, SmartlockAdvancedConfigUpdate()),

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from nukiasync._parse import parse_list
-from nukiasync.const import DeviceType, LockAction, OpenerAction
+from nukiasync.const import DeviceType, WebLockAction, WebOpenerAction
+from nukiasync.web._actions import action_body
 from nukiasync.web._core import WebApiCore
 from nukiasync.web._results import one
 from nukiasync.web.models.smartlock import ActionOption, Smartlock, WebConfig
@@ -75,22 +76,24 @@ class SmartlocksMixin(WebApiCore):
     async def action(
         self,
         smartlock_id: int,
-        action: LockAction | OpenerAction | int,
+        action: WebLockAction | WebOpenerAction,
         *,
+        full_lock: bool = False,
+        force: bool = False,
         option: ActionOption | int | None = None,
     ) -> None:
-        """Send an action (its number means different things to an Opener); never retried.
+        """Send an action in the Web API's numbering; never retried.
+
+        ``WebLockAction`` for locks, ``WebOpenerAction`` for Openers (continuous mode is 6/7
+        here, 4/5 on the Bridge). Full lock is ``WebLockAction.LOCK`` with ``full_lock=True``
+        (option 4); ``force`` sets option 2. ``option`` takes the raw mask instead.
 
         Raises:
-            ValueError: ``action`` is not a positive number.
+            NukiInvalidActionError: a Bridge `LockAction`/`OpenerAction`, a bare number,
+                UNKNOWN, an undefined option bit, or full lock on another action (also a
+                ValueError); nothing is sent.
         """
-        code = int(action)
-        if code <= 0:
-            msg = f"action must be a positive action code, got {action!r}"
-            raise ValueError(msg)
-        body: dict[str, Any] = {"action": code}
-        if option is not None:
-            body["option"] = int(option)
+        body = action_body(action, full_lock=full_lock, force=force, option=option)
         await self._request("POST", f"/smartlock/{int(smartlock_id)}/action", json_body=body)
 
     async def lock(self, smartlock_id: int) -> None:
@@ -101,17 +104,21 @@ class SmartlocksMixin(WebApiCore):
         """Unlock a Smart Lock (``/action/unlock``)."""
         await self._request("POST", f"/smartlock/{int(smartlock_id)}/action/unlock")
 
+    async def full_lock(self, smartlock_id: int) -> None:
+        """Lock with two turns: the lock action with option 4, as the Web API models it."""
+        await self.action(smartlock_id, WebLockAction.LOCK, full_lock=True)
+
     async def unlatch(self, smartlock_id: int) -> None:
         """Unlock and pull the latch, i.e. open the door."""
-        await self.action(smartlock_id, LockAction.UNLATCH)
+        await self.action(smartlock_id, WebLockAction.UNLATCH)
 
     async def lock_n_go(self, smartlock_id: int) -> None:
         """Unlock now and lock again after the lock 'n' go timeout."""
-        await self.action(smartlock_id, LockAction.LOCK_N_GO)
+        await self.action(smartlock_id, WebLockAction.LOCK_N_GO)
 
     async def lock_n_go_unlatch(self, smartlock_id: int) -> None:
         """Lock 'n' go with unlatching first."""
-        await self.action(smartlock_id, LockAction.LOCK_N_GO_UNLATCH)
+        await self.action(smartlock_id, WebLockAction.LOCK_N_GO_UNLATCH)
 
     async def update_admin_pin(self, smartlock_id: int, admin_pin: int) -> None:
         """Tell Nuki Web the device's admin PIN (security code), so it can manage the device.

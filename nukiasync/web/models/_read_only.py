@@ -1,0 +1,48 @@
+"""Properties the Web API spec marks ``readOnly``: they come in answers, never go in requests.
+
+Swagger 2.0 says a read-only property must not be sent. The spec reuses read schemas (a
+device's ``config``, ``advancedConfig``, ...) as request bodies, so every body built from
+such a schema goes through `writable`. The table is pinned against the repository's copy of
+the spec (v4.4.1) by tests/test_web_spec_requests.py: a new read-only property fails it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# Request-body definitions of the spec that hold read-only properties, and those properties.
+READ_ONLY: Mapping[str, frozenset[str]] = {
+    "AddressUnit": frozenset({"addressId", "addressTokenId", "id", "operationId"}),
+    "AdvancedApiKeyCreate": frozenset({"webhookStatus"}),
+    "DecentralWebhook": frozenset({"id", "secret"}),
+    "Smartlock.AdvancedConfig": frozenset({"operationId", "totalDegrees"}),
+    "Smartlock.Config": frozenset(
+        {
+            "capabilities",
+            "deviceType",
+            "fobAction1",
+            "fobAction2",
+            "fobAction3",
+            "fobPaired",
+            "homekitState",
+            "keypad2Paired",
+            "keypadPaired",
+            "matterState",
+            "operatingMode",
+            "operationId",
+            "productVariant",
+            "wifiEnabled",
+        }
+    ),
+    "Smartlock.OpenerAdvancedConfig": frozenset({"busModeSwitch", "intercomId", "operationId"}),
+    "Smartlock.SmartdoorAdvancedConfig": frozenset({"operationId", "supportedBatteryTypes"}),
+}
+
+
+def writable(definition: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``body`` without the properties ``definition`` marks read-only."""
+    read_only = READ_ONLY.get(definition, frozenset())
+    return {key: value for key, value in body.items() if key not in read_only}
