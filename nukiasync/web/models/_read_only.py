@@ -1,9 +1,11 @@
-"""Properties the Web API spec marks ``readOnly``: they come in answers, never go in requests.
+"""What the Web API spec says about the device settings the client sends back.
 
-Swagger 2.0 says a read-only property must not be sent. The spec reuses read schemas (a
+Properties marked ``readOnly`` come in answers and never go in requests: Swagger 2.0 says a
+read-only property must not be sent. The spec reuses read schemas (a
 device's ``config``, ``advancedConfig``, ...) as request bodies, so every body built from
-such a schema goes through `writable`. The table is pinned against the repository's copy of
-the spec (v4.4.1) by tests/test_web_spec_requests.py: a new read-only property fails it.
+such a schema goes through `writable`. Those schemas also name required settings, which the
+client fills in from the device's current ones (`REQUIRED`). Both tables are pinned against
+the repository's copy of the spec (v4.4.1) by tests/test_web_spec_requests.py.
 """
 
 from __future__ import annotations
@@ -39,6 +41,51 @@ READ_ONLY: Mapping[str, frozenset[str]] = {
     ),
     "Smartlock.OpenerAdvancedConfig": frozenset({"busModeSwitch", "intercomId", "operationId"}),
     "Smartlock.SmartdoorAdvancedConfig": frozenset({"operationId", "supportedBatteryTypes"}),
+}
+
+# Writable properties each settings block requires in a request (required minus read-only).
+REQUIRED: Mapping[str, frozenset[str]] = {
+    "Smartlock.Config": frozenset(
+        {
+            "advertisingMode",
+            "latitude",
+            "longitude",
+            "name",
+            "singleLock",
+            "timezoneId",
+            "timezoneOffset",
+        }
+    ),
+    "Smartlock.AdvancedConfig": frozenset(
+        {
+            "batteryType",
+            "lockedPositionOffsetDegrees",
+            "singleLockedPositionOffsetDegrees",
+            "unlockedPositionOffsetDegrees",
+        }
+    ),
+    "Smartlock.OpenerAdvancedConfig": frozenset(
+        {
+            "batteryType",
+            "disableRtoAfterRing",
+            "doorbellSuppression",
+            "doorbellSuppressionDuration",
+            "doubleButtonPressAction",
+            "electricStrikeDelay",
+            "electricStrikeDuration",
+            "randomElectricStrikeDelay",
+            "rtoTimeout",
+            "shortCircuitDuration",
+            "singleButtonPressAction",
+            "soundCm",
+            "soundConfirmation",
+            "soundLevel",
+            "soundOpen",
+            "soundRing",
+            "soundRto",
+        }
+    ),
+    "Smartlock.SmartdoorAdvancedConfig": frozenset({"autoLock", "batteryType"}),
 }
 
 

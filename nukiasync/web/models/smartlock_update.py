@@ -4,8 +4,8 @@ The spec reuses its read schemas as request bodies; these classes keep only the 
 user can change: what the spec marks read-only (capabilities, fob actions, operating mode,
 Wi-Fi flag, calibrated total degrees, the Opener's intercom id and bus mode switch, pairing
 flags, operation ids) has no field here, and `writable` drops it from any body regardless.
-The spec marks some fields of ``Smartlock.Config`` as required: start from the current
-values with ``from_config`` when Nuki refuses a partial body.
+The spec marks some settings of each block required; the client completes a body that
+lacks one from the device's current settings (``from_config`` does the copying).
 """
 
 from __future__ import annotations
