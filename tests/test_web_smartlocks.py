@@ -62,30 +62,11 @@ OPERATION_CALLS: list[tuple[str, str, Call]] = [
     ("POST", "/smartlock/{smartlockId}/action/lock", lambda web: web.lock(SL)),
     ("POST", "/smartlock/{smartlockId}/action/unlock", lambda web: web.unlock(SL)),
     ("POST", "/smartlock/{smartlockId}/admin/pin", lambda web: web.update_admin_pin(SL, 1234)),
-    (
-        "POST",
-        "/smartlock/{smartlockId}/advanced/config",
-        lambda web: web.update_advanced_config(SL, SmartlockAdvancedConfigUpdate(auto_lock=True)),
-    ),
-    (
-        "POST",
-        "/smartlock/{smartlockId}/advanced/openerconfig",
-        lambda web: web.update_opener_advanced_config(
-            OPENER, OpenerAdvancedConfigUpdate(rto_timeout=20)
-        ),
-    ),
-    (
-        "POST",
-        "/smartlock/{smartlockId}/advanced/smartdoorconfig",
-        lambda web: web.update_smartdoor_advanced_config(
-            SL, SmartdoorAdvancedConfigUpdate(buzzer_volume=1)
-        ),
-    ),
-    (
-        "POST",
-        "/smartlock/{smartlockId}/config",
-        lambda web: web.update_config(SL, SmartlockConfigUpdate(led_enabled=False)),
-    ),
+    # Complete bodies (COMPLETE_SETTINGS, below): one request each, no read first.
+    ("POST", "/smartlock/{smartlockId}/config", lambda web: _complete(web, 0)),
+    ("POST", "/smartlock/{smartlockId}/advanced/config", lambda web: _complete(web, 1)),
+    ("POST", "/smartlock/{smartlockId}/advanced/openerconfig", lambda web: _complete(web, 2)),
+    ("POST", "/smartlock/{smartlockId}/advanced/smartdoorconfig", lambda web: _complete(web, 3)),
     ("POST", "/smartlock/{smartlockId}/sync", lambda web: web.sync_smartlock(SL)),
     (
         "POST",
@@ -308,7 +289,11 @@ COMPLETE_SETTINGS: list[Any] = [
         id="smartdoor_advanced_config",
     ),
 ]
-REQUEST_CALLS = [param.values[0] for param in COMPLETE_SETTINGS]
+
+
+def _complete(web: Any, index: int) -> Awaitable[None]:
+    call: Call = COMPLETE_SETTINGS[index].values[0]
+    return call(web)
 
 
 @pytest.mark.parametrize(("call", "suffix", "body"), COMPLETE_SETTINGS)
@@ -321,40 +306,44 @@ async def test_complete_settings_update_is_one_request(web, call, suffix, body) 
     assert not {"totalDegrees", "intercomId", "busModeSwitch", "wifiEnabled"} & body.keys()
 
 
+# (call, path suffix, the change, the device's current settings): partial updates.
+PARTIAL_SETTINGS: list[Any] = [
+    (
+        lambda web: web.update_config(SL, SmartlockConfigUpdate(led_enabled=False)),
+        "config",
+        {"ledEnabled": False},
+        SmartlockConfigUpdate.from_config(CURRENT.config),
+    ),
+    (
+        lambda web: web.update_advanced_config(SL, SmartlockAdvancedConfigUpdate(lng_timeout=5)),
+        "advanced/config",
+        {"lngTimeout": 5},
+        SmartlockAdvancedConfigUpdate.from_config(CURRENT.advanced_config),
+    ),
+    (
+        lambda web: web.update_opener_advanced_config(
+            OPENER, OpenerAdvancedConfigUpdate(rto_timeout=30)
+        ),
+        "advanced/openerconfig",
+        {"rtoTimeout": 30},
+        OpenerAdvancedConfigUpdate.from_config(CURRENT.opener_advanced_config),
+    ),
+    (
+        lambda web: web.update_smartdoor_advanced_config(
+            SL, SmartdoorAdvancedConfigUpdate(buzzer_volume=2)
+        ),
+        "advanced/smartdoorconfig",
+        {"buzzerVolume": 2},
+        SmartdoorAdvancedConfigUpdate.from_config(CURRENT.smartdoor_advanced_config),
+    ),
+]
+# Sent by tests/test_web_spec_requests.py too, with DEVICE as the device they read.
+REQUEST_CALLS = [call for call, *_ in PARTIAL_SETTINGS]
+
+
 @pytest.mark.parametrize(
     ("call", "suffix", "change", "current"),
-    [
-        (
-            lambda web: web.update_config(SL, SmartlockConfigUpdate(led_enabled=False)),
-            "config",
-            {"ledEnabled": False},
-            SmartlockConfigUpdate.from_config(CURRENT.config),
-        ),
-        (
-            lambda web: web.update_advanced_config(
-                SL, SmartlockAdvancedConfigUpdate(lng_timeout=5)
-            ),
-            "advanced/config",
-            {"lngTimeout": 5},
-            SmartlockAdvancedConfigUpdate.from_config(CURRENT.advanced_config),
-        ),
-        (
-            lambda web: web.update_opener_advanced_config(
-                OPENER, OpenerAdvancedConfigUpdate(rto_timeout=30)
-            ),
-            "advanced/openerconfig",
-            {"rtoTimeout": 30},
-            OpenerAdvancedConfigUpdate.from_config(CURRENT.opener_advanced_config),
-        ),
-        (
-            lambda web: web.update_smartdoor_advanced_config(
-                SL, SmartdoorAdvancedConfigUpdate(buzzer_volume=2)
-            ),
-            "advanced/smartdoorconfig",
-            {"buzzerVolume": 2},
-            SmartdoorAdvancedConfigUpdate.from_config(CURRENT.smartdoor_advanced_config),
-        ),
-    ],
+    PARTIAL_SETTINGS,
     ids=["config", "advanced", "opener", "smartdoor"],
 )
 async def test_partial_settings_update_is_completed_from_the_device(
