@@ -37,7 +37,9 @@ from nukiasync.web.models.address import (
     AddressUnit,
     Reservation,
 )
+from nukiasync.web.models.apikey import DecentralWebhook
 from nukiasync.web.models.auth import SmartlockAuth, check_keypad_code
+from nukiasync.web.models.notification import Notification
 from nukiasync.web.models.opener import IntercomVerification, OpenerBrand, OpenerIntercom
 from nukiasync.web.models.page import Page
 from nukiasync.web.models.service import Service
@@ -332,7 +334,7 @@ def test_reservation_reads_both_flag_spellings() -> None:
     ("model", "data"),
     [
         (Address, {"addressId": None}),
-        (AddressUnit, {"id": ""}),
+        (AddressUnit, {"id": "u", "creationDate": "yesterday"}),
         (OpenerBrand, {"brandId": None}),
         (OpenerIntercom, {"intercomId": None}),
         (Address, {"addressId": 1, "smartlockIds": "17"}),
@@ -343,6 +345,13 @@ def test_reservation_reads_both_flag_spellings() -> None:
 def test_address_and_opener_models_reject_bad_required_values(model, data) -> None:
     with pytest.raises((ValueError, TypeError)):
         model.from_api(data)
+
+
+def test_ids_the_spec_leaves_optional_in_answers_may_be_missing() -> None:
+    """AddressUnitResponse.id, DecentralWebhook.id and notificationId are not required."""
+    assert AddressUnit.from_api({"name": "Flat 1"}).id is None
+    assert DecentralWebhook.from_api({"webhookUrl": "https://x", "webhookFeatures": []}).id is None
+    assert Notification.from_api({"pushId": "p", "os": 2, "settings": []}).notification_id is None
 
 
 def test_opener_and_service_models() -> None:

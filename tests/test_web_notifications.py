@@ -141,7 +141,7 @@ async def test_bad_arguments_raise_before_any_request(web: _Client, call: Call) 
 @pytest.mark.parametrize(
     "answer",
     [
-        {"notificationId": ""},
+        {"notificationId": "a", "lastActiveDate": "never"},
         {"notificationId": "a", "settings": {"triggerEvents": []}},
         {"notificationId": "a", "settings": ["lock"]},
         {"notificationId": "a", "os": "android"},
