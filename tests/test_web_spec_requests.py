@@ -29,10 +29,12 @@ from nukiasync.web.models.smartlock_update import (
     SmartlockConfigUpdate,
 )
 from tests.canary import WEB_TOKEN
+from tests.conftest import load_fixture
 from tests.spec_requests import DEFINITIONS, SPEC, operation_of, request_errors
 from tests.test_web_smartlocks import DEVICE
 
 BASE = "https://api.nuki.test"
+NOTIFICATION = load_fixture("web/notifications.json")[0]
 SL = 17618910285
 
 Call = Callable[[Any], Awaitable[Any]]
@@ -54,7 +56,7 @@ def _module_calls(module: Any) -> list[Call]:
 def _all_calls() -> list[tuple[str, Call]]:
     found: list[tuple[str, Call]] = []
     for info in pkgutil.iter_modules(tests.__path__):
-        if info.name.startswith("test_web_") and info.name != "test_web_spec_requests":
+        if info.name.startswith("test_web_") and not info.name.startswith("test_web_spec_"):
             module = importlib.import_module(f"tests.{info.name}")
             found += [(f"{info.name}#{i}", call) for i, call in enumerate(_module_calls(module))]
     return found
@@ -69,6 +71,7 @@ async def _sent(call: Call) -> list[httpx.Request]:
         with respx.mock(base_url=BASE, assert_all_called=False) as router:
             # A partial settings update first reads the device it completes the body from.
             router.get(path__regex=r"^/smartlock/\d+$").respond(200, json=DEVICE)
+            router.get(path__regex=r"^/notification/[^/]+$").respond(200, json=NOTIFICATION)
             router.route().respond(204)
             with contextlib.suppress(NukiError):  # a 204 is not every read's answer
                 await call(web)
