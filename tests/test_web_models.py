@@ -335,6 +335,7 @@ def test_reservation_reads_both_flag_spellings() -> None:
     [
         (Address, {"addressId": None}),
         (AddressUnit, {"id": "u", "creationDate": "yesterday"}),
+        (AddressToken, {"id": ""}),
         (OpenerBrand, {"brandId": None}),
         (OpenerIntercom, {"intercomId": None}),
         (Address, {"addressId": 1, "smartlockIds": "17"}),
