@@ -61,6 +61,8 @@ from nukiasync.const import (
     OpenerState,
     ServerState,
     WebhookFeature,
+    WebLockAction,
+    WebOpenerAction,
 )
 from nukiasync.errors import (
     NukiAuthenticationError,
@@ -74,6 +76,7 @@ from nukiasync.errors import (
     NukiConflictError,
     NukiConnectionError,
     NukiError,
+    NukiInvalidActionError,
     NukiInvalidResponseError,
     NukiMqttMessageError,
     NukiNotFoundError,
@@ -284,6 +287,7 @@ __all__ = [
     "NukiError",
     "NukiEvent",
     "NukiHub",
+    "NukiInvalidActionError",
     "NukiInvalidResponseError",
     "NukiMqttMessageError",
     "NukiNotFoundError",
@@ -334,6 +338,8 @@ __all__ = [
     "WebApiAvailable",
     "WebApiUnavailable",
     "WebConfig",
+    "WebLockAction",
+    "WebOpenerAction",
     "WebhookEvent",
     "WebhookFeature",
     "WebhookLog",

@@ -108,7 +108,7 @@ class DoorSensorState(TolerantIntEnum):
 
 
 class LockAction(TolerantIntEnum):
-    """Action sent to a Smart Lock (Bridge ``/lockAction``, Web API ``/action``)."""
+    """Bridge HTTP API ``/lockAction`` code for a Smart Lock; the Web API uses `WebLockAction`."""
 
     UNKNOWN = -1
     UNLOCK = 1
@@ -120,7 +120,11 @@ class LockAction(TolerantIntEnum):
 
 
 class OpenerAction(TolerantIntEnum):
-    """Action sent to an Opener; the numbers overlap LockAction with other meanings."""
+    """Bridge HTTP API ``/lockAction`` code for an Opener; the Web API uses `WebOpenerAction`.
+
+    The numbers overlap `LockAction` with other meanings, and continuous mode is 4/5 here
+    but 6/7 on the Web API.
+    """
 
     UNKNOWN = -1
     ACTIVATE_RTO = 1
@@ -128,6 +132,33 @@ class OpenerAction(TolerantIntEnum):
     ELECTRIC_STRIKE_ACTUATION = 3
     ACTIVATE_CONTINUOUS_MODE = 4
     DEACTIVATE_CONTINUOUS_MODE = 5
+
+
+class WebLockAction(TolerantIntEnum):
+    """Web API ``SmartlockAction.action`` for a Smart Lock, Box or Smart Door.
+
+    A separate type from the Bridge's `LockAction`, so a Bridge code cannot reach the Web API
+    by accident (docs/decisions/0010-web-and-bridge-action-vocabularies.md). There is no
+    full lock action: the Web API sends `LOCK` with option 4 (``full_lock=True``).
+    """
+
+    UNKNOWN = -1
+    UNLOCK = 1
+    LOCK = 2
+    UNLATCH = 3
+    LOCK_N_GO = 4
+    LOCK_N_GO_UNLATCH = 5
+
+
+class WebOpenerAction(TolerantIntEnum):
+    """Web API ``SmartlockAction.action`` for an Opener: continuous mode is 6/7, not 4/5."""
+
+    UNKNOWN = -1
+    ACTIVATE_RTO = 1
+    DEACTIVATE_RTO = 2
+    ELECTRIC_STRIKE_ACTUATION = 3
+    ACTIVATE_CONTINUOUS_MODE = 6
+    DEACTIVATE_CONTINUOUS_MODE = 7
 
 
 class LogAction(TolerantIntEnum):

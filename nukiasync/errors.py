@@ -19,7 +19,10 @@ NukiError
 │   ├── NukiCallbackSlotsFullError       all 3 callback slots belong to other tools
 │   └── NukiPairingError                 /auth: the button was not pressed in time
 ├── NukiCallbackError                    a callback body is malformed; .reason
+├── NukiMqttMessageError                 an MQTT topic or payload is not Nuki's; .reason
 ├── NukiWebhookSignatureError            a Web API webhook signature does not match
+├── NukiInvalidActionError               an action the API cannot take, e.g. a Bridge code
+│                                        given to the Web API (also a ValueError)
 └── NukiCallbackServerError              cannot bind the callback server (also an OSError)
 ```
 
@@ -143,6 +146,14 @@ class NukiMqttMessageError(NukiError):
     def __init__(self, message: str, *, reason: str = "malformed") -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class NukiInvalidActionError(NukiError, ValueError):
+    """An action argument the API would read differently, or not at all; nothing was sent.
+
+    Raised before any request, e.g. for a Bridge `LockAction`/`OpenerAction` given to the
+    Web API, whose numbers differ (`WebLockAction`/`WebOpenerAction`).
+    """
 
 
 class NukiWebhookSignatureError(NukiError):

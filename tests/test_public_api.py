@@ -16,6 +16,9 @@ REQUIRED = {
     "verify_webhook_signature", "NukiOAuth2", "NukiError",
     # Issue "bridge": client, callbacks, server.
     "NukiBridgeClient", "parse_callback", "BridgeCallback", "CallbackServer", "BridgeDevice",
+    # Issue 12: each API has its own action vocabulary.
+    "WebLockAction", "WebOpenerAction", "LockAction", "OpenerAction", "ActionOption",
+    "NukiInvalidActionError",
 }  # fmt: skip
 
 

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 
 from nukiasync.bridge.client import NukiBridgeClient
-from nukiasync.const import LockAction
+from nukiasync.const import LockAction, WebLockAction
 from nukiasync.errors import (
     NukiBridgeBusyError,
     NukiRateLimitError,
@@ -58,7 +58,7 @@ WEB_ACTIONS: dict[str, Callable[[NukiWebClient], Awaitable[None]]] = {
     "unlock": lambda web: web.unlock(FRONT_ID),
     "lock": lambda web: web.lock(FRONT_ID),
     "lock_n_go": lambda web: web.lock_n_go(FRONT_ID),
-    "action": lambda web: web.action(FRONT_ID, LockAction.UNLATCH),
+    "action": lambda web: web.action(FRONT_ID, WebLockAction.UNLATCH),
 }
 WEB_FAULTS: dict[str, tuple[dict[str, Any], type[Exception]]] = {
     "hang": ({"hang": True}, NukiTimeoutError),

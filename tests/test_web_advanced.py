@@ -9,7 +9,13 @@ import httpx
 import pytest
 import respx
 
-from nukiasync.const import LockAction, OpenerAction, WebhookFeature
+from nukiasync.const import (
+    LockAction,
+    OpenerAction,
+    WebhookFeature,
+    WebLockAction,
+    WebOpenerAction,
+)
 from nukiasync.errors import NukiInvalidResponseError
 from nukiasync.web.advanced import AdvancedApiMixin
 from nukiasync.web.models.apikey import (
@@ -103,12 +109,21 @@ CASES = [
          status=200, response={**CONFIRMATION, "error": "17618910285 needs a subscription"},
          check=lambda r: r.error == "17618910285 needs a subscription"),
     Case("action_advanced", ("POST", "/smartlock/{smartlockId}/action/advanced"),
-         lambda w: w.action_advanced(LOCK, action=LockAction.LOCK, option=4),
+         lambda w: w.action_advanced(LOCK, action=WebLockAction.LOCK, full_lock=True),
          f"/smartlock/{LOCK}/action/advanced", body={"action": 2, "option": 4},
          status=200, response=CONFIRMATION, check=_confirmed),
+    Case("action_advanced_option", ("POST", "/smartlock/{smartlockId}/action/advanced"),
+         lambda w: w.action_advanced(LOCK, action=WebLockAction.UNLOCK, option=2),
+         f"/smartlock/{LOCK}/action/advanced", body={"action": 1, "option": 2},
+         status=200, response=CONFIRMATION, check=_confirmed),
     Case("action_advanced_opener", ("POST", "/smartlock/{smartlockId}/action/advanced"),
-         lambda w: w.action_advanced(8589934593, action=OpenerAction.ACTIVATE_RTO),
+         lambda w: w.action_advanced(8589934593, action=WebOpenerAction.ACTIVATE_RTO),
          "/smartlock/8589934593/action/advanced", body={"action": 1},
+         status=200, response=CONFIRMATION, check=_confirmed),
+    Case("action_advanced_opener_cm", ("POST", "/smartlock/{smartlockId}/action/advanced"),
+         lambda w: w.action_advanced(
+             8589934593, action=WebOpenerAction.DEACTIVATE_CONTINUOUS_MODE),
+         "/smartlock/8589934593/action/advanced", body={"action": 7},
          status=200, response=CONFIRMATION, check=_confirmed),
     Case("lock_advanced", ("POST", "/smartlock/{smartlockId}/action/lock/advanced"),
          lambda w: w.lock_advanced(LOCK), f"/smartlock/{LOCK}/action/lock/advanced",
@@ -149,7 +164,12 @@ async def test_operation(web: _Client, case: Case) -> None:
             smartlock_ids=[1], name="G", account_user_id=1, remote_allowed=False,
             allowed_week_days=128,
         ),
-        lambda w: w.action_advanced(0, action=1),
+        lambda w: w.action_advanced(0, action=WebLockAction.UNLOCK),
+        lambda w: w.action_advanced(1, action=1),
+        lambda w: w.action_advanced(1, action=LockAction.FULL_LOCK),
+        lambda w: w.action_advanced(1, action=OpenerAction.ACTIVATE_CONTINUOUS_MODE),
+        lambda w: w.action_advanced(1, action=WebOpenerAction.ELECTRIC_STRIKE_ACTUATION,
+                                    full_lock=True),
         lambda w: w.lock_advanced(-1),
         lambda w: w.unlock_advanced(0),
     ],

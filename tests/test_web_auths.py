@@ -313,6 +313,24 @@ async def test_iter_auths_stops_on_an_empty_page(web) -> None:
     assert route.call_count == 1
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"results": None, "pagination": {"totalItems": 0, "totalPages": 0, "currentPage": 0}},
+        {"results": None, "pagination": None},
+        {"pagination": {"currentPage": 0}},
+    ],
+)
+async def test_null_results_are_an_empty_page(web, answer) -> None:
+    """Issue 12: "results": null failed the whole page; a null optional list is empty."""
+    with respx.mock(base_url=BASE, assert_all_called=True) as router:
+        route = router.get("/smartlock/auth/paged").respond(200, json=answer)
+        page = await web.auths_page()
+        assert page.results == []
+        assert [auth async for auth in web.iter_auths()] == []
+    assert route.call_count == 2
+
+
 BAD_CALLS: list[Any] = [
     pytest.param(lambda web: web.create_smartlock_auth(SL, name="A"), id="no_account_user"),
     pytest.param(

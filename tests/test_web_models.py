@@ -13,13 +13,13 @@ from nukiasync.const import (
     AuthType,
     DeviceType,
     DoorSensorState,
-    LockAction,
     LockMode,
     LockState,
     LogTrigger,
-    OpenerAction,
     OpenerState,
     ServerState,
+    WebLockAction,
+    WebOpenerAction,
 )
 from nukiasync.errors import NukiInvalidResponseError
 from nukiasync.web._results import one
@@ -37,7 +37,9 @@ from nukiasync.web.models.address import (
     AddressUnit,
     Reservation,
 )
+from nukiasync.web.models.apikey import DecentralWebhook
 from nukiasync.web.models.auth import SmartlockAuth, check_keypad_code
+from nukiasync.web.models.notification import Notification
 from nukiasync.web.models.opener import IntercomVerification, OpenerBrand, OpenerIntercom
 from nukiasync.web.models.page import Page
 from nukiasync.web.models.service import Service
@@ -78,7 +80,7 @@ def test_smart_lock_from_fixture() -> None:
         LockState.LOCKED,
         LogTrigger.AUTO_LOCK,
     )
-    assert state.last_action is LockAction.LOCK
+    assert state.last_action is WebLockAction.LOCK
     assert state.door_state is DoorSensorState.DOOR_CLOSED
     assert state.battery_charge == 84
     assert lock.config is not None
@@ -99,13 +101,27 @@ def test_opener_state_uses_opener_tables() -> None:
     assert opener.is_opener
     assert opener.state is not None
     assert opener.state.state is OpenerState.RTO_ACTIVE
-    assert opener.state.last_action is OpenerAction.ACTIVATE_RTO
+    assert opener.state.last_action is WebOpenerAction.ACTIVATE_RTO
     assert opener.state.ring_to_open_end == datetime(2026, 11, 20, 7, 35, tzinfo=UTC)
     assert opener.opener_advanced_config is not None
     assert opener.opener_advanced_config.intercom_id == 1034
     assert opener.admin_pin_state is AdminPinState.MISSING
     assert opener.web_config is not None
     assert opener.web_config.dismissed_lift_up_handle_warning is None
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (6, WebOpenerAction.ACTIVATE_CONTINUOUS_MODE),
+        (7, WebOpenerAction.DEACTIVATE_CONTINUOUS_MODE),
+        (3, WebOpenerAction.ELECTRIC_STRIKE_ACTUATION),
+        (4, WebOpenerAction.UNKNOWN),  # the Bridge's continuous mode, not the Web API's
+    ],
+)
+def test_opener_last_action_uses_web_numbers(code: int, expected: WebOpenerAction) -> None:
+    state = SmartlockState.from_api({"lastAction": code}, device_type=DeviceType.OPENER)
+    assert (state.last_action, state.last_action_code) == (expected, code)
 
 
 def test_firmware_version_packing() -> None:
@@ -136,7 +152,7 @@ def test_unknown_codes_become_unknown_and_keep_the_number() -> None:
     assert (lock.state.mode, lock.state.mode_code) == (LockMode.UNKNOWN, 9)
     assert (lock.state.state, lock.state.state_code) == (LockState.UNKNOWN, 99)
     assert (lock.state.trigger, lock.state.trigger_code) == (LogTrigger.UNKNOWN, 77)
-    assert (lock.state.last_action, lock.state.last_action_code) == (LockAction.UNKNOWN, 66)
+    assert (lock.state.last_action, lock.state.last_action_code) == (WebLockAction.UNKNOWN, 66)
     assert (lock.state.door_state, lock.state.door_state_code) == (DoorSensorState.UNKNOWN, 111)
     assert lock.raw["newKey"] == {"x": 1}
 
@@ -318,7 +334,8 @@ def test_reservation_reads_both_flag_spellings() -> None:
     ("model", "data"),
     [
         (Address, {"addressId": None}),
-        (AddressUnit, {"id": ""}),
+        (AddressUnit, {"id": "u", "creationDate": "yesterday"}),
+        (AddressToken, {"id": ""}),
         (OpenerBrand, {"brandId": None}),
         (OpenerIntercom, {"intercomId": None}),
         (Address, {"addressId": 1, "smartlockIds": "17"}),
@@ -329,6 +346,13 @@ def test_reservation_reads_both_flag_spellings() -> None:
 def test_address_and_opener_models_reject_bad_required_values(model, data) -> None:
     with pytest.raises((ValueError, TypeError)):
         model.from_api(data)
+
+
+def test_ids_the_spec_leaves_optional_in_answers_may_be_missing() -> None:
+    """AddressUnitResponse.id, DecentralWebhook.id and notificationId are not required."""
+    assert AddressUnit.from_api({"name": "Flat 1"}).id is None
+    assert DecentralWebhook.from_api({"webhookUrl": "https://x", "webhookFeatures": []}).id is None
+    assert Notification.from_api({"pushId": "p", "os": 2, "settings": []}).notification_id is None
 
 
 def test_opener_and_service_models() -> None:

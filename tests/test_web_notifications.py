@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -94,11 +95,6 @@ CASES = [
     Case("notification", ("GET", "/notification/{notificationId}"),
          lambda w: w.notification(NOTIFICATION_ID), f"/notification/{NOTIFICATION_ID}",
          status=200, response=NOTIFICATIONS[0], check=_is_first),
-    Case("update_notification", ("POST", "/notification/{notificationId}"),
-         lambda w: w.update_notification(NOTIFICATION_ID, settings=SETTINGS[1:], language="de"),
-         f"/notification/{NOTIFICATION_ID}",
-         body={"settings": [{"triggerEvents": ["warnings"]}], "language": "de"},
-         status=200, response=NOTIFICATIONS[0], check=_is_first),
     Case("update_notification_full", ("POST", "/notification/{notificationId}"),
          lambda w: w.update_notification(NOTIFICATION_ID, push_id="p", os=1, settings=[],
                                          reference_id="r", secret="s" * 40),
@@ -108,6 +104,26 @@ CASES = [
 ]  # fmt: skip
 
 OPERATION_CALLS: list[tuple[str, str, Call]] = operation_calls(CASES)
+
+# A partial update, completed from the current notification (sent by the spec request test).
+REQUEST_CALLS: list[Call] = [
+    lambda w: w.update_notification(NOTIFICATION_ID, settings=SETTINGS[1:], language="de")
+]
+
+
+async def test_partial_update_is_completed_from_the_current_notification(web: _Client) -> None:
+    current = NOTIFICATIONS[0]
+    with respx.mock(base_url=BASE, assert_all_called=True) as router:
+        read = router.get(f"/notification/{NOTIFICATION_ID}").respond(200, json=current)
+        write = router.post(f"/notification/{NOTIFICATION_ID}").respond(200, json=current)
+        result = await REQUEST_CALLS[0](web)
+    assert _is_first(result)
+    assert (read.call_count, write.call_count) == (1, 1)
+    sent = json.loads(write.calls.last.request.content)
+    assert sent["settings"] == [{"triggerEvents": ["warnings"]}]
+    assert sent["language"] == "de"
+    assert (sent["pushId"], sent["os"]) == (current["pushId"], current["os"])
+    assert "secret" not in sent  # never copied from the read
 
 
 def test_cases_cover_every_operation_of_the_tag() -> None:
@@ -141,7 +157,7 @@ async def test_bad_arguments_raise_before_any_request(web: _Client, call: Call) 
 @pytest.mark.parametrize(
     "answer",
     [
-        {"notificationId": ""},
+        {"notificationId": "a", "lastActiveDate": "never"},
         {"notificationId": "a", "settings": {"triggerEvents": []}},
         {"notificationId": "a", "settings": ["lock"]},
         {"notificationId": "a", "os": "android"},

@@ -6,11 +6,19 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 import respx
 
-from nukiasync.const import DeviceType, LockAction, LockState, OpenerAction
+from nukiasync.const import (
+    DeviceType,
+    LockAction,
+    LockState,
+    OpenerAction,
+    WebLockAction,
+    WebOpenerAction,
+)
 from nukiasync.errors import NukiInvalidResponseError
 from nukiasync.web.models.smartlock import ActionOption, Smartlock, WebConfig
 from nukiasync.web.models.smartlock_update import (
@@ -54,30 +62,11 @@ OPERATION_CALLS: list[tuple[str, str, Call]] = [
     ("POST", "/smartlock/{smartlockId}/action/lock", lambda web: web.lock(SL)),
     ("POST", "/smartlock/{smartlockId}/action/unlock", lambda web: web.unlock(SL)),
     ("POST", "/smartlock/{smartlockId}/admin/pin", lambda web: web.update_admin_pin(SL, 1234)),
-    (
-        "POST",
-        "/smartlock/{smartlockId}/advanced/config",
-        lambda web: web.update_advanced_config(SL, SmartlockAdvancedConfigUpdate(auto_lock=True)),
-    ),
-    (
-        "POST",
-        "/smartlock/{smartlockId}/advanced/openerconfig",
-        lambda web: web.update_opener_advanced_config(
-            OPENER, OpenerAdvancedConfigUpdate(rto_timeout=20)
-        ),
-    ),
-    (
-        "POST",
-        "/smartlock/{smartlockId}/advanced/smartdoorconfig",
-        lambda web: web.update_smartdoor_advanced_config(
-            SL, SmartdoorAdvancedConfigUpdate(buzzer_volume=1)
-        ),
-    ),
-    (
-        "POST",
-        "/smartlock/{smartlockId}/config",
-        lambda web: web.update_config(SL, SmartlockConfigUpdate(led_enabled=False)),
-    ),
+    # Complete bodies (COMPLETE_SETTINGS, below): one request each, no read first.
+    ("POST", "/smartlock/{smartlockId}/config", lambda web: _complete(web, 0)),
+    ("POST", "/smartlock/{smartlockId}/advanced/config", lambda web: _complete(web, 1)),
+    ("POST", "/smartlock/{smartlockId}/advanced/openerconfig", lambda web: _complete(web, 2)),
+    ("POST", "/smartlock/{smartlockId}/advanced/smartdoorconfig", lambda web: _complete(web, 3)),
     ("POST", "/smartlock/{smartlockId}/sync", lambda web: web.sync_smartlock(SL)),
     (
         "POST",
@@ -105,7 +94,7 @@ WRITES: list[Any] = [
         lambda web: web.delete_smartlock(SL), "DELETE", f"/smartlock/{SL}", {}, None, id="delete"
     ),
     pytest.param(
-        lambda web: web.action(SL, LockAction.UNLOCK, option=ActionOption.FORCE),
+        lambda web: web.action(SL, WebLockAction.UNLOCK, option=ActionOption.FORCE),
         "POST",
         f"/smartlock/{SL}/action",
         {},
@@ -113,12 +102,52 @@ WRITES: list[Any] = [
         id="action_with_option",
     ),
     pytest.param(
-        lambda web: web.action(OPENER, OpenerAction.ACTIVATE_CONTINUOUS_MODE),
+        lambda web: web.action(SL, WebLockAction.UNLATCH, force=True),
+        "POST",
+        f"/smartlock/{SL}/action",
+        {},
+        {"action": 3, "option": 2},
+        id="action_forced",
+    ),
+    pytest.param(
+        lambda web: web.action(SL, WebLockAction.LOCK, full_lock=True, force=True),
+        "POST",
+        f"/smartlock/{SL}/action",
+        {},
+        {"action": 2, "option": 6},
+        id="action_full_lock_forced",
+    ),
+    pytest.param(
+        lambda web: web.full_lock(SL),
+        "POST",
+        f"/smartlock/{SL}/action",
+        {},
+        {"action": 2, "option": 4},
+        id="full_lock",
+    ),
+    pytest.param(
+        lambda web: web.action(OPENER, WebOpenerAction.ACTIVATE_CONTINUOUS_MODE),
         "POST",
         f"/smartlock/{OPENER}/action",
         {},
-        {"action": 4},
-        id="action_opener",
+        {"action": 6},
+        id="action_opener_cm_on",
+    ),
+    pytest.param(
+        lambda web: web.action(OPENER, WebOpenerAction.DEACTIVATE_CONTINUOUS_MODE),
+        "POST",
+        f"/smartlock/{OPENER}/action",
+        {},
+        {"action": 7},
+        id="action_opener_cm_off",
+    ),
+    pytest.param(
+        lambda web: web.action(OPENER, WebOpenerAction.ELECTRIC_STRIKE_ACTUATION),
+        "POST",
+        f"/smartlock/{OPENER}/action",
+        {},
+        {"action": 3},
+        id="action_opener_open",
     ),
     pytest.param(
         lambda web: web.unlatch(SL),
@@ -164,69 +193,6 @@ WRITES: list[Any] = [
         id="admin_pin",
     ),
     pytest.param(
-        lambda web: web.update_config(
-            SL,
-            SmartlockConfigUpdate(
-                name="Front door",
-                latitude=48.2,
-                longitude=16.37,
-                led_enabled=False,
-                fob_action_1=1,
-                timezone_id=37,
-            ),
-        ),
-        "POST",
-        f"/smartlock/{SL}/config",
-        {},
-        {
-            "name": "Front door",
-            "latitude": 48.2,
-            "longitude": 16.37,
-            "ledEnabled": False,
-            "fobAction1": 1,
-            "timezoneId": 37,
-        },
-        id="config",
-    ),
-    pytest.param(
-        lambda web: web.update_advanced_config(
-            SL,
-            SmartlockAdvancedConfigUpdate(
-                auto_lock=True,
-                auto_lock_timeout=300,
-                unlocked_to_locked_transition_offset_degrees=5,
-            ),
-        ),
-        "POST",
-        f"/smartlock/{SL}/advanced/config",
-        {},
-        {"autoLock": True, "autoLockTimeout": 300, "unlockedToLockedTransitionOffsetDegrees": 5},
-        id="advanced_config",
-    ),
-    pytest.param(
-        lambda web: web.update_opener_advanced_config(
-            OPENER,
-            OpenerAdvancedConfigUpdate(
-                intercom_id=1034, disable_rto_after_ring=True, sound_level=200
-            ),
-        ),
-        "POST",
-        f"/smartlock/{OPENER}/advanced/openerconfig",
-        {},
-        {"intercomId": 1034, "disableRtoAfterRing": True, "soundLevel": 200},
-        id="opener_advanced_config",
-    ),
-    pytest.param(
-        lambda web: web.update_smartdoor_advanced_config(
-            SL, SmartdoorAdvancedConfigUpdate(auto_lock=False, buzzer_volume=2, lng_timeout=20)
-        ),
-        "POST",
-        f"/smartlock/{SL}/advanced/smartdoorconfig",
-        {},
-        {"autoLock": False, "buzzerVolume": 2, "lngTimeout": 20},
-        id="smartdoor_advanced_config",
-    ),
-    pytest.param(
         lambda web: web.sync_smartlock(SL), "POST", f"/smartlock/{SL}/sync", {}, None, id="sync"
     ),
     pytest.param(
@@ -269,6 +235,136 @@ async def test_write_request_shape(web, call, method, path, query, body) -> None
     request = route.calls.last.request
     assert dict(request.url.params) == query
     assert _sent_json(request) == body
+
+
+def _device_with_every_block() -> dict[str, Any]:
+    lock, opener = load_fixture("web/smartlocks.json")
+    smartdoor = {"autoLock": True, "batteryType": 3, "buzzerVolume": 1, "lngTimeout": 20}
+    return lock | {
+        "openerAdvancedConfig": opener["openerAdvancedConfig"],
+        "smartdoorAdvancedConfig": smartdoor,
+    }
+
+
+DEVICE = _device_with_every_block()
+CURRENT = Smartlock.from_api(DEVICE)
+assert CURRENT.config is not None
+assert CURRENT.advanced_config is not None
+assert CURRENT.opener_advanced_config is not None
+assert CURRENT.smartdoor_advanced_config is not None
+
+# (call, path suffix, body): complete updates go out as they are, in one request.
+COMPLETE_SETTINGS: list[Any] = [
+    pytest.param(
+        lambda web: web.update_config(
+            SL, attrs.evolve(SmartlockConfigUpdate.from_config(CURRENT.config), led_enabled=False)
+        ),
+        "config",
+        {**SmartlockConfigUpdate.from_config(CURRENT.config).to_api(), "ledEnabled": False},
+        id="config",
+    ),
+    pytest.param(
+        lambda web: web.update_advanced_config(
+            SL, SmartlockAdvancedConfigUpdate.from_config(CURRENT.advanced_config)
+        ),
+        "advanced/config",
+        SmartlockAdvancedConfigUpdate.from_config(CURRENT.advanced_config).to_api(),
+        id="advanced_config",
+    ),
+    pytest.param(
+        lambda web: web.update_opener_advanced_config(
+            OPENER, OpenerAdvancedConfigUpdate.from_config(CURRENT.opener_advanced_config)
+        ),
+        "advanced/openerconfig",
+        OpenerAdvancedConfigUpdate.from_config(CURRENT.opener_advanced_config).to_api(),
+        id="opener_advanced_config",
+    ),
+    pytest.param(
+        lambda web: web.update_smartdoor_advanced_config(
+            SL,
+            SmartdoorAdvancedConfigUpdate(auto_lock=False, battery_type=3, buzzer_volume=2),
+        ),
+        "advanced/smartdoorconfig",
+        {"autoLock": False, "batteryType": 3, "buzzerVolume": 2},
+        id="smartdoor_advanced_config",
+    ),
+]
+
+
+def _complete(web: Any, index: int) -> Awaitable[None]:
+    call: Call = COMPLETE_SETTINGS[index].values[0]
+    return call(web)
+
+
+@pytest.mark.parametrize(("call", "suffix", "body"), COMPLETE_SETTINGS)
+async def test_complete_settings_update_is_one_request(web, call, suffix, body) -> None:
+    with respx.mock(base_url=BASE) as router:
+        route = router.post(path__regex=rf"^/smartlock/\d+/{suffix}$").respond(204)
+        assert await call(web) is None
+    assert route.call_count == 1
+    assert _sent_json(route.calls.last.request) == body
+    assert not {"totalDegrees", "intercomId", "busModeSwitch", "wifiEnabled"} & body.keys()
+
+
+# (call, path suffix, the change, the device's current settings): partial updates.
+PARTIAL_SETTINGS: list[Any] = [
+    (
+        lambda web: web.update_config(SL, SmartlockConfigUpdate(led_enabled=False)),
+        "config",
+        {"ledEnabled": False},
+        SmartlockConfigUpdate.from_config(CURRENT.config),
+    ),
+    (
+        lambda web: web.update_advanced_config(SL, SmartlockAdvancedConfigUpdate(lng_timeout=5)),
+        "advanced/config",
+        {"lngTimeout": 5},
+        SmartlockAdvancedConfigUpdate.from_config(CURRENT.advanced_config),
+    ),
+    (
+        lambda web: web.update_opener_advanced_config(
+            OPENER, OpenerAdvancedConfigUpdate(rto_timeout=30)
+        ),
+        "advanced/openerconfig",
+        {"rtoTimeout": 30},
+        OpenerAdvancedConfigUpdate.from_config(CURRENT.opener_advanced_config),
+    ),
+    (
+        lambda web: web.update_smartdoor_advanced_config(
+            SL, SmartdoorAdvancedConfigUpdate(buzzer_volume=2)
+        ),
+        "advanced/smartdoorconfig",
+        {"buzzerVolume": 2},
+        SmartdoorAdvancedConfigUpdate.from_config(CURRENT.smartdoor_advanced_config),
+    ),
+]
+# Sent by tests/test_web_spec_requests.py too, with DEVICE as the device they read.
+REQUEST_CALLS = [call for call, *_ in PARTIAL_SETTINGS]
+
+
+@pytest.mark.parametrize(
+    ("call", "suffix", "change", "current"),
+    PARTIAL_SETTINGS,
+    ids=["config", "advanced", "opener", "smartdoor"],
+)
+async def test_partial_settings_update_is_completed_from_the_device(
+    web, call, suffix, change, current
+) -> None:
+    with respx.mock(base_url=BASE, assert_all_called=True) as router:
+        read = router.get(path__regex=r"^/smartlock/\d+$").respond(200, json=DEVICE)
+        write = router.post(path__regex=rf"^/smartlock/\d+/{suffix}$").respond(204)
+        assert await call(web) is None
+    assert (read.call_count, write.call_count) == (1, 1)
+    sent = _sent_json(write.calls.last.request)
+    assert sent == {**current.to_api(), **change}
+    assert not {"totalDegrees", "intercomId", "busModeSwitch", "capabilities"} & sent.keys()
+
+
+async def test_partial_update_of_a_device_without_the_block_is_sent_as_given(web) -> None:
+    with respx.mock(base_url=BASE, assert_all_called=True) as router:
+        router.get(f"/smartlock/{SL}").respond(200, json={"smartlockId": SL, "type": 4})
+        write = router.post(f"/smartlock/{SL}/advanced/smartdoorconfig").respond(204)
+        await web.update_smartdoor_advanced_config(SL, SmartdoorAdvancedConfigUpdate(lng_timeout=5))
+    assert _sent_json(write.calls.last.request) == {"lngTimeout": 5}
 
 
 async def test_actions_are_sent_once_even_on_server_error(web) -> None:
@@ -331,7 +427,20 @@ async def test_smartlocks_not_a_list(web) -> None:
     [
         lambda web: web.update_smartlock(SL),
         lambda web: web.action(SL, 0),
+        lambda web: web.action(SL, 4),
+        lambda web: web.action(SL, True),
+        lambda web: web.action(SL, WebLockAction.UNKNOWN),
+        lambda web: web.action(SL, WebOpenerAction.UNKNOWN),
         lambda web: web.action(SL, LockAction.UNKNOWN),
+        lambda web: web.action(SL, LockAction.FULL_LOCK),
+        lambda web: web.action(SL, LockAction.LOCK),
+        lambda web: web.action(OPENER, OpenerAction.ACTIVATE_CONTINUOUS_MODE),
+        lambda web: web.action(OPENER, OpenerAction.DEACTIVATE_CONTINUOUS_MODE),
+        lambda web: web.action(SL, WebLockAction.UNLOCK, full_lock=True),
+        lambda web: web.action(OPENER, WebOpenerAction.DEACTIVATE_RTO, full_lock=True),
+        lambda web: web.action(SL, WebLockAction.LOCK, option=1),
+        lambda web: web.action(SL, WebLockAction.LOCK, option=8),
+        lambda web: web.action(SL, WebLockAction.LOCK, option=True),
         lambda web: web.update_admin_pin(SL, -1),
         lambda web: web.update_config(SL, SmartlockConfigUpdate()),
         lambda web: web.update_advanced_config(SL, SmartlockAdvancedConfigUpdate()),
@@ -357,4 +466,7 @@ def test_config_update_from_current_config() -> None:
     assert body["name"] == "Front door"
     assert body["timezoneId"] == 37
     assert "fobPaired" not in body  # status, not a setting
+    # read-only in the spec, copied in by from_config until issue 12
+    read_only = {"capabilities", "fobAction1", "fobAction2", "fobAction3", "operatingMode"}
+    assert not (read_only | {"wifiEnabled"}) & body.keys()
     assert "48.2082" not in repr(update)

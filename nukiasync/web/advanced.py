@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from nukiasync._parse import format_datetime, parse_list
+from nukiasync.web._actions import action_body
 from nukiasync.web._core import WebApiCore
 from nukiasync.web.account import parse_object
 from nukiasync.web.models.apikey import (
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from datetime import datetime
 
-    from nukiasync.const import LockAction, OpenerAction, WebhookFeature
+    from nukiasync.const import WebhookFeature, WebLockAction, WebOpenerAction
+    from nukiasync.web.models.smartlock import ActionOption
 
 # Nuki keeps the last 300 deliveries and returns at most 100 per request.
 MAX_WEBHOOK_LOG_PAGE = 100
@@ -146,20 +148,23 @@ class AdvancedApiMixin(WebApiCore):
         self,
         smartlock_id: int,
         *,
-        action: LockAction | OpenerAction | int,
-        option: int | None = None,
+        action: WebLockAction | WebOpenerAction,
+        full_lock: bool = False,
+        force: bool = False,
+        option: ActionOption | int | None = None,
     ) -> AdvancedConfirmation:
         """Send an action; a SmartlockAction webhook with the request id tells the end.
 
-        ``option`` is the mask 2 force, 4 full lock.
+        Takes the Web API's numbering, as `NukiWebClient.action` does: full lock is
+        ``WebLockAction.LOCK`` with ``full_lock=True``, ``force`` sets option 2.
 
         Raises:
             ValueError: ``smartlock_id`` is not positive.
+            NukiInvalidActionError: a Bridge code, a bare number, UNKNOWN, an undefined
+                option bit or full lock on another action (also a ValueError).
         """
         path = _smartlock_path(smartlock_id, "/action/advanced")
-        body: dict[str, Any] = {"action": int(action)}
-        if option is not None:
-            body["option"] = int(option)
+        body = action_body(action, full_lock=full_lock, force=force, option=option)
         data = await self._request("POST", path, json_body=body)
         return parse_object(data, AdvancedConfirmation.from_api, "advanced confirmation")
 

@@ -22,6 +22,10 @@ from nukiasync.web.models.notification import (
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+# What the spec requires in a notification body (``Notification``): an update that lacks one
+# is completed from the notification's current values.
+_REQUIRED = frozenset({"pushId", "os", "settings"})
+
 
 def _notification_path(notification_id: str) -> str:
     if not notification_id:
@@ -48,6 +52,18 @@ def _notification_body(
         "secret": secret,
     }
     return omit_none(body)
+
+
+def _current_body(current: Notification) -> dict[str, Any]:
+    """The settable values of a notification as it is (never its secret)."""
+    return _notification_body(
+        push_id=current.push_id or None,
+        os=current.os_code,
+        settings=current.settings,
+        language=current.language,
+        reference_id=current.reference_id,
+        secret=None,
+    )
 
 
 class NotificationsMixin(WebApiCore):
@@ -100,7 +116,10 @@ class NotificationsMixin(WebApiCore):
         reference_id: str | None = None,
         secret: str | None = None,
     ) -> Notification:
-        """Change a notification configuration (the spec wants push id, os, settings).
+        """Change a notification configuration; unset values keep their current ones.
+
+        The spec requires push id, os and settings in every body: when one is not given,
+        the notification is read first and the unset values are copied from it.
 
         Raises:
             ValueError: ``notification_id`` is empty.
@@ -114,6 +133,9 @@ class NotificationsMixin(WebApiCore):
             reference_id=reference_id,
             secret=secret,
         )
+        if not body.keys() >= _REQUIRED:
+            current = await self.notification(notification_id)
+            body = {**_current_body(current), **body}
         data = await self._request("POST", path, json_body=body)
         return parse_object(data, Notification.from_api, "notification")
 

@@ -6,23 +6,54 @@ state or the log for the outcome. Like every write they are sent exactly once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nukiasync._parse import parse_list
-from nukiasync.const import DeviceType, LockAction, OpenerAction
+from nukiasync.const import DeviceType, WebLockAction, WebOpenerAction
+from nukiasync.web._actions import action_body
 from nukiasync.web._core import WebApiCore
 from nukiasync.web._results import one
+from nukiasync.web.models._read_only import REQUIRED
 from nukiasync.web.models.smartlock import ActionOption, Smartlock, WebConfig
+from nukiasync.web.models.smartlock_update import (
+    OpenerAdvancedConfigUpdate,
+    SmartdoorAdvancedConfigUpdate,
+    SmartlockAdvancedConfigUpdate,
+    SmartlockConfigUpdate,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from nukiasync.web.models.smartlock_update import (
-        OpenerAdvancedConfigUpdate,
-        SmartdoorAdvancedConfigUpdate,
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class _Update(Protocol):
+    def to_api(self) -> dict[str, Any]: ...
+
+
+# Per settings endpoint: spec definition, the Smartlock attribute holding the current
+# settings, and the update class that copies them (``from_config``).
+_BLOCKS: dict[str, tuple[str, str, Any]] = {
+    "config": ("Smartlock.Config", "config", SmartlockConfigUpdate),
+    "advanced/config": (
+        "Smartlock.AdvancedConfig",
+        "advanced_config",
         SmartlockAdvancedConfigUpdate,
-        SmartlockConfigUpdate,
-    )
+    ),
+    "advanced/openerconfig": (
+        "Smartlock.OpenerAdvancedConfig",
+        "opener_advanced_config",
+        OpenerAdvancedConfigUpdate,
+    ),
+    "advanced/smartdoorconfig": (
+        "Smartlock.SmartdoorAdvancedConfig",
+        "smartdoor_advanced_config",
+        SmartdoorAdvancedConfigUpdate,
+    ),
+}
 
 
 def _body_or_raise(body: dict[str, Any], what: str) -> dict[str, Any]:
@@ -75,22 +106,24 @@ class SmartlocksMixin(WebApiCore):
     async def action(
         self,
         smartlock_id: int,
-        action: LockAction | OpenerAction | int,
+        action: WebLockAction | WebOpenerAction,
         *,
+        full_lock: bool = False,
+        force: bool = False,
         option: ActionOption | int | None = None,
     ) -> None:
-        """Send an action (its number means different things to an Opener); never retried.
+        """Send an action in the Web API's numbering; never retried.
+
+        ``WebLockAction`` for locks, ``WebOpenerAction`` for Openers (continuous mode is 6/7
+        here, 4/5 on the Bridge). Full lock is ``WebLockAction.LOCK`` with ``full_lock=True``
+        (option 4); ``force`` sets option 2. ``option`` takes the raw mask instead.
 
         Raises:
-            ValueError: ``action`` is not a positive number.
+            NukiInvalidActionError: a Bridge `LockAction`/`OpenerAction`, a bare number,
+                UNKNOWN, an undefined option bit, or full lock on another action (also a
+                ValueError); nothing is sent.
         """
-        code = int(action)
-        if code <= 0:
-            msg = f"action must be a positive action code, got {action!r}"
-            raise ValueError(msg)
-        body: dict[str, Any] = {"action": code}
-        if option is not None:
-            body["option"] = int(option)
+        body = action_body(action, full_lock=full_lock, force=force, option=option)
         await self._request("POST", f"/smartlock/{int(smartlock_id)}/action", json_body=body)
 
     async def lock(self, smartlock_id: int) -> None:
@@ -101,17 +134,21 @@ class SmartlocksMixin(WebApiCore):
         """Unlock a Smart Lock (``/action/unlock``)."""
         await self._request("POST", f"/smartlock/{int(smartlock_id)}/action/unlock")
 
+    async def full_lock(self, smartlock_id: int) -> None:
+        """Lock with two turns: the lock action with option 4, as the Web API models it."""
+        await self.action(smartlock_id, WebLockAction.LOCK, full_lock=True)
+
     async def unlatch(self, smartlock_id: int) -> None:
         """Unlock and pull the latch, i.e. open the door."""
-        await self.action(smartlock_id, LockAction.UNLATCH)
+        await self.action(smartlock_id, WebLockAction.UNLATCH)
 
     async def lock_n_go(self, smartlock_id: int) -> None:
         """Unlock now and lock again after the lock 'n' go timeout."""
-        await self.action(smartlock_id, LockAction.LOCK_N_GO)
+        await self.action(smartlock_id, WebLockAction.LOCK_N_GO)
 
     async def lock_n_go_unlatch(self, smartlock_id: int) -> None:
         """Lock 'n' go with unlatching first."""
-        await self.action(smartlock_id, LockAction.LOCK_N_GO_UNLATCH)
+        await self.action(smartlock_id, WebLockAction.LOCK_N_GO_UNLATCH)
 
     async def update_admin_pin(self, smartlock_id: int, admin_pin: int) -> None:
         """Tell Nuki Web the device's admin PIN (security code), so it can manage the device.
@@ -129,11 +166,14 @@ class SmartlocksMixin(WebApiCore):
     async def update_config(self, smartlock_id: int, config: SmartlockConfigUpdate) -> None:
         """Change settings stored on the device (name, LED, button, position, ...).
 
+        Unset fields keep their current values. The spec requires some settings in every
+        body (name, position, time zone, ...): if one is unset, the device is read first
+        and the body completed from it. The same holds for the three advanced updates.
+
         Raises:
             ValueError: no field of ``config`` is set.
         """
-        body = _body_or_raise(config.to_api(), "config")
-        await self._request("POST", f"/smartlock/{int(smartlock_id)}/config", json_body=body)
+        await self._send_settings(smartlock_id, "config", config, "config")
 
     async def update_advanced_config(
         self, smartlock_id: int, config: SmartlockAdvancedConfigUpdate
@@ -143,10 +183,7 @@ class SmartlocksMixin(WebApiCore):
         Raises:
             ValueError: no field of ``config`` is set.
         """
-        body = _body_or_raise(config.to_api(), "advanced config")
-        await self._request(
-            "POST", f"/smartlock/{int(smartlock_id)}/advanced/config", json_body=body
-        )
+        await self._send_settings(smartlock_id, "advanced/config", config, "advanced config")
 
     async def update_opener_advanced_config(
         self, smartlock_id: int, config: OpenerAdvancedConfigUpdate
@@ -156,9 +193,8 @@ class SmartlocksMixin(WebApiCore):
         Raises:
             ValueError: no field of ``config`` is set.
         """
-        body = _body_or_raise(config.to_api(), "opener advanced config")
-        await self._request(
-            "POST", f"/smartlock/{int(smartlock_id)}/advanced/openerconfig", json_body=body
+        await self._send_settings(
+            smartlock_id, "advanced/openerconfig", config, "opener advanced config"
         )
 
     async def update_smartdoor_advanced_config(
@@ -169,10 +205,29 @@ class SmartlocksMixin(WebApiCore):
         Raises:
             ValueError: no field of ``config`` is set.
         """
-        body = _body_or_raise(config.to_api(), "smartdoor advanced config")
-        await self._request(
-            "POST", f"/smartlock/{int(smartlock_id)}/advanced/smartdoorconfig", json_body=body
+        await self._send_settings(
+            smartlock_id, "advanced/smartdoorconfig", config, "smartdoor advanced config"
         )
+
+    async def _send_settings(
+        self, smartlock_id: int, suffix: str, update: _Update, what: str
+    ) -> None:
+        """POST a settings block, completed from the device's current settings if needed.
+
+        The spec makes some settings of each block required (the Web API reads the body as
+        the whole block); when the caller left one unset, the device is read once and every
+        unset field is copied from its current settings, so only what was asked changes.
+        """
+        definition, attribute, update_class = _BLOCKS[suffix]
+        body = _body_or_raise(update.to_api(), what)
+        if not REQUIRED[definition] <= body.keys():
+            current = getattr(await self.smartlock(smartlock_id), attribute)
+            if current is None:
+                _LOGGER.debug("No current %s to complete the update from", what)
+            else:
+                body = {**update_class.from_config(current).to_api(), **body}
+        path = f"/smartlock/{int(smartlock_id)}/{suffix}"
+        await self._request("POST", path, json_body=body)
 
     async def sync_smartlock(self, smartlock_id: int) -> None:
         """Ask Nuki to sync the device now (app-side changes otherwise wait up to a day)."""

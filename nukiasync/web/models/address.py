@@ -69,11 +69,19 @@ class Address:
         )
 
 
+def _first_set(data: Mapping[str, Any], *keys: str) -> object:
+    """The first of ``keys`` that is present and not null (a spelling Nuki used)."""
+    return next((data[key] for key in keys if data.get(key) is not None), None)
+
+
 @attrs.frozen(kw_only=True)
 class AddressUnit:
-    """One unit (flat, room) of an address (``AddressUnitResponse``)."""
+    """One unit (flat, room) of an address (``AddressUnitResponse``).
 
-    id: str
+    ``id`` is None if Nuki left it out: the spec does not require it in answers.
+    """
+
+    id: str | None = None
     address_id: int | None = None
     address_token_id: str | None = attrs.field(default=None, repr=redact)
     name: str = attrs.field(default="", repr=redact)
@@ -87,7 +95,7 @@ class AddressUnit:
     def from_api(cls, data: Mapping[str, Any]) -> Self:
         """Build from the Web API JSON object."""
         return cls(
-            id=_required_str(data, "id"),
+            id=optional_str(data.get("id")),
             address_id=optional_int(data.get("addressId")),
             address_token_id=optional_str(data.get("addressTokenId")),
             name=str(data.get("name") or ""),
@@ -178,8 +186,8 @@ class Reservation:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Self:
         """Build from the Web API JSON object (both spellings of the ``*IssuingAuth`` flags)."""
-        issuing = data.get("isCurrentlyIssuingAuth", data.get("currentlyIssuingAuth"))
-        revoking = data.get("isCurrentlyRevokingAuth", data.get("currentlyRevokingAuth"))
+        issuing = _first_set(data, "isCurrentlyIssuingAuth", "currentlyIssuingAuth")
+        revoking = _first_set(data, "isCurrentlyRevokingAuth", "currentlyRevokingAuth")
         return cls(
             id=_required_str(data, "id"),
             address_id=optional_int(data.get("addressId")),

@@ -158,10 +158,11 @@ class AdvancedApiKey:
 class DecentralWebhook:
     """A webhook registered by this integration; ``secret`` comes only on registration.
 
-    Keep the secret: it is the HMAC key for `nukiasync.web.webhooks`.
+    Keep the secret: it is the HMAC key for `nukiasync.web.webhooks`. ``id`` is None if
+    Nuki left it out (the spec does not require it in answers).
     """
 
-    id: int
+    id: int | None = None
     webhook_url: str = attrs.field(repr=redact)
     webhook_features: tuple[WebhookFeature | str, ...] = ()
     secret: str | None = attrs.field(default=None, repr=redact)
@@ -171,7 +172,7 @@ class DecentralWebhook:
     def from_api(cls, data: Mapping[str, Any]) -> Self:
         """Build from the Web API JSON object."""
         return cls(
-            id=required_int(data, "id"),
+            id=optional_int(data.get("id")),
             webhook_url=str(data.get("webhookUrl") or ""),
             webhook_features=webhook_features(data.get("webhookFeatures")),
             secret=optional_str(data.get("secret")),

@@ -88,7 +88,7 @@ def _settings(value: object) -> tuple[NotificationSetting, ...]:
 class Notification:
     """A notification configuration: a push id or webhook URL, and its triggers."""
 
-    notification_id: str
+    notification_id: str | None = None
     push_id: str = attrs.field(default="", repr=redact)
     os: NotificationOs = NotificationOs.UNKNOWN
     os_code: int | None = None
@@ -104,10 +104,8 @@ class Notification:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Self:
         """Build from the Web API JSON object."""
-        notification_id = optional_str(data["notificationId"])
-        if notification_id is None:
-            msg = "notification without notificationId"
-            raise ValueError(msg)
+        # The spec does not require notificationId in answers: None when Nuki leaves it out.
+        notification_id = optional_str(data.get("notificationId"))
         os_code = optional_int(data.get("os"))
         status_code = optional_int(data.get("status"))
         return cls(

@@ -43,7 +43,8 @@ class Page(Generic[_T]):
     ) -> Page[_T]:
         """Build from a ``PaginatedResponse`` object, parsing each result with ``parser``.
 
-        A result that cannot be parsed is skipped with a WARNING, as in every list.
+        A result that cannot be parsed is skipped with a WARNING, as in every list; a null
+        or missing ``results`` is an empty page, as a null optional list is everywhere.
         """
         if not isinstance(data, Mapping):
             msg = f"expected a page object, got {type(data).__name__}"
@@ -52,7 +53,7 @@ class Page(Generic[_T]):
         if not isinstance(pagination, Mapping):
             pagination = {}
         return cls(
-            results=parse_list(data.get("results", []), parser, what),
+            results=parse_list(_or_empty(data.get("results")), parser, what),
             total_items=optional_int(pagination.get("totalItems")),
             total_pages=optional_int(pagination.get("totalPages")),
             current_page=optional_int(pagination.get("currentPage")),
@@ -61,3 +62,7 @@ class Page(Generic[_T]):
             page_size=optional_int(pagination.get("pageSize")),
             raw=dict(data),
         )
+
+
+def _or_empty(value: object) -> object:
+    return [] if value is None else value

@@ -17,14 +17,14 @@ from nukiasync._parse import optional_datetime, optional_int, parse_bool
 from nukiasync.const import (
     DeviceType,
     DoorSensorState,
-    LockAction,
     LockMode,
     LockState,
     LogTrigger,
-    OpenerAction,
     OpenerState,
     ServerState,
     TolerantIntEnum,
+    WebLockAction,
+    WebOpenerAction,
 )
 from nukiasync.ids import nuki_id_from
 from nukiasync.web.models._common import optional_str
@@ -81,8 +81,9 @@ class SmartlockState:
     """``Smartlock.state``: what the device reported last.
 
     ``state`` is an `OpenerState` for an Opener (type 2) and a `LockState` otherwise;
-    ``last_action`` likewise an `OpenerAction` or a `LockAction`. ``trigger`` uses the log's
-    trigger table, which real payloads follow (the spec's state table disagrees).
+    ``last_action`` likewise a `WebOpenerAction` or a `WebLockAction`: the Web API's
+    numbers, where an Opener's continuous mode is 6/7 (the Bridge's 4/5). ``trigger`` uses
+    the log's trigger table, which real payloads follow (the spec's state table disagrees).
     """
 
     mode: LockMode = LockMode.UNKNOWN
@@ -91,7 +92,7 @@ class SmartlockState:
     state_code: int | None = None
     trigger: LogTrigger = LogTrigger.UNKNOWN
     trigger_code: int | None = None
-    last_action: LockAction | OpenerAction = LockAction.UNKNOWN
+    last_action: WebLockAction | WebOpenerAction = WebLockAction.UNKNOWN
     last_action_code: int | None = None
     battery_critical: bool = False
     battery_charging: bool = False
@@ -124,7 +125,7 @@ class SmartlockState:
             trigger=LogTrigger.parse(trigger),
             trigger_code=trigger,
             last_action=(
-                OpenerAction.parse(last_action) if opener else LockAction.parse(last_action)
+                WebOpenerAction.parse(last_action) if opener else WebLockAction.parse(last_action)
             ),
             last_action_code=last_action,
             battery_critical=parse_bool(data.get("batteryCritical")),

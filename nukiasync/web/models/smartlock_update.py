@@ -1,9 +1,11 @@
 """Inputs for the configuration updates of a device: every field optional, unset ones not sent.
 
 The spec reuses its read schemas as request bodies; these classes keep only the settings a
-user can change (no pairing flags, states or operation ids). The spec marks some fields of
-``Smartlock.Config`` as required: start from the current values with ``from_config`` when
-Nuki refuses a partial body.
+user can change: what the spec marks read-only (capabilities, fob actions, operating mode,
+Wi-Fi flag, calibrated total degrees, the Opener's intercom id and bus mode switch, pairing
+flags, operation ids) has no field here, and `writable` drops it from any body regardless.
+The spec marks some settings of each block required; the client completes a body that
+lacks one from the device's current settings (``from_config`` does the copying).
 """
 
 from __future__ import annotations
@@ -14,9 +16,20 @@ import attrs
 
 from nukiasync._redact import redact
 from nukiasync.web.models._common import omit_none
+from nukiasync.web.models._read_only import writable
 
 if TYPE_CHECKING:
-    from nukiasync.web.models.smartlock_config import SmartlockConfig
+    from nukiasync.web.models.smartlock_config import (
+        OpenerAdvancedConfig,
+        SmartdoorAdvancedConfig,
+        SmartlockAdvancedConfig,
+        SmartlockConfig,
+    )
+
+
+def _same_named(cls: type[Any], config: object) -> dict[str, Any]:
+    """The current values of the settings ``cls`` can change, read from ``config``."""
+    return {field.name: getattr(config, field.name) for field in attrs.fields(cls)}
 
 
 @attrs.frozen(kw_only=True)
@@ -26,7 +39,6 @@ class SmartlockConfigUpdate:
     name: str | None = None
     latitude: float | None = attrs.field(default=None, repr=redact)
     longitude: float | None = attrs.field(default=None, repr=redact)
-    capabilities: int | None = None
     auto_unlatch: bool | None = None
     lift_up_handle: bool | None = None
     pairing_enabled: bool | None = None
@@ -35,14 +47,9 @@ class SmartlockConfigUpdate:
     led_brightness: int | None = None
     timezone_offset: int | None = None
     daylight_saving_mode: int | None = None
-    fob_action_1: int | None = None
-    fob_action_2: int | None = None
-    fob_action_3: int | None = None
     single_lock: bool | None = None
-    operating_mode: int | None = None
     advertising_mode: int | None = None
     timezone_id: int | None = None
-    wifi_enabled: bool | None = None
 
     @classmethod
     def from_config(cls, config: SmartlockConfig) -> Self:
@@ -51,7 +58,6 @@ class SmartlockConfigUpdate:
             name=config.name or None,
             latitude=config.latitude,
             longitude=config.longitude,
-            capabilities=config.capabilities,
             auto_unlatch=config.auto_unlatch,
             lift_up_handle=config.lift_up_handle,
             pairing_enabled=config.pairing_enabled,
@@ -60,24 +66,18 @@ class SmartlockConfigUpdate:
             led_brightness=config.led_brightness,
             timezone_offset=config.timezone_offset,
             daylight_saving_mode=config.daylight_saving_mode,
-            fob_action_1=config.fob_action_1,
-            fob_action_2=config.fob_action_2,
-            fob_action_3=config.fob_action_3,
             single_lock=config.single_lock,
-            operating_mode=config.operating_mode,
             advertising_mode=config.advertising_mode,
             timezone_id=config.timezone_id,
-            wifi_enabled=config.wifi_enabled,
         )
 
     def to_api(self) -> dict[str, Any]:
         """The JSON body: the fields that are set."""
-        return omit_none(
+        body = omit_none(
             {
                 "name": self.name,
                 "latitude": self.latitude,
                 "longitude": self.longitude,
-                "capabilities": self.capabilities,
                 "autoUnlatch": self.auto_unlatch,
                 "liftUpHandle": self.lift_up_handle,
                 "pairingEnabled": self.pairing_enabled,
@@ -86,23 +86,18 @@ class SmartlockConfigUpdate:
                 "ledBrightness": self.led_brightness,
                 "timezoneOffset": self.timezone_offset,
                 "daylightSavingMode": self.daylight_saving_mode,
-                "fobAction1": self.fob_action_1,
-                "fobAction2": self.fob_action_2,
-                "fobAction3": self.fob_action_3,
                 "singleLock": self.single_lock,
-                "operatingMode": self.operating_mode,
                 "advertisingMode": self.advertising_mode,
                 "timezoneId": self.timezone_id,
-                "wifiEnabled": self.wifi_enabled,
             }
         )
+        return writable("Smartlock.Config", body)
 
 
 @attrs.frozen(kw_only=True)
 class SmartlockAdvancedConfigUpdate:
     """Body of ``POST /smartlock/{smartlockId}/advanced/config`` (Smart Lock types 0/4/5)."""
 
-    total_degrees: int | None = None
     unlocked_position_offset_degrees: int | None = None
     locked_position_offset_degrees: int | None = None
     single_locked_position_offset_degrees: int | None = None
@@ -120,11 +115,15 @@ class SmartlockAdvancedConfigUpdate:
     motor_speed: int | None = None
     enable_slow_speed_during_nightmode: bool | None = None
 
+    @classmethod
+    def from_config(cls, config: SmartlockAdvancedConfig) -> Self:
+        """Start from a device's current settings (then change fields with `attrs.evolve`)."""
+        return cls(**_same_named(cls, config))
+
     def to_api(self) -> dict[str, Any]:
         """The JSON body: the fields that are set."""
-        return omit_none(
+        body = omit_none(
             {
-                "totalDegrees": self.total_degrees,
                 "unlockedPositionOffsetDegrees": self.unlocked_position_offset_degrees,
                 "lockedPositionOffsetDegrees": self.locked_position_offset_degrees,
                 "singleLockedPositionOffsetDegrees": self.single_locked_position_offset_degrees,
@@ -145,14 +144,13 @@ class SmartlockAdvancedConfigUpdate:
                 "enableSlowSpeedDuringNightmode": self.enable_slow_speed_during_nightmode,
             }
         )
+        return writable("Smartlock.AdvancedConfig", body)
 
 
 @attrs.frozen(kw_only=True)
 class OpenerAdvancedConfigUpdate:
     """Body of ``POST /smartlock/{smartlockId}/advanced/openerconfig``."""
 
-    intercom_id: int | None = None
-    bus_mode_switch: int | None = None
     short_circuit_duration: int | None = None
     electric_strike_delay: int | None = None
     random_electric_strike_delay: bool | None = None
@@ -173,12 +171,15 @@ class OpenerAdvancedConfigUpdate:
     automatic_battery_type_detection: bool | None = None
     auto_update_enabled: bool | None = None
 
+    @classmethod
+    def from_config(cls, config: OpenerAdvancedConfig) -> Self:
+        """Start from a device's current settings (then change fields with `attrs.evolve`)."""
+        return cls(**_same_named(cls, config))
+
     def to_api(self) -> dict[str, Any]:
         """The JSON body: the fields that are set."""
-        return omit_none(
+        body = omit_none(
             {
-                "intercomId": self.intercom_id,
-                "busModeSwitch": self.bus_mode_switch,
                 "shortCircuitDuration": self.short_circuit_duration,
                 "electricStrikeDelay": self.electric_strike_delay,
                 "randomElectricStrikeDelay": self.random_electric_strike_delay,
@@ -200,6 +201,7 @@ class OpenerAdvancedConfigUpdate:
                 "autoUpdateEnabled": self.auto_update_enabled,
             }
         )
+        return writable("Smartlock.OpenerAdvancedConfig", body)
 
 
 @attrs.frozen(kw_only=True)
@@ -216,9 +218,14 @@ class SmartdoorAdvancedConfigUpdate:
     auto_lock_timeout: int | None = None
     buzzer_volume: int | None = None
 
+    @classmethod
+    def from_config(cls, config: SmartdoorAdvancedConfig) -> Self:
+        """Start from a device's current settings (then change fields with `attrs.evolve`)."""
+        return cls(**_same_named(cls, config))
+
     def to_api(self) -> dict[str, Any]:
         """The JSON body: the fields that are set."""
-        return omit_none(
+        body = omit_none(
             {
                 "lngTimeout": self.lng_timeout,
                 "singleButtonPressAction": self.single_button_press_action,
@@ -231,3 +238,4 @@ class SmartdoorAdvancedConfigUpdate:
                 "buzzerVolume": self.buzzer_volume,
             }
         )
+        return writable("Smartlock.SmartdoorAdvancedConfig", body)
