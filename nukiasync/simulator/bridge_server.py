@@ -232,14 +232,20 @@ class SimulatedBridge:
             self.debug_log.insert(
                 0, {"timestamp": bridge_time(self._now()), "type": f"HTTP-{endpoint}"}
             )
-            if request.path == "/auth":
-                return await self._auth()
-            handler = self._routes.get(request.path)
-            if handler is None:
-                return _error(404)
-            if not self.tokens.check(query, time.time() + knobs.bridge_clock_skew):
-                return _error(401)
-            return await handler(request, query)
+            try:
+                return await self._handle(request, query)
+            finally:
+                self.world.changed()  # what the handler changed (callbacks, pairing) is seen
+
+    async def _handle(self, request: web.Request, query: dict[str, str]) -> web.StreamResponse:
+        if request.path == "/auth":
+            return await self._auth()
+        handler = self._routes.get(request.path)
+        if handler is None:
+            return _error(404)
+        if not self.tokens.check(query, time.time() + self.world.knobs.bridge_clock_skew):
+            return _error(401)
+        return await handler(request, query)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(time.time() + self.world.knobs.bridge_clock_skew, UTC)
@@ -443,7 +449,7 @@ class SimulatedBridge:
     ) -> None:
         seq = change.seq if change is not None else None
         for callback_id, url in list(self.callbacks):
-            copies = self.world.knobs.callback_copies(self.world.rng)
+            copies = self.world.knobs.callback_copies(self.world.rng, body.get("nukiId"))
             if not copies:
                 self.lost += 1
                 if change is not None:

@@ -56,6 +56,7 @@ class Knobs:
     # Callbacks (per POST to one URL): lost or sent twice, by chance or "the next N".
     callback_loss: float = 0.0
     drop_next_callbacks: int = 0
+    drop_next_callbacks_of: dict[int, int] = attrs.field(factory=dict)  # by nukiId: the next N
     callback_duplicates: float = 0.0
     duplicate_next_callbacks: int = 0
     callback_timeout: float = 5.0  # a bridge gives up on an unresponsive callback URL
@@ -107,8 +108,11 @@ class Knobs:
             lag += _draw(self.slow_log_lag, rng)
         return lag
 
-    def callback_copies(self, rng: random.Random) -> int:
+    def callback_copies(self, rng: random.Random, nuki_id: int | None = None) -> int:
         """Decide how many times the next callback POST goes out: 0 (lost), 1 or 2."""
+        if self.drop_next_callbacks_of.get(nuki_id or 0, 0) > 0:
+            self.drop_next_callbacks_of[nuki_id or 0] -= 1
+            return 0
         if self.drop_next_callbacks > 0:
             self.drop_next_callbacks -= 1
             return 0
