@@ -28,7 +28,8 @@ keeps the ground truth of who did what; ``world.knobs`` holds timings and faults
 from __future__ import annotations
 
 from nukiasync.simulator.actions import SimulationError
-from nukiasync.simulator.bridge_server import SentCallback, SimulatedBridge
+from nukiasync.simulator.bridge_callbacks import SentCallback
+from nukiasync.simulator.bridge_server import SimulatedBridge
 from nukiasync.simulator.clock import Clock, SimClock
 from nukiasync.simulator.devices import Device
 from nukiasync.simulator.knobs import Knobs, WebFault
