@@ -5,7 +5,9 @@ people; real physics with its automatic follow-ons; log lags 1-8 s per entry, ou
 5 % of the entries 10-20 s slower) run 10x faster than real time, with a `NukiHub` as users
 get it (default `AttributionTiming`; hub and strategies keep the simulated clock, so times
 below are simulated seconds). The timeline draws situations by weight: plain, burst, cascade
-after a lost callback, undo, follow-on windows, failed attempts (see `bench._situations`).
+after a lost callback, undo, follow-on windows, failed attempts, and a restart of the hub
+(closed, 1-2 s down, a new hub on the same state file) while people act (see
+`bench._situations`).
 
 Two peers' strategies watch the same timelines, fed the same callback state events: "newest
 log entry at the next 30 s poll" (kvj/hass_nuki_ng) and "reads at +3 s and +7 s" (yalexs),
@@ -20,8 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import random
+import tempfile
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench._harness import Result, percentile, print_table
@@ -87,7 +91,14 @@ def _hub_done(world: World, recorder: Recorder) -> bool:
 async def _one(seed: int, steps: int) -> dict[str, Any]:
     started = time.perf_counter()
     world = build_world(seed=seed, knobs=b7_knobs(), speed=SPEED)
-    async with running_hub(world, speed=SPEED) as rig:
+    with tempfile.TemporaryDirectory(prefix="nukiasync-b7-") as folder:
+        return await _in_world(world, seed, steps, str(Path(folder) / "state.json"), started)
+
+
+async def _in_world(
+    world: World, seed: int, steps: int, state_file: str, started: float
+) -> dict[str, Any]:
+    async with running_hub(world, speed=SPEED, state_file=state_file) as rig:
         common: dict[str, Any] = {"clock": world.clock.now, "sleep": rig.scaled_sleep}
 
         def client() -> NukiWebClient:
@@ -96,10 +107,10 @@ async def _one(seed: int, steps: int) -> dict[str, Any]:
         hass = HassNukiNg(client(), locks=[d.smartlock_id for d in world.devices], **common)
         peers: dict[str, Strategy] = {"hass_nuki_ng": hass, "yalexs": Yalexs(client(), **common)}
         for peer in peers.values():
-            rig.hub.subscribe(peer)
+            rig.subscribe(peer)
         hass.start()
         requests_before = rig.web.request_count
-        timeline = Timeline(world, random.Random(seed * 7919), rig.scaled_sleep)
+        timeline = Timeline(world, random.Random(seed * 7919), rig.scaled_sleep, rig.restart)
         unsettled: list[str] = []
         try:
             await play(timeline, steps, SPACING)
@@ -147,6 +158,7 @@ async def _one(seed: int, steps: int) -> dict[str, Any]:
         "actions": sum(1 for r in world.journal if r.state == 0),
         "failed_delays": failed_delays,
         "unsettled": unsettled,
+        "restarts": rig.restarts,
         "misses": misses,
         "wall_s": time.perf_counter() - started,
         "simulated_s": (world.clock.now() - world.created).total_seconds(),

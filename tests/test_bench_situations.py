@@ -72,7 +72,13 @@ async def test_situations_play_and_the_ground_truth_scores_them() -> None:
     async with world, receiver() as rec:
         believed = {d.nuki_id: d.state for d in world.devices}  # the receiver's start
         world.bridge.callbacks.append((0, rec.url("/cb")))
-        timeline = Timeline(world, random.Random(5), world.clock.sleep)
+        restarts: list[float] = []
+
+        async def restarter(downtime: float) -> None:  # stands in for a correlator's restart
+            restarts.append(downtime)
+            await world.clock.sleep(downtime)
+
+        timeline = Timeline(world, random.Random(5), world.clock.sleep, restarter)
         for kind in SITUATIONS:
             await timeline.step(kind)
         await timeline.step("follow_on")
@@ -85,6 +91,7 @@ async def test_situations_play_and_the_ground_truth_scores_them() -> None:
         await world.bridge.drain()
         bodies = [body for _, body, _ in rec.received]
 
+    assert restarts
     changes = world.changes
     assert {timeline.kinds[c.record_seq] for c in changes if c.record_seq} >= set(SITUATIONS)
     for change in changes:
