@@ -24,6 +24,7 @@ import asyncio
 import random
 import tempfile
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -151,6 +152,7 @@ async def _in_world(
             requests[name] = peer.requests
         failed_delays = failed_entry_delays(world, recorder.seen)
         misses = _misses(world, verdicts["hub"][0])
+        reasons = Counter(str(s.event.reason) for s in recorder.of(AttributionUnavailable))
     return {
         "seed": seed,
         "verdicts": verdicts,
@@ -159,6 +161,7 @@ async def _in_world(
         "failed_delays": failed_delays,
         "unsettled": unsettled,
         "restarts": rig.restarts,
+        "unavailable_reasons": reasons,
         "misses": misses,
         "wall_s": time.perf_counter() - started,
         "simulated_s": (world.clock.now() - world.created).total_seconds(),
@@ -316,6 +319,9 @@ def run(*, quick: bool = False) -> Result:
         f"p50 {failed['after_visible_p50_s']:.1f} s / p95 {failed['after_visible_p95_s']:.1f} s"
         f" after their entry became visible. Wall time {wall:.0f} s."
     )
+    reasons = sum((Counter(run_["unavailable_reasons"]) for run_ in runs), Counter())
+    restarts = sum(run_["restarts"] for run_ in runs)
+    print(f"Hub restarts: {restarts}; AttributionUnavailable reasons: {dict(reasons)}.")
     hub = totals["hub"]
     return {
         "seeds": list(seeds),
@@ -326,12 +332,16 @@ def run(*, quick: bool = False) -> Result:
         "strategies": {name: {"label": LABELS[name], **t} for name, t in totals.items()},
         "by_situation": by_situation,
         "failed_attempts": failed,
+        "hub_restarts": restarts,
+        "hub_unavailable_reasons": dict(reasons),
         "runs": [
             {
                 "seed": run_["seed"],
                 "wall_s": run_["wall_s"],
                 "simulated_s": run_["simulated_s"],
                 "unsettled": run_["unsettled"],
+                "hub_restarts": run_["restarts"],
+                "hub_unavailable_reasons": dict(run_["unavailable_reasons"]),
                 "hub_misses": run_["misses"],
                 **{name: _row(_sum([run_], name)) for name in STRATEGIES},
             }
