@@ -60,6 +60,8 @@ async def test_lock_n_go_locks_again_with_a_callback_and_no_entry(
     assert (relock.automatic, relock.follow_on, relock.attributable) == (True, True, False)
     assert (relock.log_id, relock.record_seq, relock.person) == (None, record.seq, None)
     assert len(world.logbook.entries) == 1  # the lock logs only the lock 'n' go
+    assert world.truth.find(relock.seq) is relock
+    assert (world.truth.find(None), world.truth.find(3)) == (None, None)
     bodies = await listening.wait_for(2)
     assert [b["state"] for b in bodies] == [LockState.UNLOCKED_LOCK_N_GO, LockState.LOCKED]
     await world.bridge.drain()
