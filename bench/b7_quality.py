@@ -71,6 +71,7 @@ LABELS = {
     "yalexs": "yalexs: reads at +3 s and +7 s, newest entry",
 }
 DEADLINE = timedelta(seconds=AttributionTiming().deadline)
+MOVING = frozenset({2, 4, 7})  # unlocking, locking, unlatching (Opener: opening)
 
 
 def _hub_done(world: World, recorder: Recorder) -> bool:
@@ -153,6 +154,10 @@ async def _in_world(
         failed_delays = failed_entry_delays(world, recorder.seen)
         misses = _misses(world, verdicts["hub"][0])
         reasons = Counter(str(s.event.reason) for s in recorder.of(AttributionUnavailable))
+        corrections = Counter(
+            "to a moving state" if s.event.state in MOVING else "settled"
+            for s in recorder.of(StateCorrected)
+        )
     return {
         "seed": seed,
         "verdicts": verdicts,
@@ -162,6 +167,7 @@ async def _in_world(
         "unsettled": unsettled,
         "restarts": rig.restarts,
         "unavailable_reasons": reasons,
+        "corrections": corrections,
         "misses": misses,
         "wall_s": time.perf_counter() - started,
         "simulated_s": (world.clock.now() - world.created).total_seconds(),
@@ -321,7 +327,9 @@ def run(*, quick: bool = False) -> Result:
     )
     reasons = sum((Counter(run_["unavailable_reasons"]) for run_ in runs), Counter())
     restarts = sum(run_["restarts"] for run_ in runs)
+    corrected = sum((Counter(run_["corrections"]) for run_ in runs), Counter())
     print(f"Hub restarts: {restarts}; AttributionUnavailable reasons: {dict(reasons)}.")
+    print(f"Hub StateCorrected: {dict(corrected)} (a lock is never settled while moving).")
     hub = totals["hub"]
     return {
         "seeds": list(seeds),
@@ -334,6 +342,7 @@ def run(*, quick: bool = False) -> Result:
         "failed_attempts": failed,
         "hub_restarts": restarts,
         "hub_unavailable_reasons": dict(reasons),
+        "hub_state_corrected": dict(corrected),
         "runs": [
             {
                 "seed": run_["seed"],
@@ -342,6 +351,7 @@ def run(*, quick: bool = False) -> Result:
                 "unsettled": run_["unsettled"],
                 "hub_restarts": run_["restarts"],
                 "hub_unavailable_reasons": dict(run_["unavailable_reasons"]),
+                "hub_state_corrected": dict(run_["corrections"]),
                 "hub_misses": run_["misses"],
                 **{name: _row(_sum([run_], name)) for name in STRATEGIES},
             }
