@@ -22,7 +22,9 @@ More bridges (house and garage) are one call each, before the world starts::
 All servers are real aiohttp servers on 127.0.0.1 (port 0). The simulator does not import
 the library's clients: it writes the wire JSON, checks tokens and computes ids itself, from
 Nuki's documents, so it finds the clients' bugs instead of sharing them. ``world.journal``
-keeps the ground truth of who did what; ``world.knobs`` holds timings and faults.
+keeps the ground truth of who did what, ``world.changes`` that of every state change (a
+``StateChange``: who or what caused it, its log entry, its callbacks); ``world.knobs`` holds
+timings and faults.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from nukiasync.simulator.scenario import (
     builtin_scenario,
     load_scenario,
 )
+from nukiasync.simulator.truth import StateChange
 from nukiasync.simulator.web_server import SimulatedWebApi
 from nukiasync.simulator.world import World
 
@@ -61,6 +64,7 @@ __all__ = [
     "SimulatedBridge",
     "SimulatedWebApi",
     "SimulationError",
+    "StateChange",
     "Step",
     "WebFault",
     "World",
