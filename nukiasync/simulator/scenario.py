@@ -12,6 +12,9 @@ A scenario names its devices, its people and what they do when::
     [knobs]                    # optional: any simple Knobs attribute
     log_lag = [2.0, 4.0]       # seconds, a fixed number or a [low, high] range
     motor_time = 1.2
+    slow_log_chance = 0.05     # a share of entries uploads slow_log_lag = [10.0, 20.0] later
+    bridge_request_time = 0.05 # seconds per bridge request; an overlapping one gets 503
+    lock_n_go_delay = 20.0     # follow-ons: unlatch_hold, lock_n_go_delay, opener_open_time
 
     [[lock]]
     name = "Front door"
@@ -85,7 +88,11 @@ _WORLD_KEYS = frozenset({"seed", "owner", "account_name", "account_email", "spee
 _LOCK_KEYS = frozenset({"name", "type", "nuki_id", "door_sensor", "keypad", "auto_lock", "knob"})
 _PERSON_KEYS = frozenset({"name", "email", "app", "fob", "keypad", "keypad_code"})
 _STEP_KEYS = frozenset({"at", "who", "does", "lock", "via", "code", "outcome"})
-_KNOB_KEYS = frozenset(f.name for f in attrs.fields(Knobs)) - {"web_faults", "log_lag_by_lock"}
+_KNOB_KEYS = frozenset(f.name for f in attrs.fields(Knobs)) - {
+    "web_faults",
+    "log_lag_by_lock",
+    "drop_next_callbacks_of",
+}
 
 
 class ScenarioError(ValueError):
