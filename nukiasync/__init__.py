@@ -36,6 +36,7 @@ from nukiasync.bridge import (
     is_confirmed,
     is_ours,
     on_shortest_path,
+    parse_bridge_address,
     parse_callback,
     request_token,
 )
@@ -63,6 +64,7 @@ from nukiasync.const import (
     WebhookFeature,
 )
 from nukiasync.errors import (
+    NukiAddressError,
     NukiAuthenticationError,
     NukiBadRequestError,
     NukiBridgeAuthenticationError,
@@ -106,6 +108,7 @@ from nukiasync.events import (
     WebApiUnavailable,
     event_to_dict,
 )
+from nukiasync.how import How, how_of
 from nukiasync.hub import (
     NukiHub,
 )
@@ -252,6 +255,7 @@ __all__ = [
     "EventSource",
     "Gap",
     "HealthChanged",
+    "How",
     "IntercomVerification",
     "LockAction",
     "LockActionResult",
@@ -267,6 +271,7 @@ __all__ = [
     "NotificationOs",
     "NotificationSetting",
     "NotificationStatus",
+    "NukiAddressError",
     "NukiAuthenticationError",
     "NukiBadRequestError",
     "NukiBridgeAuthenticationError",
@@ -340,10 +345,12 @@ __all__ = [
     "discover_bridges",
     "event_to_dict",
     "format_version",
+    "how_of",
     "is_confirmed",
     "is_ours",
     "nuki_id_from",
     "on_shortest_path",
+    "parse_bridge_address",
     "parse_callback",
     "parse_webhook",
     "request_token",

@@ -20,7 +20,8 @@ NukiError
 │   └── NukiPairingError                 /auth: the button was not pressed in time
 ├── NukiCallbackError                    a callback body is malformed; .reason
 ├── NukiWebhookSignatureError            a Web API webhook signature does not match
-└── NukiCallbackServerError              cannot bind the callback server (also an OSError)
+├── NukiCallbackServerError              cannot bind the callback server (also an OSError)
+└── NukiAddressError                     a HOST[:PORT] that is not one (also a ValueError)
 ```
 
 Messages never contain tokens, path secrets or keypad codes; bodies are truncated.
@@ -143,3 +144,7 @@ class NukiWebhookSignatureError(NukiError):
 
 class NukiCallbackServerError(NukiError, OSError):
     """The callback server could not start (port in use, address not available)."""
+
+
+class NukiAddressError(NukiError, ValueError):
+    """A bridge address is not ``HOST``, ``HOST:PORT``, ``[IPv6]:PORT`` or ``http://HOST:PORT``."""

@@ -15,6 +15,7 @@ import attrs
 
 from nukiasync._redact import redact
 from nukiasync.const import DeviceType, DoorSensorState
+from nukiasync.how import How
 
 
 class EventSource(enum.StrEnum):
@@ -132,6 +133,7 @@ class ActionAttributed(NukiEvent):
     trigger_name: str
     log_entry_id: str
     latency: float  # seconds from the state event to this answer
+    how: How = How.UNKNOWN  # from the auth type and the trigger together (nukiasync.how)
 
 
 @attrs.frozen(kw_only=True)
@@ -155,6 +157,7 @@ class LogEntryObserved(NukiEvent):
     trigger_name: str
     succeeded: bool
     outcome_name: str
+    how: How = How.UNKNOWN  # from the auth type and the trigger together (nukiasync.how)
 
 
 @attrs.frozen(kw_only=True)

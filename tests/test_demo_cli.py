@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from nukiasync import cli
-from nukiasync.cli_output import EventPrinter, print_summary
+from nukiasync.cli.output import EventPrinter, print_summary
 from nukiasync.demo import DemoSummary, run_demo
 from tests import canary
 from tests.simulator_support import make_world
