@@ -33,9 +33,11 @@ async def test_demo_attributes_everything_it_can() -> None:
     assert summary.web_requests > 0
     text = out.getvalue()
     assert "Bob" in text
-    assert "keypad_code" in text
+    assert "keypad code" in text
     assert "invalid code" in text
-    assert "auto_lock" in text
+    assert "auto-lock" in text
+    assert "manual turn" in text
+    assert "system" not in text  # an app unlock reads "app", never Nuki's trigger name
     assert printer.printed == summary.events
     print_summary(summary, out)
     assert f"attributed {summary.attributed} of {summary.attributable}" in out.getvalue()

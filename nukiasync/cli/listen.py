@@ -23,7 +23,7 @@ from nukiasync.cli import startup
 from nukiasync.cli.output import EventPrinter, configure_logging
 from nukiasync.cli.signals import stop_on_signals
 from nukiasync.const import DEFAULT_BRIDGE_PORT, DEFAULT_WEB_URL
-from nukiasync.errors import NukiAddressError, NukiError
+from nukiasync.errors import NukiAddressError, NukiCallbackServerError, NukiError
 from nukiasync.events import CallbackRegistered
 from nukiasync.hub import NukiHub
 from nukiasync.web.client import NukiWebClient
@@ -197,7 +197,7 @@ async def _listen(
                 await stop.wait()
             finally:
                 await hub.close()
-    except OSError as err:  # NukiCallbackServerError: cannot bind
+    except NukiCallbackServerError as err:  # cannot bind
         return _failed(startup.cannot_listen(args.callback_host, args.callback_port, err))
     finally:
         if web is not None:

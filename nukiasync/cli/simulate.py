@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from nukiasync.cli.signals import stop_on_signals
-from nukiasync.const import LogState
+from nukiasync.const import LogAction, LogState
 from nukiasync.simulator import ScenarioError, builtin_scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -152,12 +152,17 @@ def outcome(state: int) -> str:
     return f"failed: {name}"
 
 
+def _action(code: int) -> str:
+    action = LogAction.parse(code)
+    return str(code) if action is LogAction.UNKNOWN else action.name.lower().replace("_", " ")
+
+
 def _print_record(world: World, record: ActionRecord, out: TextIO) -> None:
     elapsed = (record.started_at - world.created).total_seconds()
     who = record.person or "-"
     entry = f"log entry {record.log_id}" if record.log_id else "no log entry"
     out.write(
-        f"  t+{elapsed:6.1f}s {record.lock}: action {record.action} by {who} via {record.via}, "
+        f"  t+{elapsed:6.1f}s {record.lock}: {_action(record.action)} by {who} via {record.via}, "
         f"{outcome(record.state)}, {entry}\n"
     )
     out.flush()

@@ -7,6 +7,7 @@ wrong. So the command asks the bridge and the Web API once before starting the h
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import attrs
@@ -126,7 +127,14 @@ def _web_unreachable(web_url: str, err: NukiError) -> str:
 
 
 def _why(err: NukiError) -> str:
-    cause = err.__cause__
-    if isinstance(cause, OSError) and cause.strerror:
-        return cause.strerror.lower()
+    """The network's own reason (refused, unreachable, timed out), else the error's meaning."""
+    seen: BaseException | None = err
+    for _ in range(8):  # a chain of wrappers: ours, httpx, httpcore, OSError
+        seen = seen.__cause__ or seen.__context__ if seen is not None else None
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, TimeoutError):
+            return "no answer in time"
+        if isinstance(seen, OSError) and seen.errno is not None:
+            return os.strerror(seen.errno).lower()
     return fault(type(err).__name__)

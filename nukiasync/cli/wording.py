@@ -42,7 +42,7 @@ REASONS = {
 FAULTS = {
     "NukiBridgeAuthenticationError": "the bridge refused the token",
     "NukiAuthenticationError": "the token was refused",
-    "NukiConnectionError": "no answer (network)",
+    "NukiConnectionError": "cannot connect",
     "NukiTimeoutError": "no answer in time",
     "NukiBridgeBusyError": "the bridge is busy",
     "NukiServerError": "server error",
