@@ -36,10 +36,7 @@ WHO_WIDTH = 12
 HOW_WIDTH = 12
 WHAT_WIDTH = 24
 DOOR_MIN, DOOR_MAX = 17, 24  # the minimum fits "callback entrance"
-LEGEND = (
-    '"..." under WHO: who did it is being read from the Web API log; a row "#n ... by" '
-    "follows, with the same #n and time."
-)
+LEGEND = '"..." under WHO: being read from the Web API log; the "by" row with the same #n answers.'
 
 
 class EventPrinter:
