@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 WHO_WIDTH = 12
 HOW_WIDTH = 12
-WHAT_WIDTH = 24
+WHAT_WIDTH = 28
 DOOR_MIN, DOOR_MAX = 17, 24  # the minimum fits "callback entrance"
 LEGEND = '"..." under WHO: being read from the Web API log; the "by" row with the same #n answers.'
 

@@ -139,7 +139,7 @@ def row(event: NukiEvent, *, expect_who: bool) -> Row:  # noqa: C901  (a table)
     if isinstance(event, StateCorrected):
         return Row(f"is {words(event.state_name)}", "", "", "the bridge corrected a callback")
     if isinstance(event, Gap):
-        return Row(f"gap: {_gap(event)}")
+        return Row("gap", "", "", _gap(event))
     if isinstance(event, HealthChanged):
         state = "up" if event.available else "down"
         detail = "" if event.available else fault(event.detail)

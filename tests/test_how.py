@@ -1,0 +1,63 @@
+"""One wording of "how": from the trigger and the authorization type together."""
+
+from __future__ import annotations
+
+import pytest
+
+from nukiasync import How, how_of
+from nukiasync.const import AuthType, LogAction, LogSource, LogTrigger, OpenerLogSource
+
+T = LogTrigger
+
+
+@pytest.mark.parametrize(
+    ("kw", "expected"),
+    [
+        # Trigger 0 is every Bluetooth command: the authorization says which.
+        ({"trigger": T.SYSTEM, "auth_type": "app"}, How.APP),
+        ({"trigger": T.SYSTEM, "auth_type": AuthType.BRIDGE}, How.BRIDGE),
+        ({"trigger": T.SYSTEM, "auth_type": 2}, How.FOB),
+        ({"trigger": T.SYSTEM, "auth_type": 13}, How.KEYPAD_CODE),
+        ({"trigger": T.SYSTEM, "auth_type": "virtual"}, How.APP),
+        ({"trigger": T.SYSTEM, "auth_type": None}, How.BLUETOOTH),
+        ({"trigger": T.SYSTEM, "auth_type": 99}, How.BLUETOOTH),
+        ({"trigger": T.SYSTEM, "auth_type": "no-such-type"}, How.BLUETOOTH),
+        ({"trigger": T.SYSTEM, "auth_type": "web"}, How.WEB),  # implied by the log, no auth
+        # Trigger 3 covers fobs and automations.
+        ({"trigger": T.AUTOMATIC, "auth_type": "fob"}, How.FOB),
+        ({"trigger": T.AUTOMATIC, "auth_type": AuthType.Z_KEY}, How.FOB),
+        ({"trigger": T.AUTOMATIC, "auth_type": "app", "auto_unlock": True}, How.AUTO_UNLOCK),
+        ({"trigger": T.AUTOMATIC, "auth_type": None}, How.AUTOMATION),
+        # Triggers that say it alone.
+        ({"trigger": T.MANUAL, "auth_type": None}, How.MANUAL),
+        ({"trigger": T.BUTTON, "auth_type": None}, How.BUTTON),
+        ({"trigger": T.WEB, "auth_type": "app"}, How.WEB),
+        ({"trigger": T.APP, "auth_type": None}, How.APP),
+        ({"trigger": T.AUTO_LOCK, "auth_type": None}, How.AUTO_LOCK),
+        ({"trigger": T.ACCESSORY, "auth_type": None}, How.ACCESSORY),
+        ({"trigger": T.NUKI_MODE, "auth_type": None}, How.AUTOMATION),
+        ({"trigger": T.KEYPAD, "auth_type": None}, How.KEYPAD_CODE),
+        ({"trigger": T.KEYPAD_ERROR, "auth_type": None}, How.KEYPAD_CODE),
+        ({"trigger": 255, "auth_type": None, "source": LogSource.FINGERPRINT}, How.FINGERPRINT),
+        # What the action itself says.
+        ({"trigger": 0, "auth_type": None, "action": LogAction.DOOR_OPENED}, How.DOOR_SENSOR),
+        ({"trigger": 0, "auth_type": None, "action": 224}, How.DOORBELL),
+        ({"trigger": 0, "auth_type": None, "opener_source": OpenerLogSource(0)}, How.DOORBELL),
+        ({"trigger": 0, "auth_type": None, "opener_source": 5}, How.BRIDGE),
+        ({"trigger": 0, "auth_type": None, "opener_source": 77}, How.BLUETOOTH),
+        # Nothing to go on.
+        ({"trigger": None, "auth_type": None}, How.UNKNOWN),
+        ({"trigger": 42, "auth_type": None}, How.UNKNOWN),
+    ],
+)  # fmt: skip
+def test_how_of(kw: dict[str, object], expected: How) -> None:
+    assert how_of(**kw) is expected  # type: ignore[arg-type]
+
+
+def test_labels_are_what_a_person_reads() -> None:
+    assert How.MANUAL.label == "manual turn"
+    assert How.KEYPAD_CODE.label == "keypad code"
+    assert How.AUTO_LOCK.label == "auto-lock"
+    assert How.BRIDGE.label == "bridge API"
+    assert How.APP.label == "app"
+    assert str(How.KEYPAD_CODE) == "keypad_code"  # the machine value, as in JSON
