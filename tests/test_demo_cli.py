@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import signal
 import sys
 from typing import Any
@@ -39,6 +40,21 @@ async def test_demo_attributes_everything_it_can() -> None:
     assert "manual turn" in text
     assert "system" not in text  # an app unlock reads "app", never Nuki's trigger name
     assert printer.printed == summary.events
+    rows = [line for line in text.splitlines()[4:] if line]
+    assert rows
+    assert all(re.match(r"\d\d:\d\d:\d\d\.\d  ", row) for row in rows), rows
+    # Every answer names the change it answers: same reference, same door, earlier row.
+    states: dict[str, str] = {}
+    for row in rows:
+        door, ref = row[12:31].strip(), row[31:37].strip()
+        if ref and " by " not in row:
+            states[ref] = door
+        elif ref:
+            assert states[ref] == door, row
+    # The lost callback: the state the log proves is shown, with who and how.
+    lost = [r for r in rows if r[12:].startswith("Back door") and "from the log only" in r]
+    assert len(lost) == 1
+    assert lost[0].split()[3:6] == ["unlocked", "Alice", "app"]
     print_summary(summary, out)
     assert f"attributed {summary.attributed} of {summary.attributable}" in out.getvalue()
 
@@ -59,7 +75,9 @@ def test_demo_command_json(capsys) -> None:
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     kinds = {line["type"] for line in lines}
     assert {"LockStateChanged", "ActionAttributed", "LogEntryObserved"} <= kinds
-    assert all("event_id" in line for line in lines)
+    assert all("event_id" in line and "happened_at" in line for line in lines)
+    hows = {line["how"] for line in lines if line["type"] == "ActionAttributed"}
+    assert {"app", "keypad_code", "auto_lock", "manual"} <= hows
 
 
 def test_listen_needs_something_to_listen_to(capsys, monkeypatch) -> None:
