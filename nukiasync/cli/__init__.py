@@ -65,7 +65,6 @@ def _demo(args: argparse.Namespace) -> int:
     """``nukiasync demo``."""
     from nukiasync.demo import build_world, run_demo  # noqa: PLC0415  (only here)
 
-    configure_logging(args.verbose)
     if args.speed <= 0:
         sys.stderr.write("nukiasync demo: --speed must be positive\n")
         return 2
@@ -76,7 +75,8 @@ def _demo(args: argparse.Namespace) -> int:
         sys.stdout.write(
             "nukiasync demo: a simulated morning; each change at once, then who did it and how.\n"
         )
-    summary = asyncio.run(run_demo(printer, speed=args.speed, world=world))
+    with configure_logging(args.verbose):
+        summary = asyncio.run(run_demo(printer, speed=args.speed, world=world))
     if not args.json:
         print_summary(summary, sys.stdout)
     return 0

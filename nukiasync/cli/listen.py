@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 CALLBACK_PORT = 8765  # a fixed default, so the URL registered with the bridge stays valid
 EXIT_CODES = {
-    0: "stopped by Ctrl-C or SIGTERM",
+    0: "stopped by Ctrl-C, SIGTERM or --duration",
     1: "an unexpected error (the message says which)",
     2: "the command line is incomplete or wrong",
     3: "the bridge refused its token",
@@ -116,6 +116,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add("--json", action="store_true", help="print JSON lines, one per event, no header")
     add(
+        "--duration",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help="stop after this many seconds (default: run until Ctrl-C)",
+    )
+    add(
         "-v",
         "--verbose",
         action="count",
@@ -127,7 +134,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """``nukiasync listen``."""
-    configure_logging(args.verbose)
+    with configure_logging(args.verbose):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     web_token = args.web_token or os.environ.get("NUKI_WEB_TOKEN")
     tokens = args.bridge_token or [os.environ.get("NUKI_BRIDGE_TOKEN") or ""]
     if args.bridge and not all(tokens):
@@ -194,7 +205,9 @@ async def _listen(
                 if failure is not None:
                     return _failed(failure)
                 printer.release()
-                await stop.wait()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(args.duration):
+                        await stop.wait()
             finally:
                 await hub.close()
     except NukiCallbackServerError as err:  # cannot bind

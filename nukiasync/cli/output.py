@@ -11,6 +11,7 @@ event the hub counts as taken (the checkpoint moves only past taken events).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -28,7 +29,7 @@ from nukiasync.events import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from nukiasync.demo import DemoSummary
 
@@ -165,17 +166,25 @@ def print_summary(summary: DemoSummary, out: TextIO) -> None:
     out.flush()
 
 
-def configure_logging(verbose: int) -> None:
-    """Log records on stderr with -v; otherwise none, not even Python's last-resort output."""
+@contextlib.contextmanager
+def configure_logging(verbose: int) -> Iterator[None]:
+    """Log records on stderr with -v (-vv: debug); without, none, not even Python's last resort."""
     root = logging.getLogger()
     if verbose:
-        logging.basicConfig(
-            stream=sys.stderr,
-            level=logging.DEBUG if verbose > 1 else logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-    elif not root.handlers:
-        root.addHandler(logging.NullHandler())
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+        level = root.level
+        if root.level == logging.NOTSET or root.level > handler.level:
+            root.setLevel(handler.level)
+    else:
+        handler, level = logging.NullHandler(), root.level
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def _fit(text: str, width: int) -> str:
