@@ -80,6 +80,17 @@ def test_demo_command_json(capsys) -> None:
     assert {"app", "keypad_code", "auto_lock", "manual"} <= hows
 
 
+def test_demo_command_prints_a_table_and_a_summary(capsys) -> None:
+    assert cli.main(["demo", "--speed", "0"]) == 2
+    assert "--speed must be positive" in capsys.readouterr().err
+    assert cli.main(["demo", "--speed", "8"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("nukiasync demo: a simulated morning")
+    assert "times are device times in" in out
+    assert "Summary:" in out
+    assert err == ""  # log records only with -v
+
+
 def test_listen_needs_something_to_listen_to(capsys, monkeypatch) -> None:
     monkeypatch.delenv("NUKI_WEB_TOKEN", raising=False)
     monkeypatch.delenv("NUKI_BRIDGE_TOKEN", raising=False)
