@@ -119,11 +119,14 @@ def test_health_rows_say_what_and_why_in_words() -> None:
     p(CallbackRegistered(**base(2), component="callback", available=False,
                          detail="NukiCallbackSlotsFullError", bridge_id="bridge"))  # fmt: skip
     p(WebApiAvailable(**base(3), component="web_api", available=True, detail=""))
+    p(CallbackRegistered(**base(4), component="callback", available=True,
+                         detail="re-registered", bridge_id="bridge"))  # fmt: skip
     assert out.getvalue() == ""  # held until release: start-up may still fail
     assert p.held[0] is down
     p.release()
     p.release()  # once is enough
-    bridge, callback, web = (" ".join(r.split()) for r in rows(out))
+    bridge, callback, web, again = (" ".join(r.split()) for r in rows(out))
+    assert again.endswith("callback health: registered re-registered")
     assert bridge.endswith("bridge house health: down the bridge refused the token")
     assert callback.endswith("callback health: not registered all callback slots are taken")
     assert web.endswith("Web API health: up")

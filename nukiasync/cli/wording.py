@@ -145,7 +145,8 @@ def row(event: NukiEvent, *, expect_who: bool) -> Row:  # noqa: C901  (a table)
         detail = "" if event.available else fault(event.detail)
         if event.component == "callback":
             state = "registered" if event.available else "not registered"
-            detail = "" if event.available else detail
+            if event.available and event.detail not in {"", "registered"}:
+                detail = event.detail  # "re-registered", "callbacks arrive again"
         return Row(f"health: {state}", "", "", detail)
     return Row(type(event).__name__)  # pragma: no cover  (every event kind is above)
 
