@@ -9,8 +9,11 @@ masked). The subprocess runs with TZ=UTC so the header's zone is known.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import os
 import re
+import shlex
 import signal
 import socket
 import sys
@@ -21,6 +24,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from nukiasync.bridge.client import NukiBridgeClient
+from nukiasync.cli import simulate
+from nukiasync.simulator import builtin_scenario
 from tests import canary
 from tests.simulator_support import make_world
 
@@ -182,3 +187,41 @@ async def test_a_normal_morning_prints_the_golden_rows(tmp_path: Path) -> None:
     assert err.decode() == ""  # no log records without -v
     text = mask("".join(seen) + rest.decode())
     assert text == await asyncio.to_thread(GOLDEN.read_text), text
+
+
+class _Banner(io.StringIO):
+    """Stands in for simulate's stdout; ``ready`` is set once the banner is complete."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ready = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if "press Ctrl-C to stop" in self.getvalue():
+            self.ready.set()
+        return written
+
+
+async def test_the_command_simulate_prints_is_the_one_that_works() -> None:
+    banner = _Banner()
+    scenario = await asyncio.to_thread(builtin_scenario)
+    serving = asyncio.ensure_future(simulate(scenario, speed=1.0, seed=3, duration=30, out=banner))
+    try:
+        await asyncio.wait_for(banner.ready.wait(), 15)
+        lines = banner.getvalue().splitlines()
+        command = lines[lines.index("Listen to it from another terminal:") + 1].strip()
+        words = shlex.split(command)
+        env = {**os.environ, "TZ": "UTC"}
+        while "=" in words[0]:  # NAME=value prefixes, as a shell applies them
+            name, _, value = words.pop(0).partition("=")
+            env[name] = value
+        assert words[:2] == ["nukiasync", "listen"]
+        argv = [sys.executable, "-m", "nukiasync", *words[1:], "--duration", "2"]
+        code, out, err = await _run(argv, env)
+    finally:
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+    assert (code, err) == (0, "")
+    assert "callback                 health: registered" in out
