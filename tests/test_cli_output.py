@@ -79,8 +79,14 @@ def test_header_names_the_day_and_the_zone_once() -> None:
     assert lines[0] == "Saturday 5 December 2026; times are device times in CET (UTC+01:00)."
     assert '"..."' in lines[1]
     assert lines[3].split() == ["TIME", "DOOR", "REF", "WHAT", "WHO", "HOW", "NOTE"]
-    p, _out = printer(expect_who=False)
+    p, out = printer(expect_who=False)
     assert len(p.header_lines(T0)) == 3  # no legend for "..." when no one is looked up
+    p(changed(1, "unlocked"))
+    p(AttributionUnavailable(**base(2, **DOOR), state_event_id="e1",
+                             reason=AttributionFailure.NO_WEB_API, latency=0.0))  # fmt: skip
+    assert [" ".join(r.split())[11:] for r in out.getvalue().splitlines()[3:]] == [
+        "Front door #1 unlocked"
+    ]
 
 
 def test_an_answer_names_its_change_by_reference_and_device_time() -> None:

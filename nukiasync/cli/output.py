@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 from nukiasync.cli.wording import place, row, words
 from nukiasync.events import (
     ActionAttributed,
+    AttributionFailure,
     AttributionUnavailable,
     HealthChanged,
     LockStateChanged,
@@ -90,6 +91,8 @@ class EventPrinter:
         self._print(event)
 
     def _print(self, event: NukiEvent) -> None:
+        if self._noise(event):
+            return
         if self._json:
             data = event_to_dict(event)
             data["happened_at"] = (event.occurred_at or event.received_at).isoformat()
@@ -100,6 +103,15 @@ class EventPrinter:
         self._out.write(line + "\n")
         self._out.flush()
         self.printed += 1
+
+    def _noise(self, event: NukiEvent) -> bool:
+        """A bridge-only table would answer every change with "no Web API token given"."""
+        return (
+            not self._json
+            and not self._expect_who
+            and isinstance(event, AttributionUnavailable)
+            and event.reason is AttributionFailure.NO_WEB_API
+        )
 
     def header_lines(self, now: datetime | None = None) -> list[str]:
         """The header: date, time zone, the legend and the column titles."""
