@@ -133,7 +133,7 @@ class ActionAttributed(NukiEvent):
     trigger_name: str
     log_entry_id: str
     latency: float  # seconds from the state event to this answer
-    how: How = How.UNKNOWN  # from the auth type and the trigger together (nukiasync.how)
+    how: How = attrs.field(default=How.UNKNOWN, converter=How)  # nukiasync.how: trigger + auth
 
 
 @attrs.frozen(kw_only=True)
@@ -157,7 +157,7 @@ class LogEntryObserved(NukiEvent):
     trigger_name: str
     succeeded: bool
     outcome_name: str
-    how: How = How.UNKNOWN  # from the auth type and the trigger together (nukiasync.how)
+    how: How = attrs.field(default=How.UNKNOWN, converter=How)  # nukiasync.how: trigger + auth
 
 
 @attrs.frozen(kw_only=True)

@@ -34,6 +34,11 @@ class How(enum.StrEnum):
     BLUETOOTH = "bluetooth"  # a Bluetooth command whose authorization is unknown
     UNKNOWN = "unknown"
 
+    @classmethod
+    def _missing_(cls, value: object) -> How:  # noqa: ARG003  (the enum protocol)
+        """A wording this version does not know (a newer state file) reads as unknown."""
+        return cls.UNKNOWN
+
     @property
     def label(self) -> str:
         """The words a person reads: ``keypad code``, ``manual turn``, ``auto-lock``."""

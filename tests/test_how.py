@@ -61,3 +61,23 @@ def test_labels_are_what_a_person_reads() -> None:
     assert How.BRIDGE.label == "bridge API"
     assert How.APP.label == "app"
     assert str(How.KEYPAD_CODE) == "keypad_code"  # the machine value, as in JSON
+
+
+def test_how_survives_the_state_file_round_trip() -> None:
+    from datetime import UTC, datetime
+
+    from nukiasync.checkpoint import event_from_record, event_to_record
+    from nukiasync.events import ActionAttributed, Actor, EventSource
+
+    event = ActionAttributed(
+        event_id="a", received_at=datetime(2026, 1, 1, tzinfo=UTC), source=EventSource.WEB_LOG,
+        state_event_id="s", actor=Actor(name="Bob", auth_type="fob"), action=1,
+        action_name="unlock", trigger=3, trigger_name="automatic", log_entry_id="l",
+        latency=1.0, how=How.FOB,
+    )  # fmt: skip
+    restored = event_from_record(event_to_record(event))
+    assert restored == event
+    assert isinstance(restored, ActionAttributed)
+    assert restored.how is How.FOB
+    assert restored.how.label == "fob"
+    assert How("a wording from a newer version") is How.UNKNOWN

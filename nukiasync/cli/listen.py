@@ -41,6 +41,7 @@ EXIT_CODES = {
     5: "the Web API refused its token",
     6: "the Web API cannot be reached",
     7: "callbacks cannot be received (port in use, or the bridge refused the registration)",
+    130: "interrupted by Ctrl-C during the start-up checks",
 }
 
 
@@ -157,6 +158,8 @@ def _run(args: argparse.Namespace) -> int:
         return asyncio.run(_listen(args, web_token, list(zip(addresses, tokens, strict=True))))
     except NukiError as err:
         return _fail(str(err), 1)
+    except KeyboardInterrupt:  # Ctrl-C before the table: the start-up checks were running
+        return 130
 
 
 async def _listen(
