@@ -81,3 +81,17 @@ def test_how_survives_the_state_file_round_trip() -> None:
     assert restored.how is How.FOB
     assert restored.how.label == "fob"
     assert How("a wording from a newer version") is How.UNKNOWN
+
+
+def test_an_event_built_without_how_derives_it_from_its_codes() -> None:
+    from datetime import UTC, datetime
+
+    from nukiasync.events import Actor, EventSource, LogEntryObserved
+
+    entry = LogEntryObserved(
+        event_id="l", received_at=datetime(2026, 1, 1, tzinfo=UTC), source=EventSource.WEB_LOG,
+        log_entry_id="l", actor=Actor(name="Ann", auth_type="app"), action=1,
+        action_name="unlock", trigger=0, trigger_name="system", succeeded=True,
+        outcome_name="success",
+    )  # fmt: skip
+    assert entry.how is How.APP
