@@ -13,7 +13,8 @@ import pytest
 
 from nukiasync import cli
 from nukiasync.bridge.client import NukiBridgeClient
-from nukiasync.cli import listen
+from nukiasync.cli import listen, startup
+from nukiasync.errors import NukiError
 from tests import canary
 from tests.simulator_support import make_world
 
@@ -138,3 +139,15 @@ def test_help_shows_every_option_and_the_exit_statuses(capsys) -> None:
 def test_local_address_towards() -> None:
     assert listen._local_address_towards("127.0.0.1") == "127.0.0.1"
     assert listen._local_address_towards("::1") == "::1"
+
+
+@pytest.mark.parametrize(("raised", "status"), [(NukiError("boom"), 1), (KeyboardInterrupt(), 130)])
+def test_unexpected_errors_and_ctrl_c_during_start_up(
+    raised: BaseException, status: int, monkeypatch, capsys
+) -> None:
+    async def fail(*_args: Any) -> Any:
+        raise raised
+
+    monkeypatch.setattr(startup, "check", fail)
+    assert cli.main(["listen", "--web-token", "t", "--web-url", "http://127.0.0.1:9"]) == status
+    assert capsys.readouterr().err == ("nukiasync listen: boom\n" if status == 1 else "")
