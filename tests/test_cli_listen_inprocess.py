@@ -44,6 +44,7 @@ async def test_start_up_failures(tokens, monkeypatch, capsys) -> None:
     dead = _free_port()
     async with make_world() as world:
         bad_bridge = argv(world, "--bridge-token", "wrongtoken")
+        del bad_bridge[bad_bridge.index("--callback-host") : bad_bridge.index("--callback-port")]
         assert await asyncio.to_thread(cli.main, bad_bridge) == 3
         no_bridge = argv(world)
         no_bridge[no_bridge.index("--bridge") + 1] = f"[::1]:{dead}"

@@ -154,6 +154,9 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(f"--bridge {err}", 2)
     if len(tokens) == 1:
         tokens = tokens * len(addresses)
+    if addresses and not args.callback_host:
+        # Before the loop starts: a host name here means a DNS lookup, which blocks.
+        args.callback_host = _local_address_towards(addresses[0][0])
     try:
         return asyncio.run(_listen(args, web_token, list(zip(addresses, tokens, strict=True))))
     except NukiError as err:
@@ -182,7 +185,7 @@ async def _listen(
     server = None
     if bridges:
         server = CallbackServer(
-            host=args.callback_host or _local_address_towards(bridges[0].host),
+            host=args.callback_host,
             port=args.callback_port,
             advertise_url=args.advertise_url,
         )
