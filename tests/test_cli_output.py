@@ -172,7 +172,7 @@ def test_every_other_kind_has_words() -> None:
     assert text[9].endswith("- gap 3 events skipped (this output was too slow)")
     assert text[10].endswith("- gap older log entries were not read (catch-up limit)")
     assert text[11].endswith("#1 unlocked (lock 'n' go) ... read from the bridge")
-    assert "A very long door name t\u2026 #2 ring to open on" in text[12]  # cut, marked
+    assert "A very long door name that will not fit #2 ring to open on" in text[12]  # never cut
     assert text[12].endswith("ring to open on")  # not attributable: no "..."
     assert "device 5" in text[13]
 
@@ -224,3 +224,16 @@ def test_json_lines_carry_both_times_and_how() -> None:
     assert answer["occurred_at"] == answer["happened_at"] == "2026-12-05T06:59:57.300000+00:00"
     assert (answer["how"], answer["trigger_name"], answer["trigger"]) == ("app", "system", 0)
     assert health["type"] == "WebApiAvailable"
+
+
+def test_long_words_are_cut_but_names_never() -> None:
+    p, out = printer(names={17: "Front door"})
+    p(attributed(1, "e0", "Alexandra von Humboldt-Schmidt", How.APP, T0))
+    p(log_entry(2, succeeded=False, action_name="lock_n_go_unlatch", outcome_name="motor_blocked"))
+    by, failed = rows(out)
+    assert "Alexandra von Humboldt-Schmidt  app" in by
+    assert "lock n go unlatch failed" in failed
+    assert "\u2026" not in by
+    long_what = log_entry(3, action=999, action_name="a_new_action_with_a_very_long_name")
+    p(long_what)
+    assert "a new action with a very lo\u2026  Alice" in rows(out)[2]  # cut, marked

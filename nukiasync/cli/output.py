@@ -3,7 +3,9 @@
 Every row says when the thing happened: the device's time for log entries (the log's date),
 the moment the bridge's callback arrived for state changes, in the local time zone, named
 once in the header. A state change gets a reference (``#3``); the row that later says who
-did it carries the same reference and time, so it is clear which change it answers.
+did it carries the same reference, so it is clear which change it answers. Columns are as
+wide as the longest known door name; door and person names are never cut (two names must
+never read the same), other words are cut with an ellipsis.
 
 Each line is flushed before the callback returns, so a consumer reading our output has every
 event the hub counts as taken (the checkpoint moves only past taken events).
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 WHO_WIDTH = 12
 HOW_WIDTH = 12
 WHAT_WIDTH = 28
-DOOR_MIN, DOOR_MAX = 17, 24  # the minimum fits "callback entrance"
+DOOR_MIN, DOOR_MAX = 17, 32  # the minimum fits "callback entrance"
 LEGEND = '"..." under WHO: being read from the Web API log; the "by" row with the same #n answers.'
 
 
@@ -154,10 +156,10 @@ class EventPrinter:
             prefix = f"{day}:\n"
         self._day = day
         clock = local.strftime("%H:%M:%S.") + f"{local.microsecond // 100_000}"
-        door = _fit(place(event, self._names), self._door_width)
+        door = _pad(place(event, self._names), self._door_width)
         line = (
             f"{clock:<10}  {door}  {ref:<4}  {_fit(what, WHAT_WIDTH)}  "
-            f"{_fit(words_.who, WHO_WIDTH)}  {_fit(words_.how, HOW_WIDTH)}  {words_.note}"
+            f"{_pad(words_.who, WHO_WIDTH)}  {_fit(words_.how, HOW_WIDTH)}  {words_.note}"
         )
         return prefix + line.rstrip()
 
@@ -197,6 +199,11 @@ def configure_logging(verbose: int) -> Iterator[None]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad a name to ``width``, never cut it: two doors or people must not read the same."""
+    return f"{text:<{width}}"
 
 
 def _fit(text: str, width: int) -> str:
