@@ -112,3 +112,16 @@ async def test_readme_snippets_run_against_the_simulator() -> None:
     assert "Front door locked" in text
     assert world.bridge.callbacks == []  # the hub removed its registration on the way out
     gc.collect()  # an unclosed client would warn now (warnings are errors)
+
+
+async def test_the_example_scenario_plays_every_step() -> None:
+    from nukiasync.simulator import load_scenario
+
+    path = Path(__file__).parent.parent / "examples" / "morning.toml"
+    scenario = await asyncio.to_thread(load_scenario, path)
+    assert len(scenario.steps) == 8
+    async with scenario.build(speed=40.0) as world:
+        results = await scenario.run(world)
+    assert None not in results  # every step possible in the world the file builds
+    failed = [r for r in results if r is not None and r.state != 0]
+    assert [(r.lock, r.state) for r in failed] == [("Front door", 224), ("Garden door", 1)]

@@ -44,7 +44,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--seed", type=int, default=None, help="seed for ids, lags and faults (default: random)"
     )
     simulate.add_argument(
-        "--duration", type=float, default=None, help="stop after this many seconds"
+        "--duration",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help="stop after this many seconds (default: serve until Ctrl-C)",
     )
     simulate.set_defaults(command=run)
 
