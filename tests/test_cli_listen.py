@@ -82,8 +82,8 @@ async def test_wrong_bridge_token_is_one_sentence_and_status_3() -> None:
     assert err == (
         f"nukiasync listen: the bridge at {where} refused the token; give the API token shown "
         "in the Nuki app (Bridge > Manage Bridge > HTTP API) with --bridge-token or "
-        "NUKI_BRIDGE_TOKEN, and check that this computer's clock is right (the bridge allows "
-        "60 s).\n"
+        "NUKI_BRIDGE_TOKEN, check that this computer's clock is right (the bridge allows 60 s), "
+        "and for bridge firmware before 1.22.1 or 2.14.0 give --token-mode hashed.\n"
     )
 
 

@@ -93,7 +93,8 @@ def _bridge_token(where: str) -> str:
     return (
         f"the bridge at {where} refused the token; give the API token shown in the Nuki app "
         "(Bridge > Manage Bridge > HTTP API) with --bridge-token or NUKI_BRIDGE_TOKEN, "
-        "and check that this computer's clock is right (the bridge allows 60 s)."
+        "check that this computer's clock is right (the bridge allows 60 s), and for bridge "
+        "firmware before 1.22.1 or 2.14.0 give --token-mode hashed."
     )
 
 
