@@ -152,3 +152,16 @@ def test_unexpected_errors_and_ctrl_c_during_start_up(
     monkeypatch.setattr(startup, "check", fail)
     assert cli.main(["listen", "--web-token", "t", "--web-url", "http://127.0.0.1:9"]) == status
     assert capsys.readouterr().err == ("nukiasync listen: boom\n" if status == 1 else "")
+
+
+async def test_web_api_only(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("NUKI_WEB_TOKEN", canary.WEB_TOKEN)
+    monkeypatch.setenv("TZ", "UTC")
+    async with make_world(log_lag=0.1) as world:
+        args = ["listen", "--web-url", world.web_url, "--duration", "1"]
+        assert await asyncio.to_thread(cli.main, args) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    header = out.splitlines()
+    assert "times are device times in" in header[0]
+    assert header[3].split()[:3] == ["TIME", "DOOR", "REF"]
