@@ -225,3 +225,21 @@ async def test_the_command_simulate_prints_is_the_one_that_works() -> None:
             await serving
     assert (code, err) == (0, "")
     assert "callback                 health: registered" in out
+
+
+async def test_listen_into_head_stops_quietly_when_head_has_enough() -> None:
+    async with make_world(log_lag=0.2) as world:
+        command = " ".join(shlex.quote(word) for word in _argv(world))
+        script = f'{command} | head -n 6; echo "listen=${{PIPESTATUS[0]}}" >&2'
+        proc = await asyncio.create_subprocess_exec(
+            "bash", "-c", script, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=_env(), cwd=ROOT,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        seen: list[str] = []
+        await _read_until(proc.stdout, seen, "health: registered")
+        await world.person("Alice").unlock("Front door", via="app")  # a row nobody reads
+        out, err = await asyncio.wait_for(proc.communicate(), 20)
+        assert world.bridge.callbacks == []  # it unregistered on the way out
+    assert out == b""
+    assert err.decode() == "listen=0\n"  # no traceback, no "Exception ignored"

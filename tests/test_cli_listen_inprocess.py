@@ -4,8 +4,11 @@ subprocess tests cannot measure: every start-up branch, options and multi-bridge
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import socket
+import sys
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,7 +17,9 @@ import pytest
 from nukiasync import cli
 from nukiasync.bridge.client import NukiBridgeClient
 from nukiasync.cli import listen, startup
+from nukiasync.cli.output import EventPrinter
 from nukiasync.errors import NukiError
+from nukiasync.events import EventSource, WebApiAvailable
 from tests import canary
 from tests.simulator_support import make_world
 
@@ -165,3 +170,29 @@ async def test_web_api_only(monkeypatch, capsys) -> None:
     header = out.splitlines()
     assert "times are device times in" in header[0]
     assert header[3].split()[:3] == ["TIME", "DOOR", "REF"]
+
+
+def test_a_closed_reader_is_not_an_error(monkeypatch) -> None:
+    class Gone(io.StringIO):
+        def flush(self) -> None:
+            raise BrokenPipeError
+
+    monkeypatch.setattr(sys, "stdout", Gone())
+    listen._quiet_if_closed()  # no fileno to point at /dev/null: still quiet
+
+
+async def test_printer_tells_listen_when_its_reader_is_gone() -> None:
+    class Gone(io.StringIO):
+        def flush(self) -> None:
+            raise BrokenPipeError
+
+    printer = EventPrinter(Gone(), json_lines=True)
+    stopped = asyncio.Event()
+    printer.on_closed = stopped.set
+    event = WebApiAvailable(event_id="w", received_at=datetime.now(UTC), source=EventSource.HUB,
+                            component="web_api", available=True)  # fmt: skip
+    with pytest.raises(BrokenPipeError):  # the hub must not count it as taken
+        printer(event)
+    assert stopped.is_set()
+    assert printer.closed
+    assert printer.printed == 0

@@ -158,11 +158,24 @@ def _run(args: argparse.Namespace) -> int:
         # Before the loop starts: a host name here means a DNS lookup, which blocks.
         args.callback_host = _local_address_towards(addresses[0][0])
     try:
-        return asyncio.run(_listen(args, web_token, list(zip(addresses, tokens, strict=True))))
+        code = asyncio.run(_listen(args, web_token, list(zip(addresses, tokens, strict=True))))
+    except BrokenPipeError:  # the reader went away while the table was printed
+        code = 0
     except NukiError as err:
         return _fail(str(err), 1)
     except KeyboardInterrupt:  # Ctrl-C before the table: the start-up checks were running
         return 130
+    _quiet_if_closed()
+    return code
+
+
+def _quiet_if_closed() -> None:
+    """After ``listen | head`` the interpreter's last flush would complain: point it nowhere."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 async def _listen(
@@ -205,6 +218,7 @@ async def _listen(
         )
         hub.subscribe(printer)
         with stop_on_signals() as stop:
+            printer.on_closed = stop.set
             try:
                 await hub.start()
                 failure = _refused_registration(printer, server)

@@ -32,7 +32,7 @@ from nukiasync.events import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from nukiasync.demo import DemoSummary
 
@@ -72,6 +72,8 @@ class EventPrinter:
         self._header_done = json_lines
         self._day: str | None = None
         self.printed = 0
+        self.closed = False  # the reader went away (``listen | head``)
+        self.on_closed: Callable[[], None] | None = None
 
     @property
     def held(self) -> list[NukiEvent]:
@@ -102,8 +104,15 @@ class EventPrinter:
         else:
             self._header()
             line = self.describe(event)
-        self._out.write(line + "\n")
-        self._out.flush()
+        try:
+            self._out.write(line + "\n")
+            self._out.flush()
+        except BrokenPipeError:
+            # Not taken: raising tells the hub this event did not reach its reader.
+            self.closed = True
+            if self.on_closed is not None:
+                self.on_closed()
+            raise
         self.printed += 1
 
     def _noise(self, event: NukiEvent) -> bool:
@@ -133,6 +142,7 @@ class EventPrinter:
             return
         self._header_done = True
         self._out.writelines(line + "\n" for line in self.header_lines())
+        self._out.flush()
 
     def describe(self, event: NukiEvent) -> str:
         """One table row: time, door, reference, what, who, how, note."""
