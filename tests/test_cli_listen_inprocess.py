@@ -17,7 +17,7 @@ import pytest
 from nukiasync import cli
 from nukiasync.bridge.client import NukiBridgeClient
 from nukiasync.cli import listen, startup
-from nukiasync.cli.output import EventPrinter
+from nukiasync.cli.output import EventPrinter, quiet_if_closed
 from nukiasync.errors import NukiError
 from nukiasync.events import EventSource, WebApiAvailable
 from tests import canary
@@ -178,7 +178,7 @@ def test_a_closed_reader_is_not_an_error(monkeypatch) -> None:
             raise BrokenPipeError
 
     monkeypatch.setattr(sys, "stdout", Gone())
-    listen._quiet_if_closed()  # no fileno to point at /dev/null: still quiet
+    quiet_if_closed()  # no fileno to point at /dev/null: still quiet
 
 
 async def test_printer_tells_listen_when_its_reader_is_gone() -> None:

@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING
 from nukiasync import __version__
 from nukiasync.cli import listen
 from nukiasync.cli import simulate as simulate_command
-from nukiasync.cli.output import EventPrinter, configure_logging, print_summary
+from nukiasync.cli.output import (
+    EventPrinter,
+    configure_logging,
+    print_summary,
+    quiet_if_closed,
+)
 from nukiasync.cli.simulate import simulate
 
 if TYPE_CHECKING:
@@ -75,8 +80,12 @@ def _demo(args: argparse.Namespace) -> int:
         sys.stdout.write(
             "nukiasync demo: a simulated morning; each change at once, then who did it and how.\n"
         )
-    with configure_logging(args.verbose):
-        summary = asyncio.run(run_demo(printer, speed=args.speed, world=world))
-    if not args.json:
-        print_summary(summary, sys.stdout)
+    try:
+        with configure_logging(args.verbose):
+            summary = asyncio.run(run_demo(printer, speed=args.speed, world=world))
+        if not args.json:
+            print_summary(summary, sys.stdout)
+    except BrokenPipeError:  # nukiasync demo | head
+        pass
+    quiet_if_closed()
     return 0

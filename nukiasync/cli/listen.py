@@ -20,7 +20,7 @@ from nukiasync.bridge.address import parse_bridge_address
 from nukiasync.bridge.client import NukiBridgeClient
 from nukiasync.bridge.server import CallbackServer
 from nukiasync.cli import startup
-from nukiasync.cli.output import EventPrinter, configure_logging
+from nukiasync.cli.output import EventPrinter, configure_logging, quiet_if_closed
 from nukiasync.cli.signals import stop_on_signals
 from nukiasync.const import DEFAULT_BRIDGE_PORT, DEFAULT_WEB_URL
 from nukiasync.errors import NukiAddressError, NukiCallbackServerError, NukiError
@@ -165,17 +165,8 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(str(err), 1)
     except KeyboardInterrupt:  # Ctrl-C before the table: the start-up checks were running
         return 130
-    _quiet_if_closed()
+    quiet_if_closed()
     return code
-
-
-def _quiet_if_closed() -> None:
-    """After ``listen | head`` the interpreter's last flush would complain: point it nowhere."""
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 async def _listen(

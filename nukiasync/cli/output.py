@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, TextIO
@@ -209,6 +210,15 @@ def configure_logging(verbose: int) -> Iterator[None]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+
+
+def quiet_if_closed() -> None:
+    """After ``nukiasync listen | head`` the last flush would complain: point stdout nowhere."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _pad(text: str, width: int) -> str:
