@@ -52,6 +52,8 @@ async def test_recent_activity(world, monkeypatch, capsys) -> None:
     out = capsys.readouterr().out
     assert "unlock" in out
     assert "Alice" in out
+    line = next(line for line in out.splitlines() if "Alice" in line)
+    assert line.split()[2:6] == ["Front", "door", "unlock", "app"]  # how: app, never "system"
 
 
 async def test_examples_need_a_token(monkeypatch, capsys) -> None:
