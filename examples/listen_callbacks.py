@@ -4,7 +4,7 @@ Starts a standalone CallbackServer, registers its URL with the bridge (replacing
 stale registration of ours), prints every callback, and removes the registration on
 exit. The token comes from --bridge-token or NUKI_BRIDGE_TOKEN; never from the code.
 
-    NUKI_BRIDGE_TOKEN=... python examples/listen_callbacks.py 192.168.1.20 \
+    NUKI_BRIDGE_TOKEN=... python examples/listen_callbacks.py 192.168.1.20:8080 \
         --callback-host 192.168.1.10 --port 8765
 """
 
@@ -17,8 +17,13 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from nukiasync.bridge.client import NukiBridgeClient
-from nukiasync.bridge.server import CallbackServer
+from nukiasync import (
+    CallbackServer,
+    NukiAddressError,
+    NukiBridgeClient,
+    NukiError,
+    parse_bridge_address,
+)
 
 if TYPE_CHECKING:
     from nukiasync.bridge.callbacks import BridgeCallback
@@ -39,37 +44,49 @@ async def main(argv: list[str] | None = None) -> int:
     if not token:
         print("Give the bridge token with --bridge-token or NUKI_BRIDGE_TOKEN", file=sys.stderr)
         return 2
-    bridge_id = args.bridge_id
+    try:
+        host, port = parse_bridge_address(args.bridge, default_port=args.bridge_port)
+    except NukiAddressError as err:
+        print(err, file=sys.stderr)
+        return 2
+    try:
+        await listen(args, host, port, token)
+    except NukiError as err:
+        print(f"Cannot listen to the bridge: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def listen(args: argparse.Namespace, host: str, port: int, token: str) -> None:
+    """Register our URL, print callbacks until Ctrl-C or --seconds, then unregister."""
     server = CallbackServer(
         show,
         host=args.callback_host,
         port=args.port,
-        bridge_id=bridge_id,
-        allowed_sources=[args.bridge_host],
+        bridge_id=args.bridge_id,
+        allowed_sources=[host],
         advertise_url=args.advertise_url,
     )
-    async with (
-        NukiBridgeClient(
-            args.bridge_host, token, port=args.bridge_port, bridge_id=bridge_id
-        ) as bridge,
-        server,
-    ):
-        url = server.callback_url()  # holds the path secret: do not print it
-        await bridge.ensure_callback(url)
-        print(f"Listening on {server.url}; Ctrl-C to stop", flush=True)
-        try:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(args.seconds):
-                    await asyncio.Event().wait()
-        finally:
-            await bridge.remove_callback_url(url)
-    return 0
+    async with NukiBridgeClient(host, token, port=port, bridge_id=args.bridge_id) as bridge:
+        await bridge.devices()  # a wrong token or a dead bridge ends here, with a sentence
+        async with server:
+            url = server.callback_url()  # holds the path secret: do not print it
+            await bridge.ensure_callback(url)
+            print(f"Listening on {server.url}; Ctrl-C to stop", flush=True)
+            try:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(args.seconds):
+                        await asyncio.Event().wait()
+            finally:
+                await bridge.remove_callback_url(url)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("bridge_host", help="the bridge's IP address")
-    parser.add_argument("--bridge-port", type=int, default=8080)
+    parser.add_argument("bridge", metavar="HOST[:PORT]", help="the bridge's address")
+    parser.add_argument(
+        "--bridge-port", type=int, default=8080, help="port when HOST has none (default: 8080)"
+    )
     parser.add_argument("--bridge-token", help="default: $NUKI_BRIDGE_TOKEN")
     parser.add_argument("--bridge-id", default="bridge", help="names our callback path")
     parser.add_argument(

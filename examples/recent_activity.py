@@ -11,7 +11,7 @@ import asyncio
 import os
 import sys
 
-from nukiasync import NukiError, NukiWebClient
+from nukiasync import NukiError, NukiWebClient, how_of
 from nukiasync.const import DEFAULT_WEB_URL
 
 
@@ -27,13 +27,25 @@ async def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         async with NukiWebClient(token, base_url=args.base_url) as web:
+            names = {lock.smartlock_id: lock.name for lock in await web.smartlocks()}
+            # How needs the authorization's type too: trigger 0 alone covers every app,
+            # bridge and fob command over Bluetooth.
+            auth_types = {auth.id: auth.type for auth in await web.auths()}
             async for entry in web.iter_logs(args.smartlock_id, max_entries=args.count):
-                who = entry.name or "-"
+                how = how_of(
+                    trigger=entry.trigger_code,
+                    auth_type=auth_types.get(entry.auth_id or ""),
+                    source=entry.source_code,
+                    action=entry.action_code,
+                    auto_unlock=entry.auto_unlock,
+                    opener_source=entry.opener_log.source_code if entry.opener_log else None,
+                )
                 outcome = "ok" if entry.succeeded else entry.state.name.lower()
+                lock = names.get(entry.smartlock_id, str(entry.smartlock_id))
                 print(
-                    f"{entry.date:%Y-%m-%d %H:%M:%S}  {entry.smartlock_id:>12}  "
-                    f"{entry.action.name.lower():<22} {entry.trigger.name.lower():<10} "
-                    f"{outcome:<14} {who}"
+                    f"{entry.date.astimezone():%Y-%m-%d %H:%M:%S}  {lock:<18} "
+                    f"{entry.action.name.lower():<22} {how.label:<12} {outcome:<14} "
+                    f"{entry.name or '-'}"
                 )
     except NukiError as err:
         print(f"Error: {err}", file=sys.stderr)

@@ -22,11 +22,13 @@ from nukiasync import (
     AttributionUnavailable,
     CallbackServer,
     LockStateChanged,
+    NukiAddressError,
     NukiBridgeClient,
     NukiError,
     NukiEvent,
     NukiHub,
     NukiWebClient,
+    parse_bridge_address,
 )
 from nukiasync.const import DEFAULT_WEB_URL
 
@@ -36,8 +38,8 @@ def show(event: NukiEvent) -> None:
     if isinstance(event, LockStateChanged):
         print(f"{event.device_name}: {event.state_name}")
     elif isinstance(event, ActionAttributed):
-        how = event.actor.auth_type or event.trigger_name
-        print(f"{event.device_name}: by {event.actor.name or '(no one)'} via {how}")
+        # event.how: one wording from the auth type and the trigger together (app, fob, ...)
+        print(f"{event.device_name}: by {event.actor.name or '(no one)'} via {event.how.label}")
     elif isinstance(event, AttributionUnavailable):
         print(f"{event.device_name}: could not tell who ({event.reason})")
 
@@ -54,23 +56,28 @@ async def main(argv: list[str] | None = None) -> int:
     if not web_token or not bridge_token:
         print("Set NUKI_WEB_TOKEN and NUKI_BRIDGE_TOKEN.", file=sys.stderr)
         return 2
-    host, _, port = args.bridge.partition(":")
+    try:
+        host, port = parse_bridge_address(args.bridge)
+    except NukiAddressError as err:
+        print(f"--bridge: {err}", file=sys.stderr)
+        return 2
     try:
         async with (
             NukiWebClient(web_token, base_url=args.web_url) as web,
-            NukiBridgeClient(host, bridge_token, port=int(port or 8080)) as bridge,
-            NukiHub(
-                web=web,
-                bridge=bridge,
-                callback_server=CallbackServer(host=args.callback_host, port=args.callback_port),
-            ) as hub,
+            NukiBridgeClient(host, bridge_token, port=port) as bridge,
         ):
-            hub.subscribe(show)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(args.seconds):
-                    await asyncio.Event().wait()  # until Ctrl-C (or --seconds)
+            # Ask both once, so a wrong token or a dead bridge is a sentence, not silence:
+            # the hub itself keeps retrying and reports health events instead.
+            await bridge.devices()
+            await web.smartlocks()
+            server = CallbackServer(host=args.callback_host, port=args.callback_port)
+            async with NukiHub(web=web, bridge=bridge, callback_server=server) as hub:
+                hub.subscribe(show)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(args.seconds):
+                        await asyncio.Event().wait()  # until Ctrl-C (or --seconds)
     except NukiError as err:
-        print(f"Error: {err}", file=sys.stderr)
+        print(f"Cannot watch the doors: {err}", file=sys.stderr)
         return 1
     return 0
 

@@ -36,6 +36,7 @@ from nukiasync.bridge import (
     is_confirmed,
     is_ours,
     on_shortest_path,
+    parse_bridge_address,
     parse_callback,
     request_token,
 )
@@ -65,6 +66,7 @@ from nukiasync.const import (
     WebOpenerAction,
 )
 from nukiasync.errors import (
+    NukiAddressError,
     NukiAuthenticationError,
     NukiBadRequestError,
     NukiBridgeAuthenticationError,
@@ -110,6 +112,7 @@ from nukiasync.events import (
     WebApiUnavailable,
     event_to_dict,
 )
+from nukiasync.how import How, how_of
 from nukiasync.hub import (
     NukiHub,
 )
@@ -258,6 +261,7 @@ __all__ = [
     "EventSource",
     "Gap",
     "HealthChanged",
+    "How",
     "IntercomVerification",
     "LockAction",
     "LockActionResult",
@@ -273,6 +277,7 @@ __all__ = [
     "NotificationOs",
     "NotificationSetting",
     "NotificationStatus",
+    "NukiAddressError",
     "NukiAuthenticationError",
     "NukiBadRequestError",
     "NukiBridgeAuthenticationError",
@@ -352,10 +357,12 @@ __all__ = [
     "discover_bridges",
     "event_to_dict",
     "format_version",
+    "how_of",
     "is_confirmed",
     "is_ours",
     "nuki_id_from",
     "on_shortest_path",
+    "parse_bridge_address",
     "parse_callback",
     "parse_webhook",
     "request_token",

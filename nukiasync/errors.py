@@ -23,7 +23,8 @@ NukiError
 ├── NukiWebhookSignatureError            a Web API webhook signature does not match
 ├── NukiInvalidActionError               an action the API cannot take, e.g. a Bridge code
 │                                        given to the Web API (also a ValueError)
-└── NukiCallbackServerError              cannot bind the callback server (also an OSError)
+├── NukiCallbackServerError              cannot bind the callback server (also an OSError)
+└── NukiAddressError                     a HOST[:PORT] that is not one (also a ValueError)
 ```
 
 Messages never contain tokens, path secrets or keypad codes; bodies are truncated.
@@ -162,3 +163,7 @@ class NukiWebhookSignatureError(NukiError):
 
 class NukiCallbackServerError(NukiError, OSError):
     """The callback server could not start (port in use, address not available)."""
+
+
+class NukiAddressError(NukiError, ValueError):
+    """A bridge address is not ``HOST``, ``HOST:PORT``, ``[IPv6]:PORT`` or ``http://HOST:PORT``."""

@@ -15,6 +15,7 @@ import attrs
 
 from nukiasync._redact import redact
 from nukiasync.const import DeviceType, DoorSensorState
+from nukiasync.how import How, how_of
 
 
 class EventSource(enum.StrEnum):
@@ -120,6 +121,11 @@ class Actor:
     account_user_id: int | None = None
 
 
+def _derived_how(event: Any) -> How:
+    """``how`` from the event's own codes, when whoever built the event did not give it."""
+    return how_of(trigger=event.trigger, auth_type=event.actor.auth_type, action=event.action)
+
+
 @attrs.frozen(kw_only=True)
 class ActionAttributed(NukiEvent):
     """A state change is explained by a Web API log entry: who, how, and when."""
@@ -132,6 +138,7 @@ class ActionAttributed(NukiEvent):
     trigger_name: str
     log_entry_id: str
     latency: float  # seconds from the state event to this answer
+    how: How = attrs.field(default=attrs.Factory(_derived_how, takes_self=True), converter=How)
 
 
 @attrs.frozen(kw_only=True)
@@ -155,6 +162,7 @@ class LogEntryObserved(NukiEvent):
     trigger_name: str
     succeeded: bool
     outcome_name: str
+    how: How = attrs.field(default=attrs.Factory(_derived_how, takes_self=True), converter=How)
 
 
 @attrs.frozen(kw_only=True)

@@ -25,6 +25,7 @@ from nukiasync.events import (
     WebApiUnavailable,
     stable_id,
 )
+from nukiasync.how import How, how_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -56,6 +57,7 @@ def attributed(
         trigger_name=entry.trigger.name.lower(),
         log_entry_id=entry.id,
         latency=(now - change.observed_at).total_seconds(),
+        how=how_of_entry(entry, actor),
         **identity,
     )
 
@@ -92,7 +94,20 @@ def observed(
         trigger_name=entry.trigger.name.lower(),
         succeeded=entry.succeeded,
         outcome_name=entry.state.name.lower(),
+        how=how_of_entry(entry, actor),
         **identity,
+    )
+
+
+def how_of_entry(entry: SmartlockLog, actor: Actor) -> How:
+    """The one wording of "how" for a log entry (see ``nukiasync.how``)."""
+    return how_of(
+        trigger=entry.trigger_code,
+        auth_type=actor.auth_type,
+        source=entry.source_code,
+        action=entry.action_code,
+        auto_unlock=entry.auto_unlock,
+        opener_source=None if entry.opener_log is None else entry.opener_log.source_code,
     )
 
 

@@ -121,7 +121,7 @@ def _expected_files() -> set[str]:
     if not scenarios:
         msg = "no scenario TOML files in the source tree"
         raise CheckError(msg)
-    files = {"nukiasync/py.typed", "nukiasync/__init__.py", "nukiasync/cli.py"}
+    files = {"nukiasync/py.typed", "nukiasync/__init__.py", "nukiasync/cli/__init__.py"}
     files |= {p.relative_to(ROOT).as_posix() for p in simulator.glob("*.py")}
     files |= {p.relative_to(ROOT).as_posix() for p in scenarios}
     return files

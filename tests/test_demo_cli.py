@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import signal
 import sys
 from typing import Any
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from nukiasync import cli
-from nukiasync.cli_output import EventPrinter, print_summary
+from nukiasync.cli.output import EventPrinter, print_summary
 from nukiasync.demo import DemoSummary, run_demo
 from tests import canary
 from tests.simulator_support import make_world
@@ -33,10 +34,33 @@ async def test_demo_attributes_everything_it_can() -> None:
     assert summary.web_requests > 0
     text = out.getvalue()
     assert "Bob" in text
-    assert "keypad_code" in text
+    assert "keypad code" in text
     assert "invalid code" in text
-    assert "auto_lock" in text
+    assert "auto-lock" in text
+    assert "manual turn" in text
+    assert "system" not in text  # an app unlock reads "app", never Nuki's trigger name
     assert printer.printed == summary.events
+    rows = [line for line in text.splitlines()[4:] if line]
+    assert rows
+    assert all(re.match(r"\d\d:\d\d:\d\d\.\d  ", row) for row in rows), rows
+    # Every answer names the change it answers: same reference, same door, earlier row.
+    states: dict[str, str] = {}
+    for row in rows:
+        door, ref = row[12:31].strip(), row[31:37].strip()
+        if ref and " by " not in row:
+            states[ref] = door
+        elif ref:
+            assert states[ref] == door, row
+    # The lost callback: the state the log proves is shown, with who and how.
+    # The hub may tell it as a log-only row, or as a state row from the log and its answer.
+    lost = [r for r in rows if r[12:].startswith("Back door") and "from the log" in r]
+    assert len(lost) == 1
+    if "from the log only" in lost[0]:
+        assert lost[0].split()[3:6] == ["unlocked", "Alice", "app"]
+    else:
+        ref = lost[0][31:37].strip()
+        answer = next(r for r in rows if r[31:37].strip() == ref and " by " in r)
+        assert answer.split()[3:7] == ["unlocked", "by", "Alice", "app"]
     print_summary(summary, out)
     assert f"attributed {summary.attributed} of {summary.attributable}" in out.getvalue()
 
@@ -57,7 +81,20 @@ def test_demo_command_json(capsys) -> None:
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     kinds = {line["type"] for line in lines}
     assert {"LockStateChanged", "ActionAttributed", "LogEntryObserved"} <= kinds
-    assert all("event_id" in line for line in lines)
+    assert all("event_id" in line and "happened_at" in line for line in lines)
+    hows = {line["how"] for line in lines if line["type"] == "ActionAttributed"}
+    assert {"app", "keypad_code", "auto_lock", "manual"} <= hows
+
+
+def test_demo_command_prints_a_table_and_a_summary(capsys) -> None:
+    assert cli.main(["demo", "--speed", "0"]) == 2
+    assert "--speed must be positive" in capsys.readouterr().err
+    assert cli.main(["demo", "--speed", "8"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("nukiasync demo: a simulated morning")
+    assert "times are device times in" in out
+    assert "Summary:" in out
+    assert err == ""  # log records only with -v
 
 
 def test_listen_needs_something_to_listen_to(capsys, monkeypatch) -> None:

@@ -52,6 +52,8 @@ async def test_recent_activity(world, monkeypatch, capsys) -> None:
     out = capsys.readouterr().out
     assert "unlock" in out
     assert "Alice" in out
+    line = next(line for line in out.splitlines() if "Alice" in line)
+    assert line.split()[2:6] == ["Front", "door", "unlock", "app"]  # how: app, never "system"
 
 
 async def test_examples_need_a_token(monkeypatch, capsys) -> None:
@@ -96,9 +98,7 @@ async def test_listen_callbacks(world, monkeypatch, capsys) -> None:
     example = load("listen_callbacks")
     port = urlsplit(world.bridge_url).port
     argv = [
-        "127.0.0.1",
-        "--bridge-port",
-        str(port),
+        f"127.0.0.1:{port}",
         "--callback-host",
         "127.0.0.1",
         "--seconds",
@@ -112,3 +112,34 @@ async def test_listen_callbacks(world, monkeypatch, capsys) -> None:
     assert "SMARTLOCK_3 439041101: UNLOCKED (3)" in capsys.readouterr().out
     monkeypatch.delenv("NUKI_BRIDGE_TOKEN")
     assert await example.main(argv) == 2
+
+
+async def test_who_unlocked_fails_with_a_sentence(world, monkeypatch, capsys) -> None:
+    from urllib.parse import urlsplit
+
+    monkeypatch.setenv("NUKI_WEB_TOKEN", canary.WEB_TOKEN)
+    monkeypatch.setenv("NUKI_BRIDGE_TOKEN", canary.BRIDGE_TOKEN)
+    example = load("who_unlocked")
+    common = ["--web-url", world.web_url, "--callback-host", "127.0.0.1", "--seconds", "30"]
+    # A dead bridge: at once, not after --seconds, and not with status 0.
+    async with asyncio.timeout(10):
+        assert await example.main(["--bridge", "127.0.0.1:1", *common]) == 1
+    assert "Cannot watch the doors: Cannot connect to bridge 127.0.0.1" in capsys.readouterr().err
+    assert await example.main(["--bridge", "127.0.0.1:port", *common]) == 2
+    assert "no valid port" in capsys.readouterr().err
+    monkeypatch.setenv("NUKI_WEB_TOKEN", "wrong-token")
+    bridge = f"127.0.0.1:{urlsplit(world.bridge_url).port}"
+    async with asyncio.timeout(10):
+        assert await example.main(["--bridge", bridge, *common]) == 1
+    assert world.bridge.callbacks == []
+
+
+async def test_listen_callbacks_takes_host_port_forms(world, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("NUKI_BRIDGE_TOKEN", canary.BRIDGE_TOKEN)
+    example = load("listen_callbacks")
+    common = ["--callback-host", "127.0.0.1", "--seconds", "30"]
+    assert await example.main(["127.0.0.1:99999", *common]) == 2
+    assert "no valid port" in capsys.readouterr().err
+    async with asyncio.timeout(10):
+        assert await example.main(["127.0.0.1", "--bridge-port", "1", *common]) == 1
+    assert "Cannot listen to the bridge:" in capsys.readouterr().err

@@ -121,7 +121,10 @@ async def test_simulate_coroutine_stops_after_duration(tmp_path: Path) -> None:
     text = out.getvalue()
     assert "Bridge API  http://127.0.0.1:" in text
     assert "Web API     http://127.0.0.1:" in text
-    assert "action 224 by -" in text
+    assert "doorbell recognition by -" in text
+    assert "completed, log entry" in text
+    assert "state 0" not in text
+    assert "nukiasync listen --web-url http://127.0.0.1:" in text
     assert text.endswith("Stopping.\n")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nukiasync.bridge.address import parse_bridge_address
 from nukiasync.bridge.callback_urls import callback_marker, is_ours
 from nukiasync.bridge.callbacks import BridgeCallback, parse_callback
 from nukiasync.bridge.client import NukiBridgeClient
@@ -59,6 +60,7 @@ __all__ = [
     "is_confirmed",
     "is_ours",
     "on_shortest_path",
+    "parse_bridge_address",
     "parse_callback",
     "request_token",
 ]

@@ -58,6 +58,7 @@ async def test_entities_follow_callbacks_and_name_who(
     assert state.state == "unlocked"
     assert state.attributes["changed_by"] == "Alice"
     assert state.attributes["auth_type"] == "app"
+    assert state.attributes["how"] == "app"
     assert len(attributed) == 1
     data = attributed[0].data
     assert data["actor"]["name"] == "Alice"
@@ -94,6 +95,7 @@ async def test_lock_service_goes_through_the_bridge(
     # The lock action came from the bridge's own authorization.
     state = await wait_for_state(hass, FRONT, _attributed)
     assert state.attributes["auth_type"] == "bridge"
+    assert state.attributes["how"] == "bridge"
 
 
 async def test_no_answer_is_said_on_the_entity_and_the_bus(

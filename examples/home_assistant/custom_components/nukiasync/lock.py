@@ -104,6 +104,7 @@ class NukiLock(LockEntity):
         self._attribution = "none"
         self._auth_type: str | None = None
         self._trigger: str | None = None
+        self._how: str | None = None  # nukiasync's one wording: app, keypad_code, fob, ...
         if device.last_known_state is not None:
             self._state = device.last_known_state.state_code
 
@@ -120,7 +121,7 @@ class NukiLock(LockEntity):
             self._state = event.state
             self._state_event_id = event.event_id
             self._attr_changed_by = None
-            self._auth_type = self._trigger = None
+            self._auth_type = self._trigger = self._how = None
             self._attribution = "pending" if getattr(event, "attributable", False) else "none"
         elif isinstance(event, ActionAttributed):
             if event.state_event_id != self._state_event_id:
@@ -128,6 +129,7 @@ class NukiLock(LockEntity):
             self._attr_changed_by = event.actor.name or None
             self._auth_type = event.actor.auth_type
             self._trigger = event.trigger_name
+            self._how = event.how.value
             self._attribution = "attributed"
         elif isinstance(event, AttributionUnavailable):
             if event.state_event_id != self._state_event_id:
@@ -187,6 +189,7 @@ class NukiLock(LockEntity):
         """How the last change was made, and whether the hub knows who made it yet."""
         return {
             "attribution": self._attribution,
+            "how": self._how,
             "auth_type": self._auth_type,
             "trigger": self._trigger,
             "smartlock_id": self._smartlock_id,
