@@ -137,6 +137,19 @@ class DeviceTable:
                 record.state = state.state_code
                 record.mode = state.mode_code
                 record.door = state.doorsensor_state_code
+            if state is not None and record.battery is None:
+                record.battery = (
+                    state.battery_critical if "batteryCritical" in state.raw else None,
+                    state.battery_charging,
+                    state.battery_charge_state,
+                    state.keypad_battery_critical,
+                )
+            if state is not None and record.ring_at is None:
+                record.ring_at = state.ringaction_timestamp
+
+    def forget(self, smartlock_id: int) -> None:
+        """Drop a device the bridge does not list (it was only ever claimed)."""
+        self._devices.pop(smartlock_id, None)
 
     def name(self, smartlock_id: int, name: str) -> None:
         """Set a device's display name (from the Web API)."""
@@ -159,6 +172,8 @@ class DeviceTable:
         device = self.get(callback.smartlock_id)
         ident = {**device.identity(), "bridge_id": bridge_id}
         base = {"received_at": now, "source": source, **ident}
+        if source is EventSource.BRIDGE_POLL:
+            base["confirmed"] = True  # read from /list itself
         events: list[NukiEvent] = []
         changes: list[tuple[ObservedChange, bool]] = []
         code = callback.device_type_code
@@ -225,15 +240,16 @@ class DeviceTable:
                 )
             )
             observed(ChangeKind.DOOR, device.door, door, event_id)
-        battery = _battery(callback)
+        battery = _battery(callback, device.battery)
         if device.battery is not None and battery != device.battery:
+            critical, charging, charge, keypad = battery
             events.append(
                 BatteryChanged(
                     event_id=stable_id("battery", callback.smartlock_id, battery, now.isoformat()),
-                    battery_critical=callback.battery_critical,
-                    battery_charging=callback.battery_charging,
-                    battery_charge_state=callback.battery_charge_state,
-                    keypad_battery_critical=callback.keypad_battery_critical,
+                    battery_critical=critical,
+                    battery_charging=charging,
+                    battery_charge_state=charge,
+                    keypad_battery_critical=keypad,
                     **base,
                 )
             )
@@ -257,7 +273,7 @@ class DeviceTable:
             device.mode = callback.mode_code
         if callback.doorsensor_state_code is not None:
             device.door = callback.doorsensor_state_code
-        device.battery = _battery(callback)
+        device.battery = _battery(callback, device.battery)
         if callback.ringaction_timestamp is not None:
             device.ring_at = callback.ringaction_timestamp
 
@@ -265,7 +281,7 @@ class DeviceTable:
         """Take a first battery reading without reporting it as a change."""
         device = self.get(callback.smartlock_id)
         if device.battery is None:
-            device.battery = _battery(callback)
+            device.battery = _battery(callback, None)
 
     def summary(self) -> list[dict[str, Any]]:
         """Devices for diagnostics (names of devices are not personal data)."""
@@ -281,10 +297,14 @@ class DeviceTable:
         ]
 
 
-def _battery(callback: BridgeCallback) -> tuple[Any, ...]:
-    return (
+def _battery(callback: BridgeCallback, known: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """The battery fields after a callback: a field it does not report keeps its value."""
+    reported = (
         callback.battery_critical,
         callback.battery_charging,
         callback.battery_charge_state,
         callback.keypad_battery_critical,
     )
+    if known is None:
+        return reported
+    return tuple(new if new is not None else old for new, old in zip(reported, known, strict=True))

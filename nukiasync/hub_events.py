@@ -109,9 +109,15 @@ def catch_up_gap(gap: CatchUpGap, now: datetime) -> Gap:
 
 
 def corrected(
-    wrong: int | None, state: int, name: str, identity: dict[str, Any], now: datetime
+    wrong: int | None,
+    state: int,
+    name: str,
+    identity: dict[str, Any],
+    now: datetime,
+    *,
+    state_event_id: str | None = None,
 ) -> StateCorrected:
-    """The bridge contradicted a state emitted from a callback."""
+    """The bridge contradicted a state emitted from a callback (the event it retracts)."""
     return StateCorrected(
         event_id=stable_id("corrected", identity["smartlock_id"], wrong, state, now.isoformat()),
         received_at=now,
@@ -119,6 +125,7 @@ def corrected(
         wrong_state=-1 if wrong is None else wrong,
         state=state,
         state_name=name,
+        state_event_id=state_event_id,
         **identity,
     )
 

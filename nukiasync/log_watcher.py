@@ -224,6 +224,13 @@ class LogWatcher:
             gap=gap,
         )
 
+    def retract(self, change_id: str) -> bool:
+        """Drop a pending change silently (the bridge contradicted it): no outcome at all."""
+        kept = [p for p in self._pending if p.change.change_id != change_id]
+        dropped = len(kept) != len(self._pending)
+        self._pending = kept
+        return dropped
+
     def drop_pending(self) -> list[Pending]:
         """Give up on every pending change at once (the hub is closing)."""
         gone, self._pending = self._pending, []

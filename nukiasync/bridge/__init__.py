@@ -6,6 +6,8 @@ from nukiasync.bridge.callback_urls import callback_marker, is_ours
 from nukiasync.bridge.callbacks import BridgeCallback, parse_callback
 from nukiasync.bridge.client import NukiBridgeClient
 from nukiasync.bridge.confirm import (
+    ClaimField,
+    ClaimVerdict,
     Confirmation,
     Confirmer,
     ConfirmerStats,
@@ -40,6 +42,8 @@ __all__ = [
     "BridgeScanResult",
     "CallbackReceiver",
     "CallbackServer",
+    "ClaimField",
+    "ClaimVerdict",
     "Confirmation",
     "Confirmer",
     "ConfirmerStats",

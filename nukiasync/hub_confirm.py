@@ -1,0 +1,351 @@
+"""The hub's side of "a callback is a hint, not proof": hold back, or emit then correct.
+
+Each bridge has a `Confirmer` reading its ``/list``. What a policy does with a callback,
+field by field (docs/decisions/0014-confirmation-field-by-field.md):
+
+- ``before_emit``: every field of the callback waits for a read; an event is emitted only
+  for fields the read confirms (``confirmed=True``). A field it contradicts or cannot
+  confirm in time is held back and replaced by what the hub knew, so a true state cannot
+  carry a false mode. A ring older than the one ``/list`` keeps cannot be checked: it is
+  emitted with ``confirmed=False``. A chain per device keeps each device's order.
+- ``background``: events go out at once; each field that produced one is checked after;
+  a contradicted field gets a `StateCorrected` (state) or `ClaimCorrected` (the others)
+  naming the event it retracts, a device the bridge does not list gets a
+  `DeviceRetracted`, and a retracted change leaves the log watcher without an outcome.
+- ``off``: nothing is checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from nukiasync import hub_events
+from nukiasync.bridge.claims import BATTERY_FIELDS, ClaimField, Confirmation, StateClaim
+from nukiasync.bridge.confirm import Confirmer
+from nukiasync.events import (
+    BatteryChanged,
+    ClaimCorrected,
+    DeviceRetracted,
+    DoorSensorChanged,
+    EventSource,
+    LockStateChanged,
+    NukiEvent,
+    RingActionReceived,
+    stable_id,
+)
+from nukiasync.hub_devices import state_name
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+    from datetime import datetime
+
+    from nukiasync.bridge.callbacks import BridgeCallback
+    from nukiasync.bridge.claims import ClaimVerdict, DeviceSnapshot, FieldValue
+    from nukiasync.bridge.confirm import Correction, Policy
+    from nukiasync.hub_devices import CallbackDiff, DeviceRecord, DeviceTable, HubCounters
+
+_LOGGER = logging.getLogger(__name__)
+
+_PASSED = (Confirmation.CONFIRMED, Confirmation.SUPERSEDED)
+
+
+class ClaimChecks:
+    """Confirmers per bridge, the before_emit chains, and the corrections (D1)."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        devices: DeviceTable,
+        counters: HubCounters,
+        *,
+        publish: Callable[[NukiEvent], None],
+        emit: Callable[[CallbackDiff, str], None],
+        retract: Callable[[str], bool],
+        on_unconfirmed: Callable[[str], None],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.policy: Policy = policy
+        self.confirmers: dict[str, Confirmer] = {}
+        self._devices = devices
+        self._counters = counters
+        self._publish = publish
+        self._emit = emit
+        self._retract = retract
+        self._on_unconfirmed = on_unconfirmed
+        self._clock = clock
+        self._chains: dict[int, asyncio.Task[None]] = {}  # last task per device
+        self._confirming: set[asyncio.Task[None]] = set()
+
+    async def add_bridge(
+        self, bridge_id: str, read_states: Callable[[], Awaitable[Mapping[int, DeviceSnapshot]]]
+    ) -> None:
+        """Start confirming a bridge's callbacks against its ``/list``."""
+        confirmer = Confirmer(
+            read_states, policy=self.policy, on_correction=self._on_correction, name=bridge_id
+        )
+        self.confirmers[bridge_id] = confirmer
+        await confirmer.start()
+
+    async def close(self) -> None:
+        """Stop reading; held callbacks end unconfirmed and are not emitted."""
+        for confirmer in self.confirmers.values():
+            await confirmer.close()
+        await asyncio.gather(*self._confirming, return_exceptions=True)
+
+    def stats(self) -> dict[str, Any]:
+        """The confirmers' counters, for diagnostics."""
+        return {k: attrs.asdict(c.stats) for k, c in self.confirmers.items()}
+
+    def take(self, bridge_id: str, callback: BridgeCallback) -> None:
+        """One callback, under the policy: emit it, hold it for a read, or both."""
+        now = self._clock()
+        sid = callback.smartlock_id
+        if self.policy == "before_emit":
+            if sid in self._chains or not self._devices.diff(callback, bridge_id, now).duplicate:
+                self._chain(bridge_id, callback)
+            else:
+                self._counters.deduplicated += 1
+            return
+        self._devices.remember_battery(callback)
+        diff = self._devices.diff(callback, bridge_id, now)
+        if diff.duplicate:
+            self._counters.deduplicated += 1
+            return
+        claimed = claimed_fields(diff)  # before the emit changes the device record
+        self._emit(diff, bridge_id)
+        if self.policy == "background" and claimed:
+            claim = StateClaim.from_callback(callback, fields=frozenset(claimed), event_ids=claimed)
+            self.confirmers[bridge_id].observe(claim)
+
+    # before_emit
+
+    def _chain(self, bridge_id: str, callback: BridgeCallback) -> None:
+        # Confirm beside the callback queue, so a flood shares one coalesced read.
+        sid = callback.smartlock_id
+        previous = self._chains.get(sid)
+        task = asyncio.create_task(
+            self._confirm_then_emit(bridge_id, callback, previous),
+            name=f"nukiasync.hub.confirm[{sid}]",
+        )
+        self._chains[sid] = task
+        self._confirming.add(task)
+        task.add_done_callback(lambda done: self._chain_done(sid, done))
+
+    def _chain_done(self, smartlock_id: int, task: asyncio.Task[None]) -> None:
+        self._confirming.discard(task)
+        if self._chains.get(smartlock_id) is task:
+            del self._chains[smartlock_id]
+
+    async def _confirm_then_emit(
+        self, bridge_id: str, callback: BridgeCallback, previous: asyncio.Task[None] | None
+    ) -> None:
+        claim = StateClaim.from_callback(callback)  # every field it carries
+        verdict = await self.confirmers[bridge_id].confirm_fields(claim)
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        now = self._clock()
+        claimed = claimed_fields(self._devices.diff(callback, bridge_id, now))
+        if not claimed:
+            self._counters.deduplicated += 1
+            return
+        held = {f for f in claimed if verdict.fields.get(f) not in _PASSED}
+        if held:
+            self._count_held(bridge_id, held, verdict)
+        if held == claimed.keys():
+            return
+        trusted = _trusted(callback, self._devices.get(callback.smartlock_id), verdict)
+        if trusted is None:
+            return
+        diff = self._devices.diff(trusted, bridge_id, now)
+        ring_confirmed = verdict.fields.get(ClaimField.RING) is Confirmation.CONFIRMED
+        events = tuple(
+            _marked(e, ring_confirmed if isinstance(e, RingActionReceived) else True)
+            for e in diff.events
+        )
+        if events:
+            self._emit(attrs.evolve(diff, events=events), bridge_id)
+
+    def _count_held(self, bridge_id: str, held: set[ClaimField], verdict: ClaimVerdict) -> None:
+        names = ", ".join(sorted(held))
+        if any(verdict.fields.get(f) is Confirmation.CONTRADICTED for f in held):
+            self._counters.rejected_contradicted += 1
+            _LOGGER.warning(
+                "bridge %s: the bridge contradicts a callback (%s); held back", bridge_id, names
+            )
+        else:
+            self._counters.rejected_unconfirmed += 1
+            _LOGGER.info("bridge %s: a callback is unconfirmed (%s); held back", bridge_id, names)
+            self._on_unconfirmed(bridge_id)
+
+    # background
+
+    def _on_correction(self, correction: Correction) -> None:
+        if correction.snapshot is None:
+            self._retract_device(correction)
+            return
+        device = self._devices.get(correction.smartlock_id)
+        for claim, verdict in zip(correction.claims, correction.verdicts, strict=False):
+            for field in sorted(verdict.with_result(Confirmation.CONTRADICTED)):
+                event_id = claim.event_ids.get(field)
+                if event_id is not None:
+                    actual = correction.snapshot.value(field)
+                    self._correct(device, field, claim.value(field), actual, event_id)
+
+    def _correct(
+        self,
+        device: DeviceRecord,
+        field: ClaimField,
+        claimed: FieldValue,
+        actual: FieldValue,
+        event_id: str,
+    ) -> None:
+        self._retract(event_id)
+        self._counters.corrections += 1
+        _LOGGER.warning(
+            "Device %s: the bridge reports %s %s, not the %s a callback claimed",
+            device.smartlock_id,
+            field,
+            actual,
+            claimed,
+        )
+        if record_value(device, field) == claimed:  # not moved on by a later callback
+            set_record_value(device, field, actual)
+        now = self._clock()
+        identity = device.identity()
+        if field is ClaimField.STATE and isinstance(claimed, int) and isinstance(actual, int):
+            name = state_name(device.device_type, actual)
+            event: NukiEvent = hub_events.corrected(
+                claimed, actual, name, identity, now, state_event_id=event_id
+            )
+        else:
+            event = ClaimCorrected(
+                event_id=stable_id("corrected", device.smartlock_id, field, event_id),
+                received_at=now,
+                source=EventSource.BRIDGE_POLL,
+                field=str(field),
+                claimed=claimed,
+                actual=actual,
+                retracted_event_id=event_id,
+                **identity,
+            )
+        self._publish(event)
+
+    def _retract_device(self, correction: Correction) -> None:
+        ids = tuple(dict.fromkeys(i for c in correction.claims for i in c.event_ids.values()))
+        if not ids:
+            return
+        sid = correction.smartlock_id
+        for event_id in ids:
+            self._retract(event_id)
+        self._counters.corrections += 1
+        _LOGGER.warning("Device %s: the bridge lists no such device; retracted", sid)
+        identity = self._devices.get(sid).identity()
+        self._devices.forget(sid)
+        self._publish(
+            DeviceRetracted(
+                event_id=stable_id("retracted", sid, *ids),
+                received_at=self._clock(),
+                source=EventSource.BRIDGE_POLL,
+                retracted_event_ids=ids,
+                **identity,
+            )
+        )
+
+
+def claimed_fields(diff: CallbackDiff) -> dict[ClaimField, str]:
+    """The fields a diff's events claim, each with its event's id (before it is applied)."""
+    device, callback = diff.device, diff.callback
+    claimed: dict[ClaimField, str] = {}
+    for event in diff.events:
+        eid = event.event_id
+        if isinstance(event, LockStateChanged):
+            if callback.state_code != device.state:
+                claimed[ClaimField.STATE] = eid
+            if event.mode is not None and device.mode is not None and event.mode != device.mode:
+                claimed[ClaimField.MODE] = eid
+        elif isinstance(event, DoorSensorChanged):
+            claimed[ClaimField.DOOR_SENSOR] = eid
+        elif isinstance(event, BatteryChanged):
+            known = device.battery or (None,) * len(BATTERY_FIELDS)
+            for field, old in zip(BATTERY_FIELDS, known, strict=True):
+                new = _callback_value(callback, field)
+                if new is not None and new != old:
+                    claimed[field] = eid
+        elif isinstance(event, RingActionReceived):
+            claimed[ClaimField.RING] = eid
+    return claimed
+
+
+def record_value(device: DeviceRecord, field: ClaimField) -> FieldValue:
+    """What the hub holds for a field of a device."""
+    if field in BATTERY_FIELDS:
+        return None if device.battery is None else device.battery[BATTERY_FIELDS.index(field)]
+    value: FieldValue = getattr(device, _RECORD[field])
+    return value
+
+
+def set_record_value(device: DeviceRecord, field: ClaimField, value: FieldValue) -> None:
+    """Overwrite a field of a device with what the bridge reports."""
+    if field in BATTERY_FIELDS:
+        battery = list(device.battery or (None,) * len(BATTERY_FIELDS))
+        battery[BATTERY_FIELDS.index(field)] = value
+        device.battery = tuple(battery)
+    else:
+        setattr(device, _RECORD[field], value)
+
+
+_RECORD = {
+    ClaimField.STATE: "state",
+    ClaimField.MODE: "mode",
+    ClaimField.DOOR_SENSOR: "door",
+    ClaimField.RING: "ring_at",
+}
+_CALLBACK = {
+    ClaimField.STATE: "state_code",
+    ClaimField.MODE: "mode_code",
+    ClaimField.DOOR_SENSOR: "doorsensor_state_code",
+    ClaimField.BATTERY_CRITICAL: "battery_critical",
+    ClaimField.BATTERY_CHARGING: "battery_charging",
+    ClaimField.BATTERY_CHARGE_STATE: "battery_charge_state",
+    ClaimField.KEYPAD_BATTERY_CRITICAL: "keypad_battery_critical",
+    ClaimField.RING: "ringaction_timestamp",
+}
+
+
+def _marked(event: NukiEvent, confirmed: bool) -> NukiEvent:
+    if isinstance(event, LockStateChanged | DoorSensorChanged | BatteryChanged):
+        return attrs.evolve(event, confirmed=confirmed)
+    if isinstance(event, RingActionReceived):
+        return attrs.evolve(event, confirmed=confirmed)
+    return event
+
+
+def _callback_value(callback: BridgeCallback, field: ClaimField) -> FieldValue:
+    value: FieldValue = getattr(callback, _CALLBACK[field])
+    return value
+
+
+def _trusted(
+    callback: BridgeCallback, device: DeviceRecord, verdict: ClaimVerdict
+) -> BridgeCallback | None:
+    """The callback with every field the read did not pass replaced by what we knew.
+
+    None when its state did not pass and we know no state to put instead.
+    """
+    changes: dict[str, Any] = {}
+    for field in ClaimField:
+        if verdict.fields.get(field) in _PASSED:
+            continue
+        if field in BATTERY_FIELDS:
+            changes[_CALLBACK[field]] = None  # "not reported": the known value stays
+        elif field is ClaimField.STATE and device.state is None:
+            return None
+        else:
+            changes[_CALLBACK[field]] = record_value(device, field)
+    if verdict.fields.get(ClaimField.RING) not in _PASSED:
+        changes["ringaction_state"] = False
+    return attrs.evolve(callback, **changes)
