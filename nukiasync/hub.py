@@ -262,15 +262,16 @@ class NukiHub:
         remote: str,
         *,
         bridge_id: str | None = None,
-        content_encoding: str | None = None,
+        content_encoding: str | Sequence[str] | None = None,
         forwarded_for: str | None = None,
     ) -> int:
         """Take a callback received elsewhere (a Home Assistant webhook); return the status.
 
         The same checks apply as in `CallbackServer`: source (``forwarded_for`` is believed
-        only from trusted proxies), size, encoding (pass the request's Content-Encoding; any
-        but identity gets 415, so check it before reading the body), shape. Each refusal is
-        counted.
+        only from trusted proxies), size, encoding (pass every Content-Encoding header of
+        the request, e.g. ``request.headers.getall("Content-Encoding", [])``, or their
+        values joined by commas; any coding but identity in any of them gets 415), shape.
+        Each refusal is counted.
 
         Raises:
             RuntimeError: the hub is not running, or has no such bridge.

@@ -64,8 +64,7 @@ async def test_spoof_flood_background_is_corrected_per_read() -> None:
         sent = len(direct) + result.sent
         await events.until(
             lambda: (
-                hub.counters.emitted + hub.counters.deduplicated >= sent
-                and all_retracted(events)
+                hub.counters.emitted + hub.counters.deduplicated >= sent and all_retracted(events)
             ),
             8.0,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nukiasync.bridge._serving import ServerStats
 from nukiasync.bridge.callback_urls import callback_marker, is_ours
 from nukiasync.bridge.callbacks import BridgeCallback, parse_callback
 from nukiasync.bridge.client import NukiBridgeClient
@@ -29,7 +30,7 @@ from nukiasync.bridge.models import (
 )
 from nukiasync.bridge.pairing import request_token
 from nukiasync.bridge.receiver import CallbackReceiver, ReceiverStats, RejectReason, Verdict
-from nukiasync.bridge.server import CallbackServer, ServerStats
+from nukiasync.bridge.server import CallbackServer
 from nukiasync.bridge.token import TokenMode
 
 __all__ = [
