@@ -156,6 +156,8 @@ class ClaimChecks:
         if held:
             self._count_held(bridge_id, held, verdict)
         if held == claimed.keys():
+            if not verdict.listed and self._devices.get(callback.smartlock_id).state is None:
+                self._devices.forget(callback.smartlock_id)  # only ever claimed
             return
         trusted = _trusted(callback, self._devices.get(callback.smartlock_id), verdict)
         if trusted is None:
