@@ -25,7 +25,7 @@ import attrs
 
 from nukiasync import hub_events
 from nukiasync.bridge.claims import BATTERY_FIELDS, ClaimField, Confirmation, StateClaim
-from nukiasync.bridge.confirm import Confirmer
+from nukiasync.bridge.confirm import MIN_INTERVAL, Confirmer
 from nukiasync.events import (
     BatteryChanged,
     ClaimCorrected,
@@ -81,11 +81,19 @@ class ClaimChecks:
         self._confirming: set[asyncio.Task[None]] = set()
 
     async def add_bridge(
-        self, bridge_id: str, read_states: Callable[[], Awaitable[Mapping[int, DeviceSnapshot]]]
+        self,
+        bridge_id: str,
+        read_states: Callable[[], Awaitable[Mapping[int, DeviceSnapshot]]],
+        *,
+        min_interval: float = MIN_INTERVAL,
     ) -> None:
         """Start confirming a bridge's callbacks against its ``/list``."""
         confirmer = Confirmer(
-            read_states, policy=self.policy, on_correction=self._on_correction, name=bridge_id
+            read_states,
+            policy=self.policy,
+            on_correction=self._on_correction,
+            name=bridge_id,
+            min_interval=min_interval,
         )
         self.confirmers[bridge_id] = confirmer
         await confirmer.start()
@@ -94,7 +102,12 @@ class ClaimChecks:
         """Stop reading; held callbacks end unconfirmed and are not emitted."""
         for confirmer in self.confirmers.values():
             await confirmer.close()
-        await asyncio.gather(*self._confirming, return_exceptions=True)
+        await self.settled()
+
+    async def settled(self) -> None:
+        """Wait until every held callback was emitted or refused."""
+        while self._confirming:
+            await asyncio.gather(*self._confirming, return_exceptions=True)
 
     def stats(self) -> dict[str, Any]:
         """The confirmers' counters, for diagnostics."""

@@ -18,6 +18,7 @@ under ``off``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -255,3 +256,33 @@ async def test_forged_old_state_right_after_a_genuine_change(policy: str) -> Non
     assert hub.devices.get(FRONT).state == (1 if policy == "off" else 3)
     names = {e.actor.name for e in rec.events if isinstance(e, ActionAttributed)}
     assert names <= {"Alice"}
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+async def test_forged_change_racing_a_genuine_one(policy: str) -> None:
+    """A forger claims "unlocked" while Alice really unlocks: whichever the bridge shows
+    first, the name goes to a true event, and no retracted event gets an outcome."""
+    async with running(confirm=policy) as (world, hub, rec), forger_session() as session:
+        forger = Forger(world, session)
+        forged = body_of(world, "Front door", state=3, stateName="unlocked")
+        statuses = await asyncio.gather(
+            forger.post(forged), world.person("Alice").unlock("Front door", via="app")
+        )
+        assert statuses[0] == 200
+        who = await rec.wait(lambda e: isinstance(e, ActionAttributed) and e.smartlock_id == FRONT)
+        await settle(world, rec, "off", FRONT)
+        assert hub.devices.get(FRONT).state == 3
+    retracted = {e.state_event_id for e in rec.of(StateCorrected)}
+    retracted |= {e.retracted_event_id for e in rec.of(ClaimCorrected)}
+    assert who.actor.name == "Alice"
+    assert who.state_event_id not in retracted
+    target = next(e for e in rec.events if e.event_id == who.state_event_id)
+    assert isinstance(target, LockStateChanged)
+    assert target.state in {2, 3}
+    assert outcomes_for(rec.events, retracted - {None}) == []
+    assert {e.actor.name for e in rec.of(ActionAttributed)} == {"Alice"}
+    if policy == "before_emit":
+        facts = [e for e in rec.events if isinstance(e, FACTS) and e.smartlock_id == FRONT]
+        assert facts
+        assert all(e.confirmed is True for e in facts)
+        assert not [e for e in rec.events if isinstance(e, CORRECTIONS)]

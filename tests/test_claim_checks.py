@@ -1,0 +1,278 @@
+"""Field-by-field verdicts (claims.py) and what the hub does with them (hub_confirm.py).
+
+The rules are pure and tested on their own; `ClaimChecks` is driven with a stand-in for
+the bridge's ``/list`` (the read is its only seam), so the cases that a forger cannot
+stage deterministically over sockets are exact here: a ring older than the read, a field
+the read does not report, a read that fails, a true state with a false battery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+import pytest
+
+from nukiasync.bridge.callbacks import BridgeCallback
+from nukiasync.bridge.claims import (
+    ClaimField,
+    ClaimVerdict,
+    Confirmation,
+    DeviceSnapshot,
+    StateClaim,
+    verdict_of,
+)
+from nukiasync.bridge.confirm import on_shortest_path
+from nukiasync.bridge.models import BridgeDevice
+from nukiasync.errors import NukiConnectionError
+from nukiasync.events import (
+    BatteryChanged,
+    ClaimCorrected,
+    LockStateChanged,
+    NukiEvent,
+    RingActionReceived,
+    StateCorrected,
+)
+from nukiasync.hub_confirm import ClaimChecks, record_value, set_record_value
+from nukiasync.hub_devices import CallbackDiff, DeviceTable, HubCounters
+
+OPENER_ID = 0x1E5FE23A
+OPENER = (2 << 32) | OPENER_ID
+LOCK_ID = 0x1A2B3C4D
+LOCK = (4 << 32) | LOCK_ID
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+C = Confirmation
+
+
+def ring_claim(at: datetime | None) -> StateClaim:
+    return StateClaim(
+        smartlock_id=OPENER, device_type=2, state=1, ringaction_timestamp=at,
+        fields=frozenset({ClaimField.RING}),
+    )  # fmt: skip
+
+
+def snap(ring: datetime | None = None, **values: Any) -> DeviceSnapshot:
+    return DeviceSnapshot(state=values.pop("state", 1), ringaction_timestamp=ring, **values)
+
+
+@pytest.mark.parametrize(
+    ("claimed", "before", "after", "expected"),
+    [
+        (T0, snap(None), snap(T0), C.CONFIRMED),
+        (T0, snap(T0 - timedelta(minutes=1)), snap(T0 + timedelta(seconds=5)), C.SUPERSEDED),
+        (T0, None, snap(T0 + timedelta(seconds=5)), C.SUPERSEDED),  # nothing known before
+        (T0, snap(T0), snap(T0 + timedelta(seconds=5)), C.CONTRADICTED),  # not new
+        (T0, snap(None), snap(None), C.CONTRADICTED),  # the bridge knows no ring
+        (T0, snap(None), snap(T0 - timedelta(seconds=5)), C.CONTRADICTED),  # from the future
+        (None, snap(None), snap(T0), C.CONTRADICTED),
+    ],
+)
+def test_ring_verdicts(
+    claimed: datetime | None,
+    before: DeviceSnapshot | None,
+    after: DeviceSnapshot,
+    expected: Confirmation,
+) -> None:
+    verdict = verdict_of(ring_claim(claimed), before, after, on_shortest_path)
+    assert verdict.fields == {ClaimField.RING: expected}
+
+
+def test_each_field_on_its_own() -> None:
+    claim = StateClaim(
+        smartlock_id=LOCK, device_type=4, state=1, mode=3, door_sensor_state=2,
+        battery_critical=False, battery_charge_state=87, keypad_battery_critical=True,
+    )  # fmt: skip
+    after = DeviceSnapshot(
+        state=1, mode=2, door_sensor_state=2, battery_critical=False, battery_charge_state=87
+    )
+    verdict = verdict_of(claim, None, after, on_shortest_path)
+    assert verdict.fields == {
+        ClaimField.STATE: C.CONFIRMED,
+        ClaimField.MODE: C.CONTRADICTED,  # a true state cannot carry a false mode
+        ClaimField.DOOR_SENSOR: C.CONFIRMED,
+        ClaimField.BATTERY_CRITICAL: C.CONFIRMED,
+        ClaimField.BATTERY_CHARGE_STATE: C.CONFIRMED,
+        ClaimField.KEYPAD_BATTERY_CRITICAL: C.UNCONFIRMED,  # the read does not report it
+    }
+    assert verdict.overall is C.CONTRADICTED
+    assert verdict.with_result(C.CONTRADICTED) == {ClaimField.MODE}
+    assert verdict_of(claim, None, None, on_shortest_path).listed is False
+
+
+def test_overall_and_defaults() -> None:
+    claim = StateClaim(smartlock_id=LOCK, device_type=4, state=1)
+    assert claim.checked() == {ClaimField.STATE}
+    assert ClaimVerdict.every(claim, C.SKIPPED).overall is C.SKIPPED
+    assert ClaimVerdict.every(claim, C.UNCONFIRMED).overall is C.UNCONFIRMED
+    assert ClaimVerdict(fields={ClaimField.RING: C.SUPERSEDED}).overall is C.UNCONFIRMED
+    assert ClaimVerdict(fields={}).overall is C.CONFIRMED
+
+
+def test_snapshot_of_a_list_entry() -> None:
+    device = BridgeDevice.from_api(
+        {"nukiId": OPENER_ID, "deviceType": 2, "name": "Entrance",
+         "lastKnownState": {"mode": 2, "state": 1, "batteryCritical": False,
+                            "ringactionTimestamp": "2026-01-01T12:00:00+00:00"}}
+    )  # fmt: skip
+    snapshot = DeviceSnapshot.of(device)
+    assert snapshot == DeviceSnapshot(
+        state=1, mode=2, battery_critical=False, ringaction_timestamp=T0
+    )
+    bare = BridgeDevice.from_api({"nukiId": OPENER_ID, "deviceType": 2, "name": "x"})
+    assert DeviceSnapshot.of(bare) is None
+
+
+class Bridge:
+    """The bridge's truth, read as ``/list`` would show it."""
+
+    def __init__(self, **devices: DeviceSnapshot) -> None:
+        self.truth = {OPENER if k == "opener" else LOCK: v for k, v in devices.items()}
+        self.fail = False
+        self.reads = 0
+        self.primed = asyncio.Event()
+
+    async def read(self) -> dict[int, DeviceSnapshot]:
+        self.reads += 1
+        self.primed.set()
+        if self.fail:
+            raise NukiConnectionError("bridge away")
+        return dict(self.truth)
+
+
+class Rig:
+    def __init__(self, policy: str, bridge: Bridge) -> None:
+        self.bridge = bridge
+        self.devices = DeviceTable()
+        self.counters = HubCounters()
+        self.events: list[NukiEvent] = []
+        self.retracted: list[str] = []
+        self.unconfirmed: list[str] = []
+        self.changed = asyncio.Event()
+        self.checks = ClaimChecks(
+            policy,  # type: ignore[arg-type]
+            self.devices,
+            self.counters,
+            publish=self.publish,
+            emit=self.emit,
+            retract=lambda cid: self.retracted.append(cid) is None,
+            on_unconfirmed=self.unconfirmed.append,
+            clock=lambda: T0,
+        )
+
+    def publish(self, event: NukiEvent) -> None:
+        self.events.append(event)
+        self.changed.set()
+
+    def emit(self, diff: CallbackDiff, bridge_id: str) -> None:
+        self.devices.apply(diff, bridge_id)
+        for event in diff.events:
+            self.publish(event)
+
+    async def start(self, **seed: Any) -> None:
+        for sid, snapshot in self.bridge.truth.items():
+            record = self.devices.get(sid)
+            record.state, record.mode = snapshot.state, snapshot.mode
+            record.ring_at = snapshot.ringaction_timestamp
+            record.battery = (snapshot.battery_critical, None, snapshot.battery_charge_state, None)
+        await self.checks.add_bridge("b", self.bridge.read, min_interval=0.0)
+        async with asyncio.timeout(3):
+            await self.bridge.primed.wait()  # the snapshot "before" any claim
+        await asyncio.sleep(0)  # and the confirmer took it in
+
+    async def wait_for(self, cls: type[NukiEvent]) -> Any:
+        async with asyncio.timeout(3):
+            while not [e for e in self.events if isinstance(e, cls)]:
+                self.changed.clear()
+                await self.changed.wait()
+        return next(e for e in self.events if isinstance(e, cls))
+
+
+def callback(sid: int, **values: Any) -> BridgeCallback:
+    nuki, kind = (OPENER_ID, 2) if sid == OPENER else (LOCK_ID, 4)
+    return BridgeCallback.from_api({"nukiId": nuki, "deviceType": kind, **values})
+
+
+async def test_before_emit_marks_a_superseded_ring_unconfirmed() -> None:
+    bridge = Bridge(opener=snap(T0 - timedelta(minutes=5), mode=2))
+    rig = Rig("before_emit", bridge)
+    await rig.start()
+    bridge.truth[OPENER] = snap(T0 + timedelta(seconds=3), mode=2)  # a later ring came
+    rig.checks.take(
+        "b", callback(OPENER, state=1, mode=2, ringactionTimestamp="2026-01-01T12:00:00+00:00",
+                      ringactionState=True)
+    )  # fmt: skip
+    await rig.checks.settled()
+    rings = [e for e in rig.events if isinstance(e, RingActionReceived)]
+    assert [(r.ringaction_timestamp, r.confirmed) for r in rings] == [(T0, False)]
+    assert rig.counters.rejected_contradicted == rig.counters.rejected_unconfirmed == 0
+    await rig.checks.close()
+
+
+async def test_before_emit_emits_the_true_state_without_the_false_battery() -> None:
+    bridge = Bridge(lock=snap(state=1, mode=2, battery_critical=False, battery_charge_state=87))
+    rig = Rig("before_emit", bridge)
+    await rig.start()
+    bridge.truth[LOCK] = attrs.evolve(bridge.truth[LOCK], state=3)  # really unlocked
+    rig.checks.take(
+        "b", callback(LOCK, state=3, mode=2, batteryCritical=True, batteryChargeState=5)
+    )
+    await rig.checks.settled()
+    assert [(type(e), e.confirmed) for e in rig.events] == [(LockStateChanged, True)]  # type: ignore[attr-defined]
+    assert rig.counters.rejected_contradicted == 1
+    assert rig.devices.get(LOCK).battery == (False, None, 87, None)
+    assert rig.devices.get(LOCK).state == 3
+    await rig.checks.close()
+
+
+async def test_before_emit_holds_back_when_the_bridge_does_not_answer() -> None:
+    bridge = Bridge(lock=snap(state=1, mode=2))
+    rig = Rig("before_emit", bridge)
+    await rig.start()
+    bridge.fail = True
+    rig.checks.take("b", callback(LOCK, state=3, mode=2))
+    await rig.checks.settled()
+    assert rig.events == []
+    assert rig.counters.rejected_unconfirmed == 1
+    assert rig.unconfirmed == ["b"]
+    await rig.checks.close()
+
+
+async def test_background_corrects_a_field_and_names_the_event() -> None:
+    bridge = Bridge(lock=snap(state=1, mode=2, battery_critical=False, battery_charge_state=87))
+    rig = Rig("background", bridge)
+    await rig.start()
+    rig.checks.take("b", callback(LOCK, state=1, mode=2, batteryChargeState=5))
+    correction = await rig.wait_for(ClaimCorrected)
+    battery = next(e for e in rig.events if isinstance(e, BatteryChanged))
+    assert correction.retracted_event_id == battery.event_id
+    assert (correction.field, correction.claimed, correction.actual) == (
+        "battery_charge_state", 5, 87
+    )  # fmt: skip
+    assert rig.retracted == [battery.event_id]
+    assert rig.devices.get(LOCK).battery == (False, None, 87, None)
+    await rig.checks.close()
+
+
+async def test_background_leaves_what_the_read_does_not_report() -> None:
+    bridge = Bridge(lock=snap(state=1, mode=2))  # no keypad battery in /list
+    rig = Rig("background", bridge)
+    await rig.start()
+    rig.devices.get(LOCK).battery = (None, None, None, False)
+    rig.checks.take("b", callback(LOCK, state=1, mode=2, keypadBatteryCritical=True))
+    rig.checks.take("b", callback(LOCK, state=3, mode=2))  # a later claim, contradicted
+    await rig.wait_for(StateCorrected)  # read after both claims
+    assert not [e for e in rig.events if isinstance(e, ClaimCorrected)]
+    assert rig.counters.corrections == 1  # the state only
+    await rig.checks.close()
+
+
+def test_record_values() -> None:
+    devices = DeviceTable()
+    record = devices.get(LOCK)
+    assert record_value(record, ClaimField.BATTERY_CRITICAL) is None
+    set_record_value(record, ClaimField.BATTERY_CHARGE_STATE, 40)
+    assert record.battery == (None, None, 40, None)
+    set_record_value(record, ClaimField.MODE, 3)
+    assert record_value(record, ClaimField.MODE) == 3
