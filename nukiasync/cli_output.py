@@ -13,6 +13,8 @@ from nukiasync.events import (
     ActionAttributed,
     AttributionUnavailable,
     BatteryChanged,
+    ClaimCorrected,
+    DeviceRetracted,
     DoorSensorChanged,
     Gap,
     HealthChanged,
@@ -83,6 +85,10 @@ class EventPrinter:
             return f"battery {'' if level is None else f'{level}%'}".strip(), "", "", ""
         if isinstance(event, StateCorrected):
             return f"corrected: {event.state_name}", "", "bridge /list", ""
+        if isinstance(event, ClaimCorrected):
+            return f"corrected: {event.field.replace('_', ' ')}", "", "bridge /list", ""
+        if isinstance(event, DeviceRetracted):
+            return "retracted: no such device", "", "bridge /list", ""
         if isinstance(event, Gap):
             return f"gap: {event.reason} ({event.dropped})", "", "", ""
         if isinstance(event, HealthChanged):

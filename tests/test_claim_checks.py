@@ -9,6 +9,8 @@ the read does not report, a read that fails, a true state with a false battery.
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,14 +28,18 @@ from nukiasync.bridge.claims import (
 )
 from nukiasync.bridge.confirm import on_shortest_path
 from nukiasync.bridge.models import BridgeDevice
+from nukiasync.cli_output import EventPrinter
 from nukiasync.errors import NukiConnectionError
 from nukiasync.events import (
     BatteryChanged,
     ClaimCorrected,
+    DeviceRetracted,
+    EventSource,
     LockStateChanged,
     NukiEvent,
     RingActionReceived,
     StateCorrected,
+    event_to_dict,
 )
 from nukiasync.hub_confirm import ClaimChecks, record_value, set_record_value
 from nukiasync.hub_devices import CallbackDiff, DeviceTable, HubCounters
@@ -276,3 +282,21 @@ def test_record_values() -> None:
     assert record.battery == (None, None, 40, None)
     set_record_value(record, ClaimField.MODE, 3)
     assert record_value(record, ClaimField.MODE) == 3
+
+
+def test_corrections_print_and_serialise() -> None:
+    printer = EventPrinter(io.StringIO())
+    common: dict[str, Any] = {
+        "event_id": "x", "received_at": T0, "source": EventSource.BRIDGE_POLL,
+        "smartlock_id": OPENER, "device_name": "Entrance",
+    }  # fmt: skip
+    ring = ClaimCorrected(
+        field="ring", claimed=T0, actual=None, retracted_event_id="ring-1", **common
+    )
+    gone = DeviceRetracted(retracted_event_ids=("state-1", "door-1"), **common)
+    assert "corrected: ring" in printer.describe(ring)
+    assert "no such device" in printer.describe(gone)
+    assert json.loads(json.dumps(event_to_dict(ring)))["claimed"] == T0.isoformat()
+    assert json.loads(json.dumps(event_to_dict(gone)))["retracted_event_ids"] == [
+        "state-1", "door-1"
+    ]  # fmt: skip
