@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 _PASSED = (Confirmation.CONFIRMED, Confirmation.SUPERSEDED)
+_UNSURE = Confirmation.UNCONFIRMED
 
 
 class ClaimChecks:
@@ -166,8 +167,12 @@ class ClaimChecks:
             self._counters.deduplicated += 1
             return
         held = {f for f in claimed if verdict.fields.get(f) not in _PASSED}
-        if held:
-            self._count_held(bridge_id, held, verdict)
+        unreported = {f for f in held if verdict.answered and verdict.fields.get(f) is _UNSURE}
+        if unreported:  # /list has no such field: never emitted, not the bridge's fault
+            self._counters.unverifiable += 1
+            _LOGGER.debug("bridge %s: /list cannot confirm %s", bridge_id, sorted(unreported))
+        if held - unreported:
+            self._count_held(bridge_id, held - unreported, verdict)
         if held == claimed.keys():
             if not verdict.listed and self._devices.get(callback.smartlock_id).state is None:
                 self._devices.forget(callback.smartlock_id)  # only ever claimed

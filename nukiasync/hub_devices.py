@@ -41,6 +41,7 @@ class HubCounters:
     deduplicated: int = 0
     rejected_contradicted: int = 0
     rejected_unconfirmed: int = 0
+    unverifiable: int = 0  # before_emit: a change in a field the bridge's /list does not report
     corrections: int = 0
     attributed: int = 0
     unavailable: int = 0

@@ -300,3 +300,17 @@ def test_corrections_print_and_serialise() -> None:
     assert json.loads(json.dumps(event_to_dict(gone)))["retracted_event_ids"] == [
         "state-1", "door-1"
     ]  # fmt: skip
+
+
+async def test_before_emit_a_field_list_does_not_report_is_not_the_bridges_fault() -> None:
+    bridge = Bridge(lock=snap(state=1, mode=2))  # no keypad battery in /list
+    rig = Rig("before_emit", bridge)
+    await rig.start()
+    bridge.truth[LOCK] = attrs.evolve(bridge.truth[LOCK], state=3)
+    rig.checks.take("b", callback(LOCK, state=3, mode=2, keypadBatteryCritical=True))
+    await rig.checks.settled()
+    assert [(type(e), e.confirmed) for e in rig.events] == [(LockStateChanged, True)]  # type: ignore[attr-defined]
+    assert rig.counters.unverifiable == 1
+    assert rig.counters.rejected_unconfirmed == rig.counters.rejected_contradicted == 0
+    assert rig.unconfirmed == []  # no "bridge unavailable" for a field it never reports
+    await rig.checks.close()

@@ -178,11 +178,12 @@ class ClaimVerdict:
 
     fields: Mapping[ClaimField, Confirmation] = attrs.field(eq=False, hash=False)
     listed: bool = True  # False: the read does not list the device at all
+    answered: bool = True  # False: no read answered (deadline, failure, policy off)
 
     @classmethod
     def every(cls, claim: StateClaim, result: Confirmation) -> Self:
-        """The same answer for every field (no read, a failed read, policy off)."""
-        return cls(fields=dict.fromkeys(claim.checked(), result))
+        """The same answer for every field, without a read (deadline, failure, off)."""
+        return cls(fields=dict.fromkeys(claim.checked(), result), answered=False)
 
     @property
     def overall(self) -> Confirmation:
