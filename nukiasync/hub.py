@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     import os
     from types import TracebackType
 
+    from nukiasync.attribution import ObservedChange
     from nukiasync.bridge.client import NukiBridgeClient
     from nukiasync.bridge.models import BridgeDevice
     from nukiasync.bridge.server import CallbackServer
@@ -113,7 +114,8 @@ class NukiHub:
             self.devices,
             self.counters,
             publish=self.bus.publish,
-            emit=self._emit,
+            emit=lambda diff, bridge_id: self._emit(diff, bridge_id, attribute=False),
+            attribute=self._attribute,
             retract=lambda cid: self._web_side is not None and self._web_side.retract(cid),
             on_unconfirmed=lambda b: self._bridge_health(b, available=False, detail="unconfirmed"),
             clock=self._clock,
@@ -424,13 +426,18 @@ class NukiHub:
             self._callback_health(bridge_id, ok=True, detail="callbacks arrive again")
         self._checks.take(bridge_id, callback)
 
-    def _emit(self, diff: CallbackDiff, bridge_id: str) -> None:
-        """Publish a change's events and open its pending attributions."""
+    def _emit(self, diff: CallbackDiff, bridge_id: str, *, attribute: bool = True) -> None:
+        """Publish a change's events and (unless told not to) open its attributions."""
         self.devices.apply(diff, bridge_id)
         self.counters.emitted += 1
         for event in diff.events:
             self.bus.publish(event)
-        for change, attributable in diff.changes:
+        if attribute:
+            self._attribute(diff.changes)
+
+    def _attribute(self, changes: Iterable[tuple[ObservedChange, bool]]) -> None:
+        """Wait for the log entries of changes (or say at once that none can come)."""
+        for change, attributable in changes:
             if self._web_side is not None:
                 self._web_side.add(change, attributable=attributable)
             elif attributable:

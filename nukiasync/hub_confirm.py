@@ -40,9 +40,10 @@ from nukiasync.events import (
 from nukiasync.hub_devices import state_name
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Awaitable, Callable, Iterable, Mapping
     from datetime import datetime
 
+    from nukiasync.attribution import ObservedChange
     from nukiasync.bridge.callbacks import BridgeCallback
     from nukiasync.bridge.claims import ClaimVerdict, DeviceSnapshot, FieldValue
     from nukiasync.bridge.confirm import Correction, Policy
@@ -65,6 +66,7 @@ class ClaimChecks:
         *,
         publish: Callable[[NukiEvent], None],
         emit: Callable[[CallbackDiff, str], None],
+        attribute: Callable[[Iterable[tuple[ObservedChange, bool]]], None],
         retract: Callable[[str], bool],
         on_unconfirmed: Callable[[str], None],
         clock: Callable[[], datetime],
@@ -75,6 +77,7 @@ class ClaimChecks:
         self._counters = counters
         self._publish = publish
         self._emit = emit
+        self._attribute = attribute
         self._retract = retract
         self._on_unconfirmed = on_unconfirmed
         self._clock = clock
@@ -131,9 +134,26 @@ class ClaimChecks:
             return
         claimed = claimed_fields(diff)  # before the emit changes the device record
         self._emit(diff, bridge_id)
-        if self.policy == "background" and claimed:
-            claim = StateClaim.from_callback(callback, fields=frozenset(claimed), event_ids=claimed)
-            self.confirmers[bridge_id].observe(claim)
+        if self.policy != "background" or not claimed:
+            self._attribute(diff.changes)
+            return
+        # Who did it is asked only once the bridge has not contradicted the change, so
+        # a forged change can never take a real person's log entry.
+        claim = StateClaim.from_callback(callback, fields=frozenset(claimed), event_ids=claimed)
+        self.confirmers[bridge_id].observe(
+            claim, lambda verdict: self._attribute_unless_false(diff, claim, verdict)
+        )
+
+    def _attribute_unless_false(
+        self, diff: CallbackDiff, claim: StateClaim, verdict: ClaimVerdict
+    ) -> None:
+        device = self._devices.get(claim.smartlock_id)
+        false = {
+            claim.event_ids[f]
+            for f in verdict.with_result(Confirmation.CONTRADICTED)
+            if not verdict.listed or _still_claimed(device, claim, f)
+        }
+        self._attribute([(c, a) for c, a in diff.changes if c.change_id not in false])
 
     # before_emit
 
@@ -188,6 +208,7 @@ class ClaimChecks:
         )
         if events:
             self._emit(attrs.evolve(diff, events=events), bridge_id)
+            self._attribute(diff.changes)
 
     def _count_held(self, bridge_id: str, held: set[ClaimField], verdict: ClaimVerdict) -> None:
         names = ", ".join(sorted(held))
@@ -211,7 +232,10 @@ class ClaimChecks:
         for claim, verdict in zip(correction.claims, correction.verdicts, strict=False):
             for field in sorted(verdict.with_result(Confirmation.CONTRADICTED)):
                 event_id = claim.event_ids.get(field)
-                if event_id is not None:
+                # A claim a later callback moved on from may have been a real, quick
+                # change (unlocked, then auto-locked before the read): the bridge cannot
+                # tell, so only what the hub still believes is corrected.
+                if event_id is not None and _still_claimed(device, claim, field):
                     actual = correction.snapshot.value(field)
                     self._correct(device, field, claim.value(field), actual, event_id)
 
@@ -232,8 +256,7 @@ class ClaimChecks:
             actual,
             claimed,
         )
-        if record_value(device, field) == claimed:  # not moved on by a later callback
-            set_record_value(device, field, actual)
+        set_record_value(device, field, actual)
         now = self._clock()
         identity = device.identity()
         if field is ClaimField.STATE and isinstance(claimed, int) and isinstance(actual, int):
@@ -298,6 +321,11 @@ def claimed_fields(diff: CallbackDiff) -> dict[ClaimField, str]:
         elif isinstance(event, RingActionReceived):
             claimed[ClaimField.RING] = eid
     return claimed
+
+
+def _still_claimed(device: DeviceRecord, claim: StateClaim, field: ClaimField) -> bool:
+    """Whether the hub still holds what the claim said (no later callback moved it on)."""
+    return record_value(device, field) == claim.value(field)
 
 
 def record_value(device: DeviceRecord, field: ClaimField) -> FieldValue:

@@ -154,6 +154,7 @@ class Rig:
         self.counters = HubCounters()
         self.events: list[NukiEvent] = []
         self.retracted: list[str] = []
+        self.attributed: list[str] = []
         self.unconfirmed: list[str] = []
         self.changed = asyncio.Event()
         self.checks = ClaimChecks(
@@ -162,10 +163,21 @@ class Rig:
             self.counters,
             publish=self.publish,
             emit=self.emit,
+            attribute=self.attribute,
             retract=lambda cid: self.retracted.append(cid) is None,
             on_unconfirmed=self.unconfirmed.append,
-            clock=lambda: T0,
+            clock=self.now,
         )
+        self.ticks = 0
+
+    def now(self) -> datetime:
+        """T0, then a millisecond later at each call: distinct event ids."""
+        self.ticks += 1
+        return T0 + timedelta(milliseconds=self.ticks - 1)
+
+    def attribute(self, changes: Any) -> None:
+        self.attributed.extend(change.change_id for change, _ in changes)
+        self.changed.set()
 
     def publish(self, event: NukiEvent) -> None:
         self.events.append(event)
@@ -313,4 +325,24 @@ async def test_before_emit_a_field_list_does_not_report_is_not_the_bridges_fault
     assert rig.counters.unverifiable == 1
     assert rig.counters.rejected_unconfirmed == rig.counters.rejected_contradicted == 0
     assert rig.unconfirmed == []  # no "bridge unavailable" for a field it never reports
+    await rig.checks.close()
+
+
+async def test_background_asks_who_only_after_the_bridge_agrees() -> None:
+    bridge = Bridge(lock=snap(state=1, mode=2))
+    rig = Rig("background", bridge)
+    await rig.start()
+    rig.checks.take("b", callback(LOCK, state=3, mode=2))  # forged: the bridge says locked
+    false = await rig.wait_for(LockStateChanged)
+    assert rig.attributed == []  # not before the read
+    await rig.wait_for(StateCorrected)
+    assert rig.attributed == []  # and never: it was false
+    bridge.truth[LOCK] = snap(state=3, mode=2)  # then Alice really unlocks
+    rig.checks.take("b", callback(LOCK, state=3, mode=2))
+    async with asyncio.timeout(3):
+        while not rig.attributed:
+            rig.changed.clear()
+            await rig.changed.wait()
+    true = [e for e in rig.events if isinstance(e, LockStateChanged)][-1]
+    assert rig.attributed == [true.event_id] != [false.event_id]
     await rig.checks.close()

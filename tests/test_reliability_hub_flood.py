@@ -47,14 +47,15 @@ def callback_url(world) -> str:
     return url
 
 
-def all_retracted(events) -> bool:
-    """Every Front door state event has its StateCorrected, naming it."""
-    named = {c.state_event_id for c in events.of(StateCorrected)}
-    return all(e.event_id in named for e in events.of(LockStateChanged) if e.smartlock_id == FRONT)
+def corrected_last(events) -> bool:
+    """The last Front door event is a correction: the bridge's word stands."""
+    front = [e for e in events.events if getattr(e, "smartlock_id", None) == FRONT]
+    return bool(front) and isinstance(front[-1], StateCorrected)
 
 
 async def test_spoof_flood_background_is_corrected_per_read() -> None:
-    """G7/G8, default policy: coalesced reads, and each false event retracted by name."""
+    """G7/G8, default policy: coalesced reads, at most one correction per read, each naming
+    the false event the hub still believed (earlier ones were moved on from by later ones)."""
     async with hub_on_world(timing=TIMING) as rig:
         world, hub, events = rig.world, rig.hub, rig.events
         reads_before = list_calls(world)
@@ -64,7 +65,7 @@ async def test_spoof_flood_background_is_corrected_per_read() -> None:
         sent = len(direct) + result.sent
         await events.until(
             lambda: (
-                hub.counters.emitted + hub.counters.deduplicated >= sent and all_retracted(events)
+                hub.counters.emitted + hub.counters.deduplicated >= sent and corrected_last(events)
             ),
             8.0,
         )
@@ -78,9 +79,9 @@ async def test_spoof_flood_background_is_corrected_per_read() -> None:
     assert result.statuses == {200: result.sent}
     assert world.bridge.rejected_busy == 0  # never two requests at the bridge at once
     assert reads <= (1.5 + 2.0) / 0.5 + 3  # coalesced: one read per interval at most
-    states = [e for e in events.of(LockStateChanged) if e.smartlock_id == FRONT]
-    assert hub.counters.corrections == len(corrected) == len(states)
-    assert [c.state_event_id for c in corrected] == [e.event_id for e in states]
+    states = {e.event_id for e in events.of(LockStateChanged) if e.smartlock_id == FRONT}
+    assert hub.counters.corrections == len(corrected) <= reads
+    assert {c.state_event_id for c in corrected} <= states
     assert all(c.state == 1 and c.smartlock_id == FRONT for c in corrected)
     assert hub.devices.get(FRONT).state == 1  # the bridge's word stands at the end
 

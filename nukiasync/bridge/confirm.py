@@ -24,6 +24,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import attrs
@@ -39,7 +40,7 @@ from nukiasync.bridge.claims import (
 from nukiasync.const import DeviceType, LockState, OpenerState
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Awaitable, Mapping
 
 __all__ = [
     "ClaimField",
@@ -154,6 +155,8 @@ class _Pending:
     claim: StateClaim
     before: DeviceSnapshot | None
     future: asyncio.Future[ClaimVerdict] | None = None
+    on_verdict: Callable[[ClaimVerdict], None] | None = None
+    done: bool = False
 
 
 class Confirmer:
@@ -210,6 +213,7 @@ class Confirmer:
         self._sleep = sleep
         self._snapshots: dict[int, DeviceSnapshot] = {}
         self._waiting: list[_Pending] = []
+        self._reading: list[_Pending] = []  # the batch of the read in flight
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_start: float | None = None
@@ -251,14 +255,21 @@ class Confirmer:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        waiting, self._waiting = self._waiting, []
-        for pending in waiting:
+        waiting, self._waiting = [*self._reading, *self._waiting], []
+        for pending in waiting:  # a read cut short answers no one: "unconfirmed"
             self._finish(pending, ClaimVerdict.every(pending.claim, Confirmation.UNCONFIRMED))
 
-    def observe(self, claim: StateClaim) -> None:
-        """Check a claim in the background (call it after the bridge got its 200)."""
+    def observe(
+        self, claim: StateClaim, on_verdict: Callable[[ClaimVerdict], None] | None = None
+    ) -> None:
+        """Check a claim in the background (call it after the bridge got its 200).
+
+        ``on_verdict`` is called (sync, in the loop) with the verdict, before any
+        correction of the same read.
+        """
         if self.policy != "off":
-            self._enqueue(_Pending(claim, self._snapshots.get(claim.smartlock_id)))
+            before = self._snapshots.get(claim.smartlock_id)
+            self._enqueue(_Pending(claim, before, on_verdict=on_verdict))
 
     async def confirm(self, claim: StateClaim) -> Confirmation:
         """Wait for the bridge's verdict on a claim, at most ``deadline`` seconds."""
@@ -303,7 +314,9 @@ class Confirmer:
                     if wait > 0:
                         await self._sleep(wait)
                 batch, self._waiting = self._waiting, []  # taken as the read starts
+                self._reading = batch
                 await self._read(batch)
+                self._reading = []
 
     async def _read(self, batch: list[_Pending]) -> None:
         self._last_start = self._clock()
@@ -354,8 +367,16 @@ class Confirmer:
                 _LOGGER.exception("%s: correction handler failed", self._name)
 
     def _finish(self, pending: _Pending, verdict: ClaimVerdict) -> None:
+        if pending.done:
+            return
+        pending.done = True
         if pending.future is not None:
             if pending.future.done():
                 return  # the caller gave up and was counted then
             pending.future.set_result(verdict)
         self._counts[str(verdict.overall)] += 1
+        if pending.on_verdict is not None:
+            try:
+                pending.on_verdict(verdict)
+            except Exception:
+                _LOGGER.exception("%s: verdict handler failed", self._name)
