@@ -37,7 +37,13 @@ from nukiasync.events import (
     RingActionReceived,
     stable_id,
 )
-from nukiasync.hub_devices import state_name
+from nukiasync.hub_devices import (
+    CALLBACK_ATTRIBUTE,
+    claimed_fields,
+    record_value,
+    set_record_value,
+    state_name,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -51,7 +57,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-_PASSED = (Confirmation.CONFIRMED, Confirmation.SUPERSEDED)
 _UNSURE = Confirmation.UNCONFIRMED
 
 
@@ -186,7 +191,7 @@ class ClaimChecks:
         if not claimed:
             self._counters.deduplicated += 1
             return
-        held = {f for f in claimed if verdict.fields.get(f) not in _PASSED}
+        held = {f for f in claimed if not _passed(f, verdict)}
         unreported = {f for f in held if verdict.answered and verdict.fields.get(f) is _UNSURE}
         if unreported:  # /list has no such field: never emitted, not the bridge's fault
             self._counters.unverifiable += 1
@@ -299,69 +304,17 @@ class ClaimChecks:
         )
 
 
-def claimed_fields(diff: CallbackDiff) -> dict[ClaimField, str]:
-    """The fields a diff's events claim, each with its event's id (before it is applied)."""
-    device, callback = diff.device, diff.callback
-    claimed: dict[ClaimField, str] = {}
-    for event in diff.events:
-        eid = event.event_id
-        if isinstance(event, LockStateChanged):
-            if callback.state_code != device.state:
-                claimed[ClaimField.STATE] = eid
-            if event.mode is not None and device.mode is not None and event.mode != device.mode:
-                claimed[ClaimField.MODE] = eid
-        elif isinstance(event, DoorSensorChanged):
-            claimed[ClaimField.DOOR_SENSOR] = eid
-        elif isinstance(event, BatteryChanged):
-            known = device.battery or (None,) * len(BATTERY_FIELDS)
-            for field, old in zip(BATTERY_FIELDS, known, strict=True):
-                new = _callback_value(callback, field)
-                if new is not None and new != old:
-                    claimed[field] = eid
-        elif isinstance(event, RingActionReceived):
-            claimed[ClaimField.RING] = eid
-    return claimed
+def _passed(field: ClaimField, verdict: ClaimVerdict) -> bool:
+    """Whether before_emit may emit a field: confirmed, or a ring /list cannot check."""
+    result = verdict.fields.get(field)
+    return result is Confirmation.CONFIRMED or (
+        field is ClaimField.RING and result is Confirmation.SUPERSEDED
+    )
 
 
 def _still_claimed(device: DeviceRecord, claim: StateClaim, field: ClaimField) -> bool:
     """Whether the hub still holds what the claim said (no later callback moved it on)."""
     return record_value(device, field) == claim.value(field)
-
-
-def record_value(device: DeviceRecord, field: ClaimField) -> FieldValue:
-    """What the hub holds for a field of a device."""
-    if field in BATTERY_FIELDS:
-        return None if device.battery is None else device.battery[BATTERY_FIELDS.index(field)]
-    value: FieldValue = getattr(device, _RECORD[field])
-    return value
-
-
-def set_record_value(device: DeviceRecord, field: ClaimField, value: FieldValue) -> None:
-    """Overwrite a field of a device with what the bridge reports."""
-    if field in BATTERY_FIELDS:
-        battery = list(device.battery or (None,) * len(BATTERY_FIELDS))
-        battery[BATTERY_FIELDS.index(field)] = value
-        device.battery = tuple(battery)
-    else:
-        setattr(device, _RECORD[field], value)
-
-
-_RECORD = {
-    ClaimField.STATE: "state",
-    ClaimField.MODE: "mode",
-    ClaimField.DOOR_SENSOR: "door",
-    ClaimField.RING: "ring_at",
-}
-_CALLBACK = {
-    ClaimField.STATE: "state_code",
-    ClaimField.MODE: "mode_code",
-    ClaimField.DOOR_SENSOR: "doorsensor_state_code",
-    ClaimField.BATTERY_CRITICAL: "battery_critical",
-    ClaimField.BATTERY_CHARGING: "battery_charging",
-    ClaimField.BATTERY_CHARGE_STATE: "battery_charge_state",
-    ClaimField.KEYPAD_BATTERY_CRITICAL: "keypad_battery_critical",
-    ClaimField.RING: "ringaction_timestamp",
-}
 
 
 def _marked(event: NukiEvent, confirmed: bool) -> NukiEvent:
@@ -370,11 +323,6 @@ def _marked(event: NukiEvent, confirmed: bool) -> NukiEvent:
     if isinstance(event, RingActionReceived):
         return attrs.evolve(event, confirmed=confirmed)
     return event
-
-
-def _callback_value(callback: BridgeCallback, field: ClaimField) -> FieldValue:
-    value: FieldValue = getattr(callback, _CALLBACK[field])
-    return value
 
 
 def _trusted(
@@ -386,14 +334,14 @@ def _trusted(
     """
     changes: dict[str, Any] = {}
     for field in ClaimField:
-        if verdict.fields.get(field) in _PASSED:
+        if _passed(field, verdict):
             continue
         if field in BATTERY_FIELDS:
-            changes[_CALLBACK[field]] = None  # "not reported": the known value stays
+            changes[CALLBACK_ATTRIBUTE[field]] = None  # "not reported": the known value stays
         elif field is ClaimField.STATE and device.state is None:
             return None
         else:
-            changes[_CALLBACK[field]] = record_value(device, field)
-    if verdict.fields.get(ClaimField.RING) not in _PASSED:
+            changes[CALLBACK_ATTRIBUTE[field]] = record_value(device, field)
+    if not _passed(ClaimField.RING, verdict):
         changes["ringaction_state"] = False
     return attrs.evolve(callback, **changes)

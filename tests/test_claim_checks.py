@@ -26,9 +26,10 @@ from nukiasync.bridge.claims import (
     StateClaim,
     verdict_of,
 )
-from nukiasync.bridge.confirm import on_shortest_path
+from nukiasync.bridge.confirm import near_path, on_shortest_path
 from nukiasync.bridge.models import BridgeDevice
 from nukiasync.cli_output import EventPrinter
+from nukiasync.const import LockState as L
 from nukiasync.errors import NukiConnectionError
 from nukiasync.events import (
     BatteryChanged,
@@ -346,3 +347,40 @@ async def test_background_asks_who_only_after_the_bridge_agrees() -> None:
     true = [e for e in rig.events if isinstance(e, LockStateChanged)][-1]
     assert rig.attributed == [true.event_id] != [false.event_id]
     await rig.checks.close()
+
+
+@pytest.mark.parametrize(
+    ("old", "claimed", "new", "expected"),
+    [
+        (L.LOCKED, L.UNLATCHED, L.UNLOCKED, True),  # an unlatch, seen when it ended
+        (L.LOCKED, L.UNLATCHING, L.UNLOCKED, True),
+        (L.LOCKED, L.UNLOCKED, L.LOCKED, False),  # nothing changed: a lie
+        (L.LOCKED, L.LOCKED, L.UNLOCKED, False),
+        (L.LOCKED, 42, L.UNLOCKED, False),
+        (L.UNLOCKED, L.UNLATCHED, L.LOCKED, False),  # far off any way there
+    ],
+)
+def test_near_path(old: int, claimed: int, new: int, expected: bool) -> None:
+    assert near_path(4, old, claimed, new) is expected
+
+
+async def test_an_unlatch_seen_when_it_ended_is_neither_emitted_nor_corrected() -> None:
+    for policy in ("before_emit", "background"):
+        bridge = Bridge(lock=snap(state=L.LOCKED, mode=2))
+        rig = Rig(policy, bridge)
+        await rig.start()
+        bridge.truth[LOCK] = snap(state=L.UNLOCKED, mode=2)  # the unlatch is over
+        rig.checks.take("b", callback(LOCK, state=L.UNLATCHED, mode=2))
+        await rig.checks.settled()
+        if policy == "background":  # asked once the read answered
+            async with asyncio.timeout(3):
+                while not rig.attributed:
+                    rig.changed.clear()
+                    await rig.changed.wait()
+        assert bridge.reads == 2
+        assert rig.checks.confirmers["b"].stats.contradicted == 0
+        await rig.checks.close()
+        states = [e for e in rig.events if isinstance(e, LockStateChanged)]
+        assert len(states) == (0 if policy == "before_emit" else 1), policy
+        assert rig.counters.corrections == 0
+        assert rig.attributed == [s.event_id for s in states]  # background: still asked

@@ -5,16 +5,18 @@ from __future__ import annotations
 from nukiasync.bridge._serving import ServerStats
 from nukiasync.bridge.callback_urls import callback_marker, is_ours
 from nukiasync.bridge.callbacks import BridgeCallback, parse_callback
-from nukiasync.bridge.client import NukiBridgeClient
-from nukiasync.bridge.confirm import (
+from nukiasync.bridge.claims import (
     ClaimField,
     ClaimVerdict,
     Confirmation,
+    DeviceSnapshot,
+    StateClaim,
+)
+from nukiasync.bridge.client import NukiBridgeClient
+from nukiasync.bridge.confirm import (
     Confirmer,
     ConfirmerStats,
     Correction,
-    DeviceSnapshot,
-    StateClaim,
     is_confirmed,
     on_shortest_path,
 )

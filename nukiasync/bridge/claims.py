@@ -6,7 +6,9 @@ a forged callback may repeat the true state and lie only about the mode. So a ve
 is per field, and `verdict_of` applies the rules:
 
 - the lock state: the read shows it, or it lies on the shortest legal path from the
-  state before the claim to the one read (the rule passed in, see `confirm`);
+  state before the claim to the one read (the rule passed in, see `confirm`); on a legal
+  path at most two steps longer it is `Confirmation.SUPERSEDED` (it may have happened:
+  the hub emits it under ``before_emit`` never, and does not correct it in ``background``);
 - mode, door sensor and battery fields: the read shows the same value (they have no
   intermediate stages); a field the read does not report cannot be confirmed;
 - the ring: the read shows the same ``ringactionTimestamp``. A ring older than the one
@@ -206,8 +208,14 @@ def verdict_of(
     before: DeviceSnapshot | None,
     after: DeviceSnapshot | None,
     on_path: Callable[[int, int, int, int], bool],
+    near_path: Callable[[int, int, int, int], bool] | None = None,
 ) -> ClaimVerdict:
-    """Apply the rules of this module to each field of a claim."""
+    """Apply the rules of this module to each field of a claim.
+
+    ``near_path`` marks a state that is off the shortest path but on a slightly longer
+    legal one (an unlatch seen by a read that shows its end, ``unlocked``) as
+    `Confirmation.SUPERSEDED`: it may have happened, ``/list`` shows where it ended.
+    """
     fields = claim.checked()
     if after is None:
         return ClaimVerdict(fields=dict.fromkeys(fields, Confirmation.CONTRADICTED), listed=False)
@@ -219,7 +227,19 @@ def verdict_of(
                 before is not None
                 and on_path(claim.device_type, before.state, claim.state, after.state)
             )
-            results[field] = Confirmation.CONFIRMED if ok else Confirmation.CONTRADICTED
+            maybe = (
+                not ok
+                and before is not None
+                and near_path is not None
+                and near_path(claim.device_type, before.state, claim.state, after.state)
+            )
+            results[field] = (
+                Confirmation.CONFIRMED
+                if ok
+                else Confirmation.SUPERSEDED
+                if maybe
+                else Confirmation.CONTRADICTED
+            )
         elif field is ClaimField.RING:
             results[field] = _ring(claim, before, after)
         elif read is None:

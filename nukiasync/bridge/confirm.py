@@ -29,8 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 import attrs
 
-from nukiasync.bridge.claims import (
-    ClaimField,
+from nukiasync.bridge.claims import (  # the claim types are re-exported for callers
     ClaimVerdict,
     Confirmation,
     DeviceSnapshot,
@@ -42,18 +41,6 @@ from nukiasync.const import DeviceType, LockState, OpenerState
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Mapping
 
-__all__ = [
-    "ClaimField",
-    "ClaimVerdict",
-    "Confirmation",
-    "Confirmer",
-    "ConfirmerStats",
-    "Correction",
-    "DeviceSnapshot",
-    "StateClaim",
-    "is_confirmed",
-    "on_shortest_path",
-]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -126,6 +113,27 @@ def on_shortest_path(device_type: int, old: int, claimed: int, new: int) -> bool
     if new not in from_old or claimed not in from_old:
         return False
     return from_old[claimed] + _distances(table, claimed).get(new, -1) == from_old[new]
+
+
+NEAR_PATH_SLACK = 2  # steps beyond the shortest path a real change may take (an unlatch)
+
+
+def near_path(device_type: int, old: int, claimed: int, new: int) -> bool:
+    """Whether ``claimed`` lies on a legal path from ``old`` to ``new`` a little longer.
+
+    At most `NEAR_PATH_SLACK` steps longer than the shortest, ``old`` differing from
+    ``new``. An unlatch passes ``unlatching`` and ``unlatched`` on its way from ``locked`` to
+    ``unlocked``, one step longer than an unlock: a read that shows only the end cannot
+    tell it from a lie, so such a claim is neither confirmed nor corrected.
+    """
+    table = _OPENER_TRANSITIONS if device_type == DeviceType.OPENER else _LOCK_TRANSITIONS
+    if old in (claimed, new):
+        return False
+    from_old = _distances(table, old)
+    to_new = _distances(table, claimed).get(new)
+    if new not in from_old or claimed not in from_old or to_new is None:
+        return False
+    return from_old[claimed] + to_new <= from_old[new] + NEAR_PATH_SLACK
 
 
 def is_confirmed(
@@ -335,7 +343,8 @@ class Confirmer:
         contradicted: dict[int, list[tuple[StateClaim, ClaimVerdict]]] = {}
         for pending in batch:
             sid = pending.claim.smartlock_id
-            verdict = verdict_of(pending.claim, pending.before, states.get(sid), on_shortest_path)
+            after = states.get(sid)
+            verdict = verdict_of(pending.claim, pending.before, after, on_shortest_path, near_path)
             self._finish(pending, verdict)
             if pending.future is None and verdict.with_result(Confirmation.CONTRADICTED):
                 contradicted.setdefault(sid, []).append((pending.claim, verdict))
