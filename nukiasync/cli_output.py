@@ -83,12 +83,12 @@ class EventPrinter:
         if isinstance(event, BatteryChanged):
             level = event.battery_charge_state
             return f"battery {'' if level is None else f'{level}%'}".strip(), "", "", ""
-        if isinstance(event, StateCorrected):
-            return f"corrected: {event.state_name}", "", "bridge /list", ""
         if isinstance(event, ClaimCorrected):
             return f"corrected: {event.field.replace('_', ' ')}", "", "bridge /list", ""
         if isinstance(event, DeviceRetracted):
             return "retracted: no such device", "", "bridge /list", ""
+        if isinstance(event, StateCorrected):
+            return f"corrected: {event.state_name}", "", "bridge /list", ""
         if isinstance(event, Gap):
             return f"gap: {event.reason} ({event.dropped})", "", "", ""
         if isinstance(event, HealthChanged):

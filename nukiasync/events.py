@@ -112,43 +112,46 @@ class RingActionReceived(NukiEvent):
 
 @attrs.frozen(kw_only=True)
 class StateCorrected(NukiEvent):
-    """The bridge contradicted a state we emitted from a callback; this is the truth.
+    """The bridge contradicted an event we emitted from a callback; this is the truth.
 
-    ``state_event_id`` names the `LockStateChanged` it retracts; that change is never
-    attributed and gets no `AttributionUnavailable`.
+    ``state_event_id`` names the event it retracts (a `LockStateChanged`, or for other
+    fields the event that carried them); that change is never attributed and gets no
+    `AttributionUnavailable`. ``state`` is the lock state the bridge reports now (-1 when
+    it lists no such device); ``field`` says what was false (``state`` here; the
+    subclasses cover the others), ``claimed`` and ``actual`` the two values.
     """
 
     wrong_state: int
     state: int
     state_name: str
     state_event_id: str | None = None
+    field: str = "state"
+    claimed: int | bool | datetime | None = None
+    actual: int | bool | datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
-class ClaimCorrected(NukiEvent):
-    """The bridge contradicted one other field of an event we emitted from a callback.
+class ClaimCorrected(StateCorrected):
+    """The bridge contradicted a field other than the lock state, which was right.
 
     ``field`` is ``mode`` (of a `LockStateChanged`), ``door_sensor``, ``battery_critical``,
     ``battery_charging``, ``battery_charge_state``, ``keypad_battery_critical`` or
-    ``ring``; ``actual`` is what the bridge reports (None: it reports nothing newer).
-    ``retracted_event_id`` names the event that carried the false value.
+    ``ring``; ``actual`` is what the bridge reports (None: it reports no such ring).
+    ``wrong_state`` equals ``state``: the lock state the bridge reports.
     """
-
-    field: str
-    claimed: int | bool | datetime | None
-    actual: int | bool | datetime | None
-    retracted_event_id: str
 
 
 @attrs.frozen(kw_only=True)
-class DeviceRetracted(NukiEvent):
+class DeviceRetracted(StateCorrected):
     """The bridge lists no such device: every event a callback gave for it is retracted.
 
     A phantom ``nukiId``, or a real one with the wrong ``deviceType`` (which makes
-    another ``smartlock_id``). The hub forgets the device.
+    another ``smartlock_id``). ``field`` is ``device``, ``state`` -1; ``state_event_id``
+    names the first retracted event, ``retracted_event_ids`` all of them. The hub forgets
+    the device.
     """
 
-    retracted_event_ids: tuple[str, ...]
+    retracted_event_ids: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

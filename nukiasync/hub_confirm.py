@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from nukiasync import hub_events
 from nukiasync.bridge.claims import BATTERY_FIELDS, ClaimField, Confirmation, StateClaim
 from nukiasync.bridge.confirm import MIN_INTERVAL, Confirmer
 from nukiasync.events import (
@@ -35,6 +34,7 @@ from nukiasync.events import (
     LockStateChanged,
     NukiEvent,
     RingActionReceived,
+    StateCorrected,
     stable_id,
 )
 from nukiasync.hub_devices import (
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
     from nukiasync.attribution import ObservedChange
     from nukiasync.bridge.callbacks import BridgeCallback
-    from nukiasync.bridge.claims import ClaimVerdict, DeviceSnapshot, FieldValue
+    from nukiasync.bridge.claims import ClaimVerdict, DeviceSnapshot
     from nukiasync.bridge.confirm import Correction, Policy
     from nukiasync.hub_devices import CallbackDiff, DeviceRecord, DeviceTable, HubCounters
 
@@ -241,17 +241,17 @@ class ClaimChecks:
                 # change (unlocked, then auto-locked before the read): the bridge cannot
                 # tell, so only what the hub still believes is corrected.
                 if event_id is not None and _still_claimed(device, claim, field):
-                    actual = correction.snapshot.value(field)
-                    self._correct(device, field, claim.value(field), actual, event_id)
+                    self._correct(device, field, claim, correction.snapshot, event_id)
 
     def _correct(
         self,
         device: DeviceRecord,
         field: ClaimField,
-        claimed: FieldValue,
-        actual: FieldValue,
+        claim: StateClaim,
+        snapshot: DeviceSnapshot,
         event_id: str,
     ) -> None:
+        claimed, actual = claim.value(field), snapshot.value(field)
         self._retract(event_id)
         self._counters.corrections += 1
         _LOGGER.warning(
@@ -262,25 +262,23 @@ class ClaimChecks:
             claimed,
         )
         set_record_value(device, field, actual)
-        now = self._clock()
-        identity = device.identity()
-        if field is ClaimField.STATE and isinstance(claimed, int) and isinstance(actual, int):
-            name = state_name(device.device_type, actual)
-            event: NukiEvent = hub_events.corrected(
-                claimed, actual, name, identity, now, state_event_id=event_id
-            )
-        else:
-            event = ClaimCorrected(
+        is_state = field is ClaimField.STATE
+        cls = StateCorrected if is_state else ClaimCorrected
+        self._publish(
+            cls(
                 event_id=stable_id("corrected", device.smartlock_id, field, event_id),
-                received_at=now,
+                received_at=self._clock(),
                 source=EventSource.BRIDGE_POLL,
+                wrong_state=claim.state if is_state else snapshot.state,
+                state=snapshot.state,
+                state_name=state_name(device.device_type, snapshot.state),
+                state_event_id=event_id,
                 field=str(field),
                 claimed=claimed,
                 actual=actual,
-                retracted_event_id=event_id,
-                **identity,
+                **device.identity(),
             )
-        self._publish(event)
+        )
 
     def _retract_device(self, correction: Correction) -> None:
         ids = tuple(dict.fromkeys(i for c in correction.claims for i in c.event_ids.values()))
@@ -298,6 +296,12 @@ class ClaimChecks:
                 event_id=stable_id("retracted", sid, *ids),
                 received_at=self._clock(),
                 source=EventSource.BRIDGE_POLL,
+                wrong_state=correction.claims[-1].state,
+                state=-1,
+                state_name="no_such_device",
+                state_event_id=ids[0],
+                field="device",
+                claimed=correction.claims[-1].device_type,
                 retracted_event_ids=ids,
                 **identity,
             )

@@ -265,7 +265,9 @@ async def test_background_corrects_a_field_and_names_the_event() -> None:
     rig.checks.take("b", callback(LOCK, state=1, mode=2, batteryChargeState=5))
     correction = await rig.wait_for(ClaimCorrected)
     battery = next(e for e in rig.events if isinstance(e, BatteryChanged))
-    assert correction.retracted_event_id == battery.event_id
+    assert correction.state_event_id == battery.event_id
+    assert isinstance(correction, StateCorrected)  # one type to match for every correction
+    assert correction.wrong_state == correction.state == 1
     assert (correction.field, correction.claimed, correction.actual) == (
         "battery_charge_state", 5, 87
     )  # fmt: skip
@@ -303,10 +305,14 @@ def test_corrections_print_and_serialise() -> None:
         "event_id": "x", "received_at": T0, "source": EventSource.BRIDGE_POLL,
         "smartlock_id": OPENER, "device_name": "Entrance",
     }  # fmt: skip
+    truth = {"wrong_state": 1, "state": 1, "state_name": "online"}
     ring = ClaimCorrected(
-        field="ring", claimed=T0, actual=None, retracted_event_id="ring-1", **common
+        field="ring", claimed=T0, actual=None, state_event_id="ring-1", **truth, **common
     )
-    gone = DeviceRetracted(retracted_event_ids=("state-1", "door-1"), **common)
+    gone = DeviceRetracted(
+        field="device", state_event_id="state-1", retracted_event_ids=("state-1", "door-1"),
+        wrong_state=1, state=-1, state_name="no_such_device", **common,
+    )  # fmt: skip
     assert "corrected: ring" in printer.describe(ring)
     assert "no such device" in printer.describe(gone)
     assert json.loads(json.dumps(event_to_dict(ring)))["claimed"] == T0.isoformat()
