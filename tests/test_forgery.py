@@ -288,3 +288,18 @@ async def test_forged_change_racing_a_genuine_one(policy: str) -> None:
         assert facts
         assert all(e.confirmed is True for e in facts)
         assert not [e for e in rec.events if isinstance(e, CORRECTIONS)]
+
+
+async def test_without_web_api_a_forgery_gets_no_answer_but_a_real_change_does() -> None:
+    async with running(web=False) as (world, _hub, rec), forger_session() as session:
+        forger = Forger(world, session)
+        assert await forger.post(body_of(world, "Front door", state=3, stateName="x")) == 200
+        await settle(world, rec, "background", FRONT)
+        real = await rec.wait(lambda e: isinstance(e, LockStateChanged) and e.smartlock_id == BACK)
+        answer = await rec.wait(
+            lambda e: isinstance(e, AttributionUnavailable) and e.state_event_id == real.event_id
+        )
+    assert answer.reason.value == "no_web_api"
+    forged = {e.event_id for e in rec.events if isinstance(e, FACTS) and e.smartlock_id == FRONT}
+    assert forged
+    assert outcomes_for(rec.events, forged) == []
