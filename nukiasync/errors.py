@@ -11,7 +11,7 @@ NukiError
 │   ├── NukiNotFoundError                404: unknown smartlock, auth, nuki_id, ...
 │   ├── NukiConflictError                409: parameters conflict
 │   ├── NukiObjectBusyError              423: another operation is pending on the object
-│   ├── NukiRateLimitError               429; .retry_after in seconds, or None
+│   ├── NukiRateLimitError               429; .retry_after s from .received_at, or None
 │   ├── NukiServerError                  5xx (HTML gateway pages included)
 │   │   └── NukiBridgeBusyError          bridge 503: it serves one request at a time
 │   └── NukiInvalidResponseError         2xx but not the JSON promised (HTML, bad JSON, shape)
@@ -31,6 +31,8 @@ Messages never contain tokens, path secrets or keypad codes; bodies are truncate
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 _BODY_LIMIT = 200  # enough to identify an HTML error page, short enough for a log line
 
@@ -87,7 +89,12 @@ class NukiObjectBusyError(NukiResponseError):
 
 
 class NukiRateLimitError(NukiResponseError):
-    """Too many requests (429); wait ``retry_after`` seconds when it is known."""
+    """Too many requests (429); wait ``retry_after`` seconds when it is known.
+
+    The wait counts from when the answer arrived, not from when the request went out
+    (a slow 429 would otherwise bring the next request early): ``received_at`` is that
+    moment on the client's clock, and ``retry_at`` the earliest time to send again.
+    """
 
     def __init__(
         self,
@@ -96,9 +103,18 @@ class NukiRateLimitError(NukiResponseError):
         status: int | None = 429,
         body: str = "",
         retry_after: float | None = None,
+        received_at: datetime | None = None,
     ) -> None:
         super().__init__(message, status=status, body=body)
         self.retry_after = retry_after
+        self.received_at = received_at
+
+    @property
+    def retry_at(self) -> datetime | None:
+        """When the server allows the next request (None when unknown)."""
+        if self.retry_after is None or self.received_at is None:
+            return None
+        return self.received_at + timedelta(seconds=self.retry_after)
 
 
 class NukiServerError(NukiResponseError):

@@ -65,13 +65,20 @@ class NukiEvent:
 
 @attrs.frozen(kw_only=True)
 class LockStateChanged(NukiEvent):
-    """The lock's state changed; emitted at once, before anyone is known."""
+    """The lock's state changed; emitted at once, before anyone is known.
+
+    ``confirmed`` (also on door, battery and ring events): True when the bridge's
+    ``/list`` confirmed every field before the event was emitted (``confirm="before_emit"``,
+    or read from ``/list`` itself); False when ``/list`` cannot confirm it (a ring
+    older than the last one ``/list`` keeps); None when nothing was checked first.
+    """
 
     previous_state: int | None
     state: int
     state_name: str
     mode: int | None = None
     attributable: bool = True  # a person or automation can have caused this
+    confirmed: bool | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -81,6 +88,7 @@ class DoorSensorChanged(NukiEvent):
     previous_state: DoorSensorState | None
     state: DoorSensorState
     state_code: int
+    confirmed: bool | None = None  # see `LockStateChanged`
 
 
 @attrs.frozen(kw_only=True)
@@ -92,6 +100,7 @@ class BatteryChanged(NukiEvent):
     battery_charge_state: int | None = None
     keypad_battery_critical: bool | None = None
     doorsensor_battery_critical: bool | None = None
+    confirmed: bool | None = None  # see `LockStateChanged`
 
 
 @attrs.frozen(kw_only=True)
@@ -99,16 +108,51 @@ class RingActionReceived(NukiEvent):
     """Someone rang at an Opener."""
 
     ringaction_timestamp: datetime | None = None
+    confirmed: bool | None = None  # False: /list shows a newer ring (see `LockStateChanged`)
 
 
 @attrs.frozen(kw_only=True)
 class StateCorrected(NukiEvent):
-    """The bridge contradicted a state we emitted from a callback; this is the truth."""
+    """The bridge contradicted an event we emitted from a callback; this is the truth.
+
+    ``state_event_id`` names the event it retracts (a `LockStateChanged`, or for other
+    fields the event that carried them); that change is never attributed and gets no
+    `AttributionUnavailable`. ``state`` is the lock state the bridge reports now (-1 when
+    it lists no such device); ``field`` says what was false (``state`` here; the
+    subclasses cover the others), ``claimed`` and ``actual`` the two values.
+    """
 
     wrong_state: int
     state: int
     state_name: str
     state_event_id: str | None = None
+    field: str = "state"
+    claimed: int | bool | datetime | None = None
+    actual: int | bool | datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ClaimCorrected(StateCorrected):
+    """The bridge contradicted a field other than the lock state, which was right.
+
+    ``field`` is ``mode`` (of a `LockStateChanged`), ``door_sensor``, ``battery_critical``,
+    ``battery_charging``, ``battery_charge_state``, ``keypad_battery_critical`` or
+    ``ring``; ``actual`` is what the bridge reports (None: it reports no such ring).
+    ``wrong_state`` equals ``state``: the lock state the bridge reports.
+    """
+
+
+@attrs.frozen(kw_only=True)
+class DeviceRetracted(StateCorrected):
+    """The bridge lists no such device: every event a callback gave for it is retracted.
+
+    A phantom ``nukiId``, or a real one with the wrong ``deviceType`` (which makes
+    another ``smartlock_id``). ``field`` is ``device``, ``state`` -1; ``state_event_id``
+    names the first retracted event, ``retracted_event_ids`` all of them. The hub forgets
+    the device.
+    """
+
+    retracted_event_ids: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

@@ -19,7 +19,7 @@ import attrs
 
 from nukiasync import hub_events
 from nukiasync.bridge.callbacks import BridgeCallback
-from nukiasync.bridge.confirm import Confirmation, Confirmer, DeviceSnapshot, StateClaim
+from nukiasync.bridge.claims import DeviceSnapshot
 from nukiasync.bridge.receiver import CallbackReceiver
 from nukiasync.bridge_watch import BridgeWatcher, BridgeWatchTiming
 from nukiasync.bus import EventBus, EventCallback
@@ -30,7 +30,8 @@ from nukiasync.events import (
     EventSource,
     NukiEvent,
 )
-from nukiasync.hub_devices import CallbackDiff, DeviceTable, HubCounters, state_name
+from nukiasync.hub_confirm import ClaimChecks
+from nukiasync.hub_devices import CallbackDiff, DeviceTable, HubCounters
 from nukiasync.hub_web import Outcomes, WebSide
 from nukiasync.log_watcher import AttributionTiming
 
@@ -38,8 +39,8 @@ if TYPE_CHECKING:
     import os
     from types import TracebackType
 
+    from nukiasync.attribution import ObservedChange
     from nukiasync.bridge.client import NukiBridgeClient
-    from nukiasync.bridge.confirm import Correction
     from nukiasync.bridge.models import BridgeDevice
     from nukiasync.bridge.server import CallbackServer
     from nukiasync.web.client import NukiWebClient
@@ -97,8 +98,6 @@ class NukiHub:
         self._timing = timing or AttributionTiming()
         self._watch_timing = watch or BridgeWatchTiming()
         self._watchers: dict[str, BridgeWatcher] = {}
-        self._chains: dict[int, asyncio.Task[None]] = {}  # before_emit: last task per device
-        self._confirming: set[asyncio.Task[None]] = set()
         self.bus = EventBus(clock=self._clock)
         self._outbox = Outbox(
             self.bus, StateFile(state_file) if state_file is not None else None, self._clock
@@ -110,7 +109,17 @@ class NukiHub:
         self._web_side: WebSide | None = None
         self._receivers: dict[str, CallbackReceiver] = {}
         self._health = hub_events.HealthBoard(self.bus.publish, self._clock)
-        self._confirmers: dict[str, Confirmer] = {}
+        self._checks = ClaimChecks(
+            confirm,
+            self.devices,
+            self.counters,
+            publish=self.bus.publish,
+            emit=lambda diff, bridge_id: self._emit(diff, bridge_id, attribute=False),
+            attribute=self._attribute,
+            retract=lambda cid: self._web_side is not None and self._web_side.retract(cid),
+            on_unconfirmed=lambda b: self._bridge_health(b, available=False, detail="unconfirmed"),
+            clock=self._clock,
+        )
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._registered: dict[str, str] = {}
         self._started_server = False
@@ -238,9 +247,7 @@ class NukiHub:
             await self._server.close()
         for receiver in self._receivers.values():
             await receiver.close()
-        for confirmer in self._confirmers.values():
-            await confirmer.close()  # waiting confirmations end as "unconfirmed"
-        await asyncio.gather(*self._confirming, return_exceptions=True)
+        await self._checks.close()  # waiting confirmations end as "unconfirmed"
         tasks, self._tasks = self._tasks, {}
         for task in tasks.values():
             task.cancel()
@@ -257,15 +264,16 @@ class NukiHub:
         remote: str,
         *,
         bridge_id: str | None = None,
-        content_encoding: str | None = None,
+        content_encoding: str | Sequence[str] | None = None,
         forwarded_for: str | None = None,
     ) -> int:
         """Take a callback received elsewhere (a Home Assistant webhook); return the status.
 
         The same checks apply as in `CallbackServer`: source (``forwarded_for`` is believed
-        only from trusted proxies), size, encoding (pass the request's Content-Encoding; any
-        but identity gets 415, so check it before reading the body), shape. Each refusal is
-        counted.
+        only from trusted proxies), size, encoding (pass every Content-Encoding header of
+        the request, e.g. ``request.headers.getall("Content-Encoding", [])``, or their
+        values joined by commas; any coding but identity in any of them gets 415), shape.
+        Each refusal is counted.
 
         Raises:
             RuntimeError: the hub is not running, or has no such bridge.
@@ -291,7 +299,7 @@ class NukiHub:
             "bus": attrs.asdict(self.bus.stats),
             "devices": self.devices.summary(),
             "receivers": {k: _plain(r.stats) for k, r in self._receivers.items()},
-            "confirmers": {k: attrs.asdict(c.stats) for k, c in self._confirmers.items()},
+            "confirmers": self._checks.stats(),
             "log_watcher": None
             if watcher is None
             else {
@@ -332,14 +340,7 @@ class NukiHub:
             self._bridge_health(bridge_id, available=False, detail=type(err).__name__)
             self._note_error(err)
             watcher.bridge_away()
-        confirmer = Confirmer(
-            lambda: self._read_states(bridge_id),
-            policy=self._policy,
-            on_correction=self._on_correction,
-            name=bridge_id,
-        )
-        self._confirmers[bridge_id] = confirmer
-        await confirmer.start()
+        await self._checks.add_bridge(bridge_id, lambda: self._read_states(bridge_id))
         if self._server is None:
             await receiver.start()
 
@@ -395,14 +396,8 @@ class NukiHub:
 
     async def _read_states(self, bridge_id: str) -> Mapping[int, DeviceSnapshot]:
         devices = await self._read_devices(bridge_id)
-        return {
-            d.smartlock_id: DeviceSnapshot(
-                state=d.last_known_state.state_code,
-                door_sensor_state=d.last_known_state.doorsensor_state_code,
-            )
-            for d in devices
-            if d.last_known_state is not None and d.last_known_state.state_code is not None
-        }
+        snapshots = {d.smartlock_id: DeviceSnapshot.of(d) for d in devices}
+        return {sid: snapshot for sid, snapshot in snapshots.items() if snapshot is not None}
 
     async def _poll_bridge(self, bridge_id: str) -> int:
         """Read /list and emit what changed, marked as polled; return how many changed."""
@@ -425,89 +420,28 @@ class NukiHub:
         return changed
 
     async def _on_callback(self, bridge_id: str, callback: BridgeCallback) -> None:
-        """One callback, off the request path: state events at once, then attribution."""
-        now = self._clock()
+        """One callback, off the request path: events under the confirm policy, then who."""
         self._watchers[bridge_id].callback_seen()
         if self._health.is_down(f"callback:{bridge_id}"):
             self._callback_health(bridge_id, ok=True, detail="callbacks arrive again")
-        self.devices.remember_battery(callback)
-        sid = callback.smartlock_id
-        if self._policy == "before_emit" and (
-            sid in self._chains or self.devices.diff(callback, bridge_id, now).claims_change
-        ):
-            # Confirm beside the callback queue, so a flood shares one coalesced read; a
-            # chain per device keeps each device's order.
-            previous = self._chains.get(sid)
-            task = asyncio.create_task(
-                self._confirm_then_emit(bridge_id, callback, previous),
-                name=f"nukiasync.hub.confirm[{sid}]",
-            )
-            self._chains[sid] = task
-            self._confirming.add(task)
-            task.add_done_callback(lambda done: self._chain_done(sid, done))
-            return
-        diff = self.devices.diff(callback, bridge_id, now)
-        if diff.duplicate:
-            self.counters.deduplicated += 1
-            return
-        self._emit(diff, bridge_id)
-        # Only a claimed change can be confirmed: a ring or battery report repeats the state,
-        # and the device may have moved on by the time the bridge is read.
-        if self._policy == "background" and diff.claims_change:
-            self._confirmers[bridge_id].observe(StateClaim.from_callback(callback))
+        self._checks.take(bridge_id, callback)
 
-    async def _confirm_then_emit(
-        self, bridge_id: str, callback: BridgeCallback, previous: asyncio.Task[None] | None
-    ) -> None:
-        verdict = await self._confirmers[bridge_id].confirm(StateClaim.from_callback(callback))
-        if previous is not None:
-            await asyncio.gather(previous, return_exceptions=True)
-        diff = self.devices.diff(callback, bridge_id, self._clock())
-        if diff.duplicate:
-            self.counters.deduplicated += 1
-        elif verdict is Confirmation.CONTRADICTED and diff.claims_change:
-            self.counters.rejected_contradicted += 1
-            _LOGGER.warning("bridge %s: a callback the bridge contradicts was refused", bridge_id)
-        elif verdict is Confirmation.UNCONFIRMED and diff.claims_change:
-            self.counters.rejected_unconfirmed += 1
-            self._bridge_health(bridge_id, available=False, detail="no answer to confirm")
-        else:
-            self._emit(diff, bridge_id)
-
-    def _chain_done(self, smartlock_id: int, task: asyncio.Task[None]) -> None:
-        self._confirming.discard(task)
-        if self._chains.get(smartlock_id) is task:
-            del self._chains[smartlock_id]
-
-    def _emit(self, diff: CallbackDiff, bridge_id: str) -> None:
-        """Publish a change's events and open its pending attributions."""
+    def _emit(self, diff: CallbackDiff, bridge_id: str, *, attribute: bool = True) -> None:
+        """Publish a change's events and (unless told not to) open its attributions."""
         self.devices.apply(diff, bridge_id)
         self.counters.emitted += 1
         for event in diff.events:
             self.bus.publish(event)
-        for change, attributable in diff.changes:
+        if attribute:
+            self._attribute(diff.changes)
+
+    def _attribute(self, changes: Iterable[tuple[ObservedChange, bool]]) -> None:
+        """Wait for the log entries of changes (or say at once that none can come)."""
+        for change, attributable in changes:
             if self._web_side is not None:
                 self._web_side.add(change, attributable=attributable)
             elif attributable:
                 self._outcomes.unavailable(change, AttributionFailure.NO_WEB_API)
-
-    def _on_correction(self, correction: Correction) -> None:
-        snapshot = correction.snapshot
-        device = self.devices.get(correction.smartlock_id)
-        if snapshot is None or device.state == snapshot.state:
-            return
-        self.counters.corrections += 1
-        _LOGGER.warning(
-            "Device %s: the bridge reports state %s, not the %s a callback claimed",
-            correction.smartlock_id,
-            snapshot.state,
-            device.state,
-        )
-        wrong, device.state = device.state, snapshot.state
-        name = state_name(device.device_type, snapshot.state)
-        self.bus.publish(
-            hub_events.corrected(wrong, snapshot.state, name, device.identity(), self._clock())
-        )
 
     # Health
 

@@ -15,6 +15,7 @@ import attrs
 from nukiasync import attribution
 from nukiasync.attribution import ChangeKind, ObservedChange
 from nukiasync.bridge.callbacks import BridgeCallback
+from nukiasync.bridge.claims import BATTERY_FIELDS, ClaimField
 from nukiasync.const import DeviceType, DoorSensorState, LockState, OpenerState
 from nukiasync.events import (
     BatteryChanged,
@@ -30,6 +31,7 @@ from nukiasync.ids import device_type_from, nuki_id_from
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from nukiasync.bridge.claims import FieldValue
     from nukiasync.bridge.models import BridgeDevice
 
 
@@ -41,6 +43,7 @@ class HubCounters:
     deduplicated: int = 0
     rejected_contradicted: int = 0
     rejected_unconfirmed: int = 0
+    unverifiable: int = 0  # before_emit: a change in a field the bridge's /list does not report
     corrections: int = 0
     attributed: int = 0
     unavailable: int = 0
@@ -137,6 +140,19 @@ class DeviceTable:
                 record.state = state.state_code
                 record.mode = state.mode_code
                 record.door = state.doorsensor_state_code
+            if state is not None and record.battery is None:
+                record.battery = (
+                    state.battery_critical if "batteryCritical" in state.raw else None,
+                    state.battery_charging,
+                    state.battery_charge_state,
+                    state.keypad_battery_critical,
+                )
+            if state is not None and record.ring_at is None:
+                record.ring_at = state.ringaction_timestamp
+
+    def forget(self, smartlock_id: int) -> None:
+        """Drop a device the bridge does not list (it was only ever claimed)."""
+        self._devices.pop(smartlock_id, None)
 
     def name(self, smartlock_id: int, name: str) -> None:
         """Set a device's display name (from the Web API)."""
@@ -159,6 +175,8 @@ class DeviceTable:
         device = self.get(callback.smartlock_id)
         ident = {**device.identity(), "bridge_id": bridge_id}
         base = {"received_at": now, "source": source, **ident}
+        if source is EventSource.BRIDGE_POLL:
+            base["confirmed"] = True  # read from /list itself
         events: list[NukiEvent] = []
         changes: list[tuple[ObservedChange, bool]] = []
         code = callback.device_type_code
@@ -225,15 +243,16 @@ class DeviceTable:
                 )
             )
             observed(ChangeKind.DOOR, device.door, door, event_id)
-        battery = _battery(callback)
+        battery = _battery(callback, device.battery)
         if device.battery is not None and battery != device.battery:
+            critical, charging, charge, keypad = battery
             events.append(
                 BatteryChanged(
                     event_id=stable_id("battery", callback.smartlock_id, battery, now.isoformat()),
-                    battery_critical=callback.battery_critical,
-                    battery_charging=callback.battery_charging,
-                    battery_charge_state=callback.battery_charge_state,
-                    keypad_battery_critical=callback.keypad_battery_critical,
+                    battery_critical=critical,
+                    battery_charging=charging,
+                    battery_charge_state=charge,
+                    keypad_battery_critical=keypad,
                     **base,
                 )
             )
@@ -257,7 +276,7 @@ class DeviceTable:
             device.mode = callback.mode_code
         if callback.doorsensor_state_code is not None:
             device.door = callback.doorsensor_state_code
-        device.battery = _battery(callback)
+        device.battery = _battery(callback, device.battery)
         if callback.ringaction_timestamp is not None:
             device.ring_at = callback.ringaction_timestamp
 
@@ -265,7 +284,7 @@ class DeviceTable:
         """Take a first battery reading without reporting it as a change."""
         device = self.get(callback.smartlock_id)
         if device.battery is None:
-            device.battery = _battery(callback)
+            device.battery = _battery(callback, None)
 
     def summary(self) -> list[dict[str, Any]]:
         """Devices for diagnostics (names of devices are not personal data)."""
@@ -281,10 +300,79 @@ class DeviceTable:
         ]
 
 
-def _battery(callback: BridgeCallback) -> tuple[Any, ...]:
-    return (
+def _battery(callback: BridgeCallback, known: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """The battery fields after a callback: a field it does not report keeps its value."""
+    reported = (
         callback.battery_critical,
         callback.battery_charging,
         callback.battery_charge_state,
         callback.keypad_battery_critical,
     )
+    if known is None:
+        return reported
+    return tuple(new if new is not None else old for new, old in zip(reported, known, strict=True))
+
+
+def claimed_fields(diff: CallbackDiff) -> dict[ClaimField, str]:
+    """The fields a diff's events claim, each with its event's id (before it is applied)."""
+    device, callback = diff.device, diff.callback
+    claimed: dict[ClaimField, str] = {}
+    for event in diff.events:
+        eid = event.event_id
+        if isinstance(event, LockStateChanged):
+            if callback.state_code != device.state:
+                claimed[ClaimField.STATE] = eid
+            if event.mode is not None and device.mode is not None and event.mode != device.mode:
+                claimed[ClaimField.MODE] = eid
+        elif isinstance(event, DoorSensorChanged):
+            claimed[ClaimField.DOOR_SENSOR] = eid
+        elif isinstance(event, BatteryChanged):
+            known = device.battery or (None,) * len(BATTERY_FIELDS)
+            for field, old in zip(BATTERY_FIELDS, known, strict=True):
+                new = _callback_value(callback, field)
+                if new is not None and new != old:
+                    claimed[field] = eid
+        elif isinstance(event, RingActionReceived):
+            claimed[ClaimField.RING] = eid
+    return claimed
+
+
+def record_value(device: DeviceRecord, field: ClaimField) -> FieldValue:
+    """What the hub holds for a field of a device."""
+    if field in BATTERY_FIELDS:
+        return None if device.battery is None else device.battery[BATTERY_FIELDS.index(field)]
+    value: FieldValue = getattr(device, _RECORD[field])
+    return value
+
+
+def set_record_value(device: DeviceRecord, field: ClaimField, value: FieldValue) -> None:
+    """Overwrite a field of a device with what the bridge reports."""
+    if field in BATTERY_FIELDS:
+        battery = list(device.battery or (None,) * len(BATTERY_FIELDS))
+        battery[BATTERY_FIELDS.index(field)] = value
+        device.battery = tuple(battery)
+    else:
+        setattr(device, _RECORD[field], value)
+
+
+_RECORD = {
+    ClaimField.STATE: "state",
+    ClaimField.MODE: "mode",
+    ClaimField.DOOR_SENSOR: "door",
+    ClaimField.RING: "ring_at",
+}
+CALLBACK_ATTRIBUTE = {
+    ClaimField.STATE: "state_code",
+    ClaimField.MODE: "mode_code",
+    ClaimField.DOOR_SENSOR: "doorsensor_state_code",
+    ClaimField.BATTERY_CRITICAL: "battery_critical",
+    ClaimField.BATTERY_CHARGING: "battery_charging",
+    ClaimField.BATTERY_CHARGE_STATE: "battery_charge_state",
+    ClaimField.KEYPAD_BATTERY_CRITICAL: "keypad_battery_critical",
+    ClaimField.RING: "ringaction_timestamp",
+}
+
+
+def _callback_value(callback: BridgeCallback, field: ClaimField) -> FieldValue:
+    value: FieldValue = getattr(callback, CALLBACK_ATTRIBUTE[field])
+    return value

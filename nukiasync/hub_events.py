@@ -20,7 +20,6 @@ from nukiasync.events import (
     HealthChanged,
     LogEntryObserved,
     NukiEvent,
-    StateCorrected,
     WebApiAvailable,
     WebApiUnavailable,
     stable_id,
@@ -120,21 +119,6 @@ def catch_up_gap(gap: CatchUpGap, now: datetime) -> Gap:
         reason="catch_up_bound",
         since=gap.since,
         until=gap.until,
-    )
-
-
-def corrected(
-    wrong: int | None, state: int, name: str, identity: dict[str, Any], now: datetime
-) -> StateCorrected:
-    """The bridge contradicted a state emitted from a callback."""
-    return StateCorrected(
-        event_id=stable_id("corrected", identity["smartlock_id"], wrong, state, now.isoformat()),
-        received_at=now,
-        source=EventSource.BRIDGE_POLL,
-        wrong_state=-1 if wrong is None else wrong,
-        state=state,
-        state_name=name,
-        **identity,
     )
 
 

@@ -107,6 +107,10 @@ class WebSide:
         """Wait for the log entry of a change."""
         self.watcher.add(change, attributable=attributable)
 
+    def retract(self, change_id: str) -> bool:
+        """Forget a pending change the bridge contradicted: never attributed, no outcome."""
+        return self.watcher.retract(change_id)
+
     def close(self, reason: AttributionFailure) -> None:
         """Answer every pending change with ``reason`` (the hub is closing)."""
         for pending in self.watcher.drop_pending():

@@ -224,6 +224,13 @@ class LogWatcher:
             gap=gap,
         )
 
+    def retract(self, change_id: str) -> bool:
+        """Drop a pending change silently (the bridge contradicted it): no outcome at all."""
+        kept = [p for p in self._pending if p.change.change_id != change_id]
+        dropped = len(kept) != len(self._pending)
+        self._pending = kept
+        return dropped
+
     def drop_pending(self) -> list[Pending]:
         """Give up on every pending change at once (the hub is closing)."""
         gone, self._pending = self._pending, []
@@ -337,9 +344,10 @@ class LogWatcher:
         else:
             self._failure = AttributionFailure.WEB_API_UNREACHABLE
         retry_after = err.retry_after if isinstance(err, NukiRateLimitError) else None
-        wait = retry_after if retry_after is not None else self.timing.poll_interval * 2
-        wait = min(wait, self.timing.max_interval * 6)
-        self._not_before = now + timedelta(seconds=wait)
+        wait = min(self.timing.poll_interval * 2, self.timing.max_interval * 6)
+        wait = retry_after if retry_after is not None else wait  # the server's, never cut
+        # From when the answer came, not when the read started: a slow 429 counts too.
+        self._not_before = self._clock() + timedelta(seconds=wait)
         self._set_health(available=False, detail=type(err).__name__)
         _LOGGER.debug("Log read failed (%s); next in %.1f s", type(err).__name__, wait)
         for pending in self._pending:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from nukiasync.events import LockStateChanged, StateCorrected
+from nukiasync.events import BatteryChanged, LockStateChanged, StateCorrected
 from tests import canary
 from tests.soak.harness import flood, watch
 from tests.soak.hub_harness import hub_on_world
@@ -47,8 +47,15 @@ def callback_url(world) -> str:
     return url
 
 
+def corrected_last(events) -> bool:
+    """The last Front door event is a correction: the bridge's word stands."""
+    front = [e for e in events.events if getattr(e, "smartlock_id", None) == FRONT]
+    return bool(front) and isinstance(front[-1], StateCorrected)
+
+
 async def test_spoof_flood_background_is_corrected_per_read() -> None:
-    """G7/G8, default policy: coalesced reads, one StateCorrected per read, none per callback."""
+    """G7/G8, default policy: coalesced reads, at most one correction per read, each naming
+    the false event the hub still believed (earlier ones were moved on from by later ones)."""
     async with hub_on_world(timing=TIMING) as rig:
         world, hub, events = rig.world, rig.hub, rig.events
         reads_before = list_calls(world)
@@ -58,8 +65,7 @@ async def test_spoof_flood_background_is_corrected_per_read() -> None:
         sent = len(direct) + result.sent
         await events.until(
             lambda: (
-                hub.counters.emitted + hub.counters.deduplicated >= sent
-                and events.events[-1].__class__ is StateCorrected
+                hub.counters.emitted + hub.counters.deduplicated >= sent and corrected_last(events)
             ),
             8.0,
         )
@@ -73,7 +79,9 @@ async def test_spoof_flood_background_is_corrected_per_read() -> None:
     assert result.statuses == {200: result.sent}
     assert world.bridge.rejected_busy == 0  # never two requests at the bridge at once
     assert reads <= (1.5 + 2.0) / 0.5 + 3  # coalesced: one read per interval at most
+    states = {e.event_id for e in events.of(LockStateChanged) if e.smartlock_id == FRONT}
     assert hub.counters.corrections == len(corrected) <= reads
+    assert {c.state_event_id for c in corrected} <= states
     assert all(c.state == 1 and c.smartlock_id == FRONT for c in corrected)
     assert hub.devices.get(FRONT).state == 1  # the bridge's word stands at the end
 
@@ -159,6 +167,8 @@ async def test_legit_flood_accounting_holds_through_the_hub() -> None:
         + counters["rejected_unconfirmed"]
     )  # fmt: skip
     assert stats.accepted == handled == result.sent
-    assert counters["emitted"] == len(rig.events.of(LockStateChanged))
+    # A callback emits a state and/or a battery event (60 % here, 87 % on the bridge).
+    states, batteries = len(rig.events.of(LockStateChanged)), len(rig.events.of(BatteryChanged))
+    assert states <= counters["emitted"] <= states + batteries
     assert not seen.unhandled, seen.describe()
     assert not list(seen.records), seen.describe()

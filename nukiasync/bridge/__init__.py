@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from nukiasync.bridge._serving import ServerStats
 from nukiasync.bridge.address import parse_bridge_address
 from nukiasync.bridge.callback_urls import callback_marker, is_ours
 from nukiasync.bridge.callbacks import BridgeCallback, parse_callback
+from nukiasync.bridge.claims import (
+    ClaimField,
+    ClaimVerdict,
+    Confirmation,
+    DeviceSnapshot,
+    StateClaim,
+)
 from nukiasync.bridge.client import NukiBridgeClient
 from nukiasync.bridge.confirm import (
-    Confirmation,
     Confirmer,
     ConfirmerStats,
     Correction,
-    DeviceSnapshot,
-    StateClaim,
     is_confirmed,
     on_shortest_path,
 )
@@ -28,7 +33,7 @@ from nukiasync.bridge.models import (
 )
 from nukiasync.bridge.pairing import request_token
 from nukiasync.bridge.receiver import CallbackReceiver, ReceiverStats, RejectReason, Verdict
-from nukiasync.bridge.server import CallbackServer, ServerStats
+from nukiasync.bridge.server import CallbackServer
 from nukiasync.bridge.token import TokenMode
 
 __all__ = [
@@ -41,6 +46,8 @@ __all__ = [
     "BridgeScanResult",
     "CallbackReceiver",
     "CallbackServer",
+    "ClaimField",
+    "ClaimVerdict",
     "Confirmation",
     "Confirmer",
     "ConfirmerStats",

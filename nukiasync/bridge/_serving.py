@@ -8,7 +8,14 @@ of being opened), or that stays idle past ``idle_timeout`` after an answer. It u
 public `asyncio.Protocol` interface only, so it works with every aiohttp version.
 
 Connections from allowed peers (the bridge, trusted proxies) have a pool of their own,
-so a flood from other LAN hosts cannot lock the bridge out.
+so a flood from other LAN hosts cannot lock the bridge out. A full bridge pool makes room by
+closing its oldest connection that is not in a request (it has sent no complete request
+head yet, or idles after an answer): a flood from the bridge's own address that only
+opens connections cannot lock the bridge out either, because the bridge sends its request
+head at once and is then never closed for a newcomer. The limit that remains: a flood
+opening more than a pool's worth of connections within the time the bridge needs to send
+its request head (under a millisecond on a LAN), or one that knows the path secret (it
+travels in clear) and holds requests open, until ``request_timeout``.
 """
 
 from __future__ import annotations
@@ -44,6 +51,15 @@ class ConnectionStats:
     open: int
     refused: int
     expired: int
+    evicted: int = 0  # closed to make room for a newer connection
+
+
+@attrs.frozen(kw_only=True)
+class ServerStats:
+    """Server-level counters; per-bridge ones are in each receiver's ``stats``."""
+
+    connections: ConnectionStats
+    unknown_path: int
 
 
 class ConnectionTable:
@@ -66,22 +82,39 @@ class ConnectionTable:
         self._tasks: set[asyncio.Task[None]] = set()
         self.refused = 0
         self.expired = 0
+        self.evicted = 0
 
     @property
     def stats(self) -> ConnectionStats:
         """A snapshot of the counters."""
-        return ConnectionStats(open=len(self._guards), refused=self.refused, expired=self.expired)
+        return ConnectionStats(
+            open=len(self._guards),
+            refused=self.refused,
+            expired=self.expired,
+            evicted=self.evicted,
+        )
 
     def admit(self, guard: GuardedProtocol, transport: asyncio.Transport) -> bool:
-        """Register a new connection, or refuse it when its pool is full."""
+        """Register a new connection, or refuse it when its pool is full.
+
+        A full bridge pool closes its oldest connection not in a request instead.
+        """
         peer = transport.get_extra_info("peername")
         host = peer[0] if isinstance(peer, tuple) and peer else None
         guard.bridge = self._is_bridge(host)
-        in_pool = sum(1 for other in self._guards.values() if other.bridge == guard.bridge)
-        if in_pool >= self._limits[guard.bridge]:
-            self.refused += 1
-            _LOGGER.debug("Refusing connection from %s: %d connections open", host, in_pool)
-            return False
+        pool = [(t, g) for t, g in self._guards.items() if g.bridge == guard.bridge]
+        if len(pool) >= self._limits[guard.bridge]:
+            idle = [(t, g) for t, g in pool if guard.bridge and not g.in_request]  # oldest first
+            victim = next(((t, g) for t, g in idle if not g.sent_bytes), None) or next(
+                iter(idle), None
+            )
+            if victim is None:  # a stranger, or every one is in a request
+                self.refused += 1
+                _LOGGER.debug("Refusing connection from %s: %d in requests", host, len(pool))
+                return False
+            self.evicted += 1
+            del self._guards[victim[0]]  # before the abort lands: the next admit counts it
+            victim[1].abort()
         self._guards[transport] = guard
         return True
 
@@ -129,6 +162,7 @@ class GuardedProtocol(asyncio.Protocol):
         self._lost = False
         self.bridge = False
         self.in_request = False
+        self.sent_bytes = False  # since it opened, or since its last answer
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         tcp = cast("asyncio.Transport", transport)  # a TCP server's transports
@@ -142,6 +176,7 @@ class GuardedProtocol(asyncio.Protocol):
         self._arm(self._table.request_timeout)
 
     def data_received(self, data: bytes) -> None:
+        self.sent_bytes = True
         if self._phase is _Phase.IDLE:
             self._phase = _Phase.READING
             self._arm(self._table.request_timeout)
@@ -178,7 +213,7 @@ class GuardedProtocol(asyncio.Protocol):
 
     def request_done(self) -> None:
         """The answer is out; the connection may idle until ``idle_timeout``."""
-        self.in_request = False
+        self.in_request = self.sent_bytes = False
         self._phase = _Phase.IDLE
         self._arm(self._table.idle_timeout)
 

@@ -7,6 +7,8 @@ reads of it, under the rules of D1:
 - a claim is confirmed when a read *started after it* shows the claimed state, or
   shows a change since the snapshot taken before the claim, and the claimed state lies
   on the shortest legal path from the old state to the new (:func:`on_shortest_path`);
+  every other field (mode, door sensor, batteries, ring) is judged on its own, by the
+  rules of `nukiasync.bridge.claims`, so a true state cannot carry a false mode;
 - reads are coalesced: at most one in flight, and every claim that arrived during a
   read is served by the next single read, spaced ``min_interval`` apart, so a flood
   cannot overload the bridge (it serves one request at a time);
@@ -19,20 +21,26 @@ waiting for our answer while it posts); `CallbackServer` delivers callbacks afte
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import attrs
 
+from nukiasync.bridge.claims import (  # the claim types are re-exported for callers
+    ClaimVerdict,
+    Confirmation,
+    DeviceSnapshot,
+    StateClaim,
+    verdict_of,
+)
 from nukiasync.const import DeviceType, LockState, OpenerState
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Awaitable, Mapping
 
-    from nukiasync.bridge.callbacks import BridgeCallback
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,53 +73,19 @@ _OPENER_TRANSITIONS: Mapping[int, frozenset[int]] = {
 }
 
 
-class Confirmation(enum.StrEnum):
-    """What the bridge said about a claim."""
-
-    CONFIRMED = "confirmed"
-    CONTRADICTED = "contradicted"
-    UNCONFIRMED = "unconfirmed"  # no answer in time, or the read failed
-    SKIPPED = "skipped"  # policy "off"
-
-
-@attrs.frozen(kw_only=True)
-class DeviceSnapshot:
-    """What a bridge read says about one device: state and door sensor codes."""
-
-    state: int
-    door_sensor_state: int | None = None
-
-
-@attrs.frozen(kw_only=True)
-class StateClaim:
-    """What a callback (or any other unsigned source) claims about a device."""
-
-    smartlock_id: int
-    device_type: int
-    state: int
-    door_sensor_state: int | None = None
-
-    @classmethod
-    def from_callback(cls, callback: BridgeCallback) -> Self:
-        """The claim a bridge callback makes."""
-        return cls(
-            smartlock_id=callback.smartlock_id,
-            device_type=callback.device_type_code,
-            state=callback.state_code,
-            door_sensor_state=callback.doorsensor_state_code,
-        )
-
-
 @attrs.frozen(kw_only=True)
 class Correction:
     """One per contradicted device and read: the state the bridge reports instead.
 
-    ``snapshot`` is None when the bridge does not list the device at all.
+    ``snapshot`` is None when the bridge does not list the device at all (a phantom,
+    or a known ``nukiId`` with the wrong ``deviceType``). ``verdicts`` go with
+    ``claims``, one each, and say which fields were contradicted.
     """
 
     smartlock_id: int
     snapshot: DeviceSnapshot | None
     claims: tuple[StateClaim, ...]
+    verdicts: tuple[ClaimVerdict, ...] = attrs.field(default=(), eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -141,22 +115,35 @@ def on_shortest_path(device_type: int, old: int, claimed: int, new: int) -> bool
     return from_old[claimed] + _distances(table, claimed).get(new, -1) == from_old[new]
 
 
+NEAR_PATH_SLACK = 2  # steps beyond the shortest path a real change may take (an unlatch)
+
+
+def near_path(device_type: int, old: int, claimed: int, new: int) -> bool:
+    """Whether ``claimed`` lies on a legal path from ``old`` to ``new`` a little longer.
+
+    At most `NEAR_PATH_SLACK` steps longer than the shortest, ``old`` differing from
+    ``new``. An unlatch passes ``unlatching`` and ``unlatched`` on its way from ``locked`` to
+    ``unlocked``, one step longer than an unlock: a read that shows only the end cannot
+    tell it from a lie, so such a claim is neither confirmed nor corrected.
+    """
+    table = _OPENER_TRANSITIONS if device_type == DeviceType.OPENER else _LOCK_TRANSITIONS
+    if old in (claimed, new):
+        return False
+    from_old = _distances(table, old)
+    to_new = _distances(table, claimed).get(new)
+    if new not in from_old or claimed not in from_old or to_new is None:
+        return False
+    return from_old[claimed] + to_new <= from_old[new] + NEAR_PATH_SLACK
+
+
 def is_confirmed(
     claim: StateClaim, before: DeviceSnapshot | None, after: DeviceSnapshot | None
 ) -> bool:
     """Apply D1's rule to one claim, the snapshot before it and a read after it.
 
-    The door sensor has no intermediate stages: a door claim needs the read to show it.
+    True when every field the claim checks is confirmed (see `nukiasync.bridge.claims`).
     """
-    if after is None:
-        return False
-    if claim.door_sensor_state is not None and claim.door_sensor_state != after.door_sensor_state:
-        return False
-    if claim.state == after.state:
-        return True
-    return before is not None and on_shortest_path(
-        claim.device_type, before.state, claim.state, after.state
-    )
+    return verdict_of(claim, before, after, on_shortest_path).overall is Confirmation.CONFIRMED
 
 
 def _distances(table: Mapping[int, frozenset[int]], start: int) -> dict[int, int]:
@@ -175,7 +162,9 @@ def _distances(table: Mapping[int, frozenset[int]], start: int) -> dict[int, int
 class _Pending:
     claim: StateClaim
     before: DeviceSnapshot | None
-    future: asyncio.Future[Confirmation] | None = None
+    future: asyncio.Future[ClaimVerdict] | None = None
+    on_verdict: Callable[[ClaimVerdict], None] | None = None
+    done: bool = False
 
 
 class Confirmer:
@@ -183,8 +172,9 @@ class Confirmer:
 
     ``background``: :meth:`observe` a claim after emitting it; a device the bridge
     contradicts gets one `Correction` per read through ``on_correction``.
-    ``before_emit``: ``await`` :meth:`confirm` before emitting; the answer is confirmed,
-    contradicted, or unconfirmed when the bridge does not answer within ``deadline``.
+    ``before_emit``: ``await`` :meth:`confirm` (or :meth:`confirm_fields`, field by
+    field) before emitting; the answer is confirmed, contradicted, or unconfirmed when
+    the bridge does not answer within ``deadline``.
     ``off``: nothing is read.
     """
 
@@ -231,6 +221,7 @@ class Confirmer:
         self._sleep = sleep
         self._snapshots: dict[int, DeviceSnapshot] = {}
         self._waiting: list[_Pending] = []
+        self._reading: list[_Pending] = []  # the batch of the read in flight
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_start: float | None = None
@@ -272,20 +263,31 @@ class Confirmer:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        waiting, self._waiting = self._waiting, []
-        for pending in waiting:
-            self._finish(pending, Confirmation.UNCONFIRMED)
+        waiting, self._waiting = [*self._reading, *self._waiting], []
+        for pending in waiting:  # a read cut short answers no one: "unconfirmed"
+            self._finish(pending, ClaimVerdict.every(pending.claim, Confirmation.UNCONFIRMED))
 
-    def observe(self, claim: StateClaim) -> None:
-        """Check a claim in the background (call it after the bridge got its 200)."""
+    def observe(
+        self, claim: StateClaim, on_verdict: Callable[[ClaimVerdict], None] | None = None
+    ) -> None:
+        """Check a claim in the background (call it after the bridge got its 200).
+
+        ``on_verdict`` is called (sync, in the loop) with the verdict, before any
+        correction of the same read.
+        """
         if self.policy != "off":
-            self._enqueue(_Pending(claim, self._snapshots.get(claim.smartlock_id)))
+            before = self._snapshots.get(claim.smartlock_id)
+            self._enqueue(_Pending(claim, before, on_verdict=on_verdict))
 
     async def confirm(self, claim: StateClaim) -> Confirmation:
         """Wait for the bridge's verdict on a claim, at most ``deadline`` seconds."""
+        return (await self.confirm_fields(claim)).overall
+
+    async def confirm_fields(self, claim: StateClaim) -> ClaimVerdict:
+        """The bridge's verdict on each field of a claim, at most ``deadline`` seconds."""
         if self.policy == "off":
-            return Confirmation.SKIPPED
-        future: asyncio.Future[Confirmation] = asyncio.get_running_loop().create_future()
+            return ClaimVerdict.every(claim, Confirmation.SKIPPED)
+        future: asyncio.Future[ClaimVerdict] = asyncio.get_running_loop().create_future()
         pending = _Pending(claim, self._snapshots.get(claim.smartlock_id), future)
         self._enqueue(pending)
         timer = asyncio.create_task(
@@ -298,7 +300,7 @@ class Confirmer:
             timer.cancel()
             await asyncio.gather(timer, return_exceptions=True)
             if not future.done():
-                self._finish(pending, Confirmation.UNCONFIRMED)
+                self._finish(pending, ClaimVerdict.every(claim, Confirmation.UNCONFIRMED))
         return future.result()
 
     def _enqueue(self, pending: _Pending) -> None:
@@ -320,7 +322,9 @@ class Confirmer:
                     if wait > 0:
                         await self._sleep(wait)
                 batch, self._waiting = self._waiting, []  # taken as the read starts
+                self._reading = batch
                 await self._read(batch)
+                self._reading = []
 
     async def _read(self, batch: list[_Pending]) -> None:
         self._last_start = self._clock()
@@ -333,22 +337,27 @@ class Confirmer:
             log("%s: cannot read states to confirm callbacks: %r", self._name, err)
             self._failing = True
             for pending in batch:
-                self._finish(pending, Confirmation.UNCONFIRMED)
+                self._finish(pending, ClaimVerdict.every(pending.claim, Confirmation.UNCONFIRMED))
             return
         self._failing = False
-        contradicted: dict[int, list[StateClaim]] = {}
+        contradicted: dict[int, list[tuple[StateClaim, ClaimVerdict]]] = {}
         for pending in batch:
             sid = pending.claim.smartlock_id
-            if is_confirmed(pending.claim, pending.before, states.get(sid)):
-                self._finish(pending, Confirmation.CONFIRMED)
-            else:
-                self._finish(pending, Confirmation.CONTRADICTED)
-                if pending.future is None:
-                    contradicted.setdefault(sid, []).append(pending.claim)
+            after = states.get(sid)
+            verdict = verdict_of(pending.claim, pending.before, after, on_shortest_path, near_path)
+            self._finish(pending, verdict)
+            if pending.future is None and verdict.with_result(Confirmation.CONTRADICTED):
+                contradicted.setdefault(sid, []).append((pending.claim, verdict))
+        self._snapshots.clear()  # a device no longer listed has no "before" either
         self._snapshots.update(states)
-        for sid, claims in contradicted.items():
+        for sid, pairs in contradicted.items():
             self._correct(
-                Correction(smartlock_id=sid, snapshot=states.get(sid), claims=tuple(claims))
+                Correction(
+                    smartlock_id=sid,
+                    snapshot=states.get(sid),
+                    claims=tuple(claim for claim, _ in pairs),
+                    verdicts=tuple(verdict for _, verdict in pairs),
+                )
             )
 
     def _correct(self, correction: Correction) -> None:
@@ -366,9 +375,17 @@ class Confirmer:
             except Exception:
                 _LOGGER.exception("%s: correction handler failed", self._name)
 
-    def _finish(self, pending: _Pending, result: Confirmation) -> None:
+    def _finish(self, pending: _Pending, verdict: ClaimVerdict) -> None:
+        if pending.done:
+            return
+        pending.done = True
         if pending.future is not None:
             if pending.future.done():
                 return  # the caller gave up and was counted then
-            pending.future.set_result(result)
-        self._counts[str(result)] += 1
+            pending.future.set_result(verdict)
+        self._counts[str(verdict.overall)] += 1
+        if pending.on_verdict is not None:
+            try:
+                pending.on_verdict(verdict)
+            except Exception:
+                _LOGGER.exception("%s: verdict handler failed", self._name)

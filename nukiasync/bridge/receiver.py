@@ -253,7 +253,7 @@ class CallbackReceiver:
         forwarded_for: str | None = None,
         method: str = "POST",
         content_length: int | None = None,
-        content_encoding: str | None = None,
+        content_encoding: str | Iterable[str] | None = None,
     ) -> RejectReason | None:
         """Decide what can be decided before reading a body; count nothing.
 
@@ -276,7 +276,7 @@ class CallbackReceiver:
         remote: str | None,
         *,
         forwarded_for: str | None = None,
-        content_encoding: str | None = None,
+        content_encoding: str | Iterable[str] | None = None,
     ) -> Verdict:
         """Check and parse a request, reserving a queue slot; :meth:`deliver` it next.
 
@@ -315,7 +315,7 @@ class CallbackReceiver:
         remote: str | None,
         *,
         forwarded_for: str | None = None,
-        content_encoding: str | None = None,
+        content_encoding: str | Iterable[str] | None = None,
     ) -> Verdict:
         """Admit and deliver at once: the webhook path, whose caller answers next."""
         verdict = self.admit(
@@ -340,12 +340,17 @@ class CallbackReceiver:
                 self._queue.task_done()
 
 
-def is_identity(content_encoding: str | None) -> bool:
-    """Whether a Content-Encoding header means "not compressed"."""
-    return content_encoding is None or content_encoding.strip().lower() in {
-        "",
-        "identity",
-    }
+def is_identity(content_encoding: str | Iterable[str] | None) -> bool:
+    """Whether Content-Encoding means "not compressed", in every header and list item.
+
+    Pass every Content-Encoding header of the request (a sequence), or their values
+    joined with commas: ``identity`` followed by ``gzip`` is compressed.
+    """
+    if content_encoding is None:
+        return True
+    headers = [content_encoding] if isinstance(content_encoding, str) else list(content_encoding)
+    codings = (item.strip().lower() for header in headers for item in header.split(","))
+    return all(coding in {"", "identity"} for coding in codings)
 
 
 def _networks(values: Iterable[str]) -> tuple[_IPNetwork, ...]:

@@ -30,10 +30,10 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from nukiasync.bridge._serving import (
-    ConnectionStats,
     ConnectionTable,
     GuardedProtocol,
     ProtocolLog,
+    ServerStats,
     answer,
     answer_then_deliver,
     read_capped,
@@ -43,7 +43,7 @@ from nukiasync.bridge.receiver import CallbackReceiver, Consumer, RejectReason
 from nukiasync.errors import NukiCallbackServerError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,14 +58,6 @@ _MAX_LINE = 2048  # request line and header limits: a callback needs far less
 _MAX_HEADERS = 32
 _BRIDGE_ID = re.compile(r"[A-Za-z0-9._~-]{1,64}")
 _WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - to refuse them as URLs
-
-
-@attrs.frozen(kw_only=True)
-class ServerStats:
-    """Server-level counters; per-bridge ones are in each receiver's ``stats``."""
-
-    connections: ConnectionStats
-    unknown_path: int
 
 
 @attrs.frozen
@@ -277,17 +269,26 @@ class CallbackServer:
         """
         app.router.add_route("*", CALLBACK_PATH_ROOT + "{bridge_id}/{secret}", self.handle_request)
 
-    async def handle(self, body: bytes, remote: str | None, *, bridge_id: str | None = None) -> int:
+    async def handle(
+        self,
+        body: bytes,
+        remote: str | None,
+        *,
+        bridge_id: str | None = None,
+        content_encoding: str | Sequence[str] | None = None,
+    ) -> int:
         """Feed a body received elsewhere (a Home Assistant webhook); return the status.
 
-        The webhook's own id stands in for the path secret here.
+        The webhook's own id stands in for the path secret here. Pass every
+        Content-Encoding header: any coding but identity in any of them gets 415.
         """
         try:
             key = self._bridge_key(bridge_id)
         except KeyError:
             self._unknown_path += 1
             return 404
-        return self._routes[key].receiver.handle(body, remote).status
+        receiver = self._routes[key].receiver
+        return receiver.handle(body, remote, content_encoding=content_encoding).status
 
     async def handle_request(self, request: web.BaseRequest) -> web.StreamResponse:
         """The aiohttp handler: route, check, read, answer, then deliver."""
@@ -311,7 +312,7 @@ class CallbackServer:
             return answer(404, close=True)
         receiver = route.receiver
         forwarded = ",".join(request.headers.getall("X-Forwarded-For", ())) or None
-        encoding = request.headers.get("Content-Encoding")
+        encoding = request.headers.getall("Content-Encoding", ())  # each one counts
         if hmac.compare_digest(presented, route.secret):
             rejection = receiver.precheck(
                 remote,

@@ -29,6 +29,7 @@ from nukiasync.events import (
     HealthChanged,
     LockStateChanged,
     NukiEvent,
+    StateCorrected,
     event_to_dict,
 )
 
@@ -154,6 +155,8 @@ class EventPrinter:
             self._next_ref += 1
             self._refs[event.event_id] = (number, words(event.state_name), when)
             ref = f"#{number}"
+        elif isinstance(event, StateCorrected) and event.state_event_id in self._refs:
+            ref = f"#{self._refs[event.state_event_id][0]}"  # the row it retracts
         elif isinstance(event, ActionAttributed | AttributionUnavailable):
             known = self._refs.pop(event.state_event_id, None)
             if known is not None:

@@ -16,6 +16,8 @@ from nukiasync.events import (
     AttributionFailure,
     AttributionUnavailable,
     BatteryChanged,
+    ClaimCorrected,
+    DeviceRetracted,
     DoorSensorChanged,
     EventSource,
     Gap,
@@ -137,7 +139,7 @@ def row(event: NukiEvent, *, expect_who: bool) -> Row:  # noqa: C901  (a table)
     if isinstance(event, BatteryChanged):
         return Row(_battery(event))
     if isinstance(event, StateCorrected):
-        return Row(f"is {words(event.state_name)}", "", "", "the bridge corrected a callback")
+        return _correction_row(event)
     if isinstance(event, Gap):
         return Row("gap", "", "", _gap(event))
     if isinstance(event, HealthChanged):
@@ -149,6 +151,14 @@ def row(event: NukiEvent, *, expect_who: bool) -> Row:  # noqa: C901  (a table)
                 detail = event.detail  # "re-registered", "callbacks arrive again"
         return Row(f"health: {state}", "", "", detail)
     return Row(type(event).__name__)  # pragma: no cover  (every event kind is above)
+
+
+def _correction_row(event: StateCorrected) -> Row:
+    if isinstance(event, DeviceRetracted):
+        return Row("no such device", "", "", "the bridge does not list it: callbacks retracted")
+    if isinstance(event, ClaimCorrected):
+        return Row(f"{words(event.field)} corrected", "", "", "the bridge contradicts a callback")
+    return Row(f"is {words(event.state_name)}", "", "", "the bridge corrected a callback")
 
 
 def _log_row(event: LogEntryObserved) -> Row:

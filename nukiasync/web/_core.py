@@ -270,7 +270,7 @@ class WebApiCore:
     def _decode(self, method: str, path: str, response: httpx.Response) -> Any:
         what = f"{method} {path}"
         status = response.status_code
-        if status >= 400:
+        if status >= 400:  # now: the answer is in, so Retry-After counts from here
             raise _error_for(what, response, self._clock())
         if status == 204 or not response.content.strip():
             return None
@@ -398,7 +398,7 @@ def _error_for(what: str, response: httpx.Response, now: datetime) -> NukiRespon
         msg = f"Rate limited on {what}" + (
             f"; retry after {retry_after:.0f} s" if retry_after is not None else ""
         )
-        return NukiRateLimitError(msg, status=status, body=body, retry_after=retry_after)
+        return NukiRateLimitError(msg, body=body, retry_after=retry_after, received_at=now)
     if status >= 500:
         kind = "an HTML error page" if "html" in response.headers.get("content-type", "") else ""
         msg = f"The Nuki Web API failed on {what} ({status}{', ' + kind if kind else ''})"

@@ -15,6 +15,7 @@ from ha_support import SECRETS, WEBHOOK_ID, wait_for_state
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_LOCK
+from multidict import CIMultiDict
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -122,6 +123,8 @@ async def test_webhook_refuses_compressed_and_foreign_bodies(
     url = f"/api/webhook/{WEBHOOK_ID}"
     gzip = await client.post(url, data=b"\x1f\x8b", headers={"Content-Encoding": "gzip"})
     assert gzip.status == 415
+    two = CIMultiDict([("Content-Encoding", "identity"), ("Content-Encoding", "gzip")])
+    assert (await client.post(url, data=b"\x1f\x8b", headers=two)).status == 415
     big = await client.post(url, data=b"{" + b" " * 5000 + b"}")
     assert big.status == 413
     bad = await client.post(url, data=b"not json")

@@ -32,7 +32,7 @@ from nukiasync import (
     NukiWebClient,
     event_to_dict,
 )
-from nukiasync.bridge.receiver import MAX_BODY_SIZE
+from nukiasync.bridge.receiver import MAX_BODY_SIZE, is_identity
 
 from .const import (
     CONF_ADVERTISE_URL,
@@ -146,11 +146,11 @@ def _make_handler(
     async def handle(_hass: HomeAssistant, _webhook_id: str, request: web.Request) -> web.Response:
         # aiohttp would inflate a compressed body while reading it: the hub refuses (and
         # counts) a compressed one with 415 before anything is read (D1).
-        encoding = request.headers.get("Content-Encoding")
-        compressed = (encoding or "identity").lower() != "identity"
-        body = b"" if compressed else await _read_capped(request)
+        # Every header counts: "identity" then "gzip" is compressed.
+        encodings = request.headers.getall("Content-Encoding", [])
+        body = b"" if not is_identity(encodings) else await _read_capped(request)
         status = await runtime.hub.handle_callback(
-            body, request.remote or "", bridge_id=runtime.bridge_key, content_encoding=encoding
+            body, request.remote or "", bridge_id=runtime.bridge_key, content_encoding=encodings
         )
         return web.Response(status=status)
 

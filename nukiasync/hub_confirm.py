@@ -1,0 +1,351 @@
+"""The hub's side of "a callback is a hint, not proof": hold back, or emit then correct.
+
+Each bridge has a `Confirmer` reading its ``/list``. What a policy does with a callback,
+field by field (docs/decisions/0014-confirmation-field-by-field.md):
+
+- ``before_emit``: every field of the callback waits for a read; an event is emitted only
+  for fields the read confirms (``confirmed=True``). A field it contradicts or cannot
+  confirm in time is held back and replaced by what the hub knew, so a true state cannot
+  carry a false mode. A ring older than the one ``/list`` keeps cannot be checked: it is
+  emitted with ``confirmed=False``. A chain per device keeps each device's order.
+- ``background``: events go out at once; each field that produced one is checked after;
+  a contradicted field gets a `StateCorrected` (state) or `ClaimCorrected` (the others)
+  naming the event it retracts, a device the bridge does not list gets a
+  `DeviceRetracted`, and a retracted change leaves the log watcher without an outcome.
+- ``off``: nothing is checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from nukiasync.bridge.claims import BATTERY_FIELDS, ClaimField, Confirmation, StateClaim
+from nukiasync.bridge.confirm import MIN_INTERVAL, Confirmer
+from nukiasync.events import (
+    BatteryChanged,
+    ClaimCorrected,
+    DeviceRetracted,
+    DoorSensorChanged,
+    EventSource,
+    LockStateChanged,
+    NukiEvent,
+    RingActionReceived,
+    StateCorrected,
+    stable_id,
+)
+from nukiasync.hub_devices import (
+    CALLBACK_ATTRIBUTE,
+    claimed_fields,
+    record_value,
+    set_record_value,
+    state_name,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterable, Mapping
+    from datetime import datetime
+
+    from nukiasync.attribution import ObservedChange
+    from nukiasync.bridge.callbacks import BridgeCallback
+    from nukiasync.bridge.claims import ClaimVerdict, DeviceSnapshot
+    from nukiasync.bridge.confirm import Correction, Policy
+    from nukiasync.hub_devices import CallbackDiff, DeviceRecord, DeviceTable, HubCounters
+
+_LOGGER = logging.getLogger(__name__)
+
+_UNSURE = Confirmation.UNCONFIRMED
+
+
+class ClaimChecks:
+    """Confirmers per bridge, the before_emit chains, and the corrections (D1)."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        devices: DeviceTable,
+        counters: HubCounters,
+        *,
+        publish: Callable[[NukiEvent], None],
+        emit: Callable[[CallbackDiff, str], None],
+        attribute: Callable[[Iterable[tuple[ObservedChange, bool]]], None],
+        retract: Callable[[str], bool],
+        on_unconfirmed: Callable[[str], None],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.policy: Policy = policy
+        self.confirmers: dict[str, Confirmer] = {}
+        self._devices = devices
+        self._counters = counters
+        self._publish = publish
+        self._emit = emit
+        self._attribute = attribute
+        self._retract = retract
+        self._on_unconfirmed = on_unconfirmed
+        self._clock = clock
+        self._chains: dict[int, asyncio.Task[None]] = {}  # last task per device
+        self._confirming: set[asyncio.Task[None]] = set()
+
+    async def add_bridge(
+        self,
+        bridge_id: str,
+        read_states: Callable[[], Awaitable[Mapping[int, DeviceSnapshot]]],
+        *,
+        min_interval: float = MIN_INTERVAL,
+    ) -> None:
+        """Start confirming a bridge's callbacks against its ``/list``."""
+        confirmer = Confirmer(
+            read_states,
+            policy=self.policy,
+            on_correction=self._on_correction,
+            name=bridge_id,
+            min_interval=min_interval,
+        )
+        self.confirmers[bridge_id] = confirmer
+        await confirmer.start()
+
+    async def close(self) -> None:
+        """Stop reading; held callbacks end unconfirmed and are not emitted."""
+        for confirmer in self.confirmers.values():
+            await confirmer.close()
+        await self.settled()
+
+    async def settled(self) -> None:
+        """Wait until every held callback was emitted or refused."""
+        while self._confirming:
+            await asyncio.gather(*self._confirming, return_exceptions=True)
+
+    def stats(self) -> dict[str, Any]:
+        """The confirmers' counters, for diagnostics."""
+        return {k: attrs.asdict(c.stats) for k, c in self.confirmers.items()}
+
+    def take(self, bridge_id: str, callback: BridgeCallback) -> None:
+        """One callback, under the policy: emit it, hold it for a read, or both."""
+        now = self._clock()
+        sid = callback.smartlock_id
+        if self.policy == "before_emit":
+            if sid in self._chains or not self._devices.diff(callback, bridge_id, now).duplicate:
+                self._chain(bridge_id, callback)
+            else:
+                self._counters.deduplicated += 1
+            return
+        self._devices.remember_battery(callback)
+        diff = self._devices.diff(callback, bridge_id, now)
+        if diff.duplicate:
+            self._counters.deduplicated += 1
+            return
+        claimed = claimed_fields(diff)  # before the emit changes the device record
+        self._emit(diff, bridge_id)
+        if self.policy != "background" or not claimed:
+            self._attribute(diff.changes)
+            return
+        # Who did it is asked only once the bridge has not contradicted the change, so
+        # a forged change can never take a real person's log entry.
+        claim = StateClaim.from_callback(callback, fields=frozenset(claimed), event_ids=claimed)
+        self.confirmers[bridge_id].observe(
+            claim, lambda verdict: self._attribute_unless_false(diff, claim, verdict)
+        )
+
+    def _attribute_unless_false(
+        self, diff: CallbackDiff, claim: StateClaim, verdict: ClaimVerdict
+    ) -> None:
+        device = self._devices.get(claim.smartlock_id)
+        false = {
+            claim.event_ids[f]
+            for f in verdict.with_result(Confirmation.CONTRADICTED)
+            if not verdict.listed or _still_claimed(device, claim, f)
+        }
+        self._attribute([(c, a) for c, a in diff.changes if c.change_id not in false])
+
+    # before_emit
+
+    def _chain(self, bridge_id: str, callback: BridgeCallback) -> None:
+        # Confirm beside the callback queue, so a flood shares one coalesced read.
+        sid = callback.smartlock_id
+        previous = self._chains.get(sid)
+        task = asyncio.create_task(
+            self._confirm_then_emit(bridge_id, callback, previous),
+            name=f"nukiasync.hub.confirm[{sid}]",
+        )
+        self._chains[sid] = task
+        self._confirming.add(task)
+        task.add_done_callback(lambda done: self._chain_done(sid, done))
+
+    def _chain_done(self, smartlock_id: int, task: asyncio.Task[None]) -> None:
+        self._confirming.discard(task)
+        if self._chains.get(smartlock_id) is task:
+            del self._chains[smartlock_id]
+
+    async def _confirm_then_emit(
+        self, bridge_id: str, callback: BridgeCallback, previous: asyncio.Task[None] | None
+    ) -> None:
+        claim = StateClaim.from_callback(callback)  # every field it carries
+        verdict = await self.confirmers[bridge_id].confirm_fields(claim)
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        now = self._clock()
+        claimed = claimed_fields(self._devices.diff(callback, bridge_id, now))
+        if not claimed:
+            self._counters.deduplicated += 1
+            return
+        held = {f for f in claimed if not _passed(f, verdict)}
+        unreported = {f for f in held if verdict.answered and verdict.fields.get(f) is _UNSURE}
+        if unreported:  # /list has no such field: never emitted, not the bridge's fault
+            self._counters.unverifiable += 1
+            _LOGGER.debug("bridge %s: /list cannot confirm %s", bridge_id, sorted(unreported))
+        if held - unreported:
+            self._count_held(bridge_id, held - unreported, verdict)
+        if held == claimed.keys():
+            if not verdict.listed and self._devices.get(callback.smartlock_id).state is None:
+                self._devices.forget(callback.smartlock_id)  # only ever claimed
+            return
+        trusted = _trusted(callback, self._devices.get(callback.smartlock_id), verdict)
+        if trusted is None:
+            return
+        diff = self._devices.diff(trusted, bridge_id, now)
+        ring_confirmed = verdict.fields.get(ClaimField.RING) is Confirmation.CONFIRMED
+        events = tuple(
+            _marked(e, ring_confirmed if isinstance(e, RingActionReceived) else True)
+            for e in diff.events
+        )
+        if events:
+            self._emit(attrs.evolve(diff, events=events), bridge_id)
+            self._attribute(diff.changes)
+
+    def _count_held(self, bridge_id: str, held: set[ClaimField], verdict: ClaimVerdict) -> None:
+        names = ", ".join(sorted(held))
+        if any(verdict.fields.get(f) is Confirmation.CONTRADICTED for f in held):
+            self._counters.rejected_contradicted += 1
+            _LOGGER.warning(
+                "bridge %s: the bridge contradicts a callback (%s); held back", bridge_id, names
+            )
+        else:
+            self._counters.rejected_unconfirmed += 1
+            _LOGGER.info("bridge %s: a callback is unconfirmed (%s); held back", bridge_id, names)
+            self._on_unconfirmed(bridge_id)
+
+    # background
+
+    def _on_correction(self, correction: Correction) -> None:
+        if correction.snapshot is None:
+            self._retract_device(correction)
+            return
+        device = self._devices.get(correction.smartlock_id)
+        for claim, verdict in zip(correction.claims, correction.verdicts, strict=False):
+            for field in sorted(verdict.with_result(Confirmation.CONTRADICTED)):
+                event_id = claim.event_ids.get(field)
+                # A claim a later callback moved on from may have been a real, quick
+                # change (unlocked, then auto-locked before the read): the bridge cannot
+                # tell, so only what the hub still believes is corrected.
+                if event_id is not None and _still_claimed(device, claim, field):
+                    self._correct(device, field, claim, correction.snapshot, event_id)
+
+    def _correct(
+        self,
+        device: DeviceRecord,
+        field: ClaimField,
+        claim: StateClaim,
+        snapshot: DeviceSnapshot,
+        event_id: str,
+    ) -> None:
+        claimed, actual = claim.value(field), snapshot.value(field)
+        self._retract(event_id)
+        self._counters.corrections += 1
+        _LOGGER.warning(
+            "Device %s: the bridge reports %s %s, not the %s a callback claimed",
+            device.smartlock_id,
+            field,
+            actual,
+            claimed,
+        )
+        set_record_value(device, field, actual)
+        is_state = field is ClaimField.STATE
+        cls = StateCorrected if is_state else ClaimCorrected
+        self._publish(
+            cls(
+                event_id=stable_id("corrected", device.smartlock_id, field, event_id),
+                received_at=self._clock(),
+                source=EventSource.BRIDGE_POLL,
+                wrong_state=claim.state if is_state else snapshot.state,
+                state=snapshot.state,
+                state_name=state_name(device.device_type, snapshot.state),
+                state_event_id=event_id,
+                field=str(field),
+                claimed=claimed,
+                actual=actual,
+                **device.identity(),
+            )
+        )
+
+    def _retract_device(self, correction: Correction) -> None:
+        ids = tuple(dict.fromkeys(i for c in correction.claims for i in c.event_ids.values()))
+        if not ids:
+            return
+        sid = correction.smartlock_id
+        for event_id in ids:
+            self._retract(event_id)
+        self._counters.corrections += 1
+        _LOGGER.warning("Device %s: the bridge lists no such device; retracted", sid)
+        identity = self._devices.get(sid).identity()
+        self._devices.forget(sid)
+        self._publish(
+            DeviceRetracted(
+                event_id=stable_id("retracted", sid, *ids),
+                received_at=self._clock(),
+                source=EventSource.BRIDGE_POLL,
+                wrong_state=correction.claims[-1].state,
+                state=-1,
+                state_name="no_such_device",
+                state_event_id=ids[0],
+                field="device",
+                claimed=correction.claims[-1].device_type,
+                retracted_event_ids=ids,
+                **identity,
+            )
+        )
+
+
+def _passed(field: ClaimField, verdict: ClaimVerdict) -> bool:
+    """Whether before_emit may emit a field: confirmed, or a ring /list cannot check."""
+    result = verdict.fields.get(field)
+    return result is Confirmation.CONFIRMED or (
+        field is ClaimField.RING and result is Confirmation.SUPERSEDED
+    )
+
+
+def _still_claimed(device: DeviceRecord, claim: StateClaim, field: ClaimField) -> bool:
+    """Whether the hub still holds what the claim said (no later callback moved it on)."""
+    return record_value(device, field) == claim.value(field)
+
+
+def _marked(event: NukiEvent, confirmed: bool) -> NukiEvent:
+    if isinstance(event, LockStateChanged | DoorSensorChanged | BatteryChanged):
+        return attrs.evolve(event, confirmed=confirmed)
+    if isinstance(event, RingActionReceived):
+        return attrs.evolve(event, confirmed=confirmed)
+    return event
+
+
+def _trusted(
+    callback: BridgeCallback, device: DeviceRecord, verdict: ClaimVerdict
+) -> BridgeCallback | None:
+    """The callback with every field the read did not pass replaced by what we knew.
+
+    None when its state did not pass and we know no state to put instead.
+    """
+    changes: dict[str, Any] = {}
+    for field in ClaimField:
+        if _passed(field, verdict):
+            continue
+        if field in BATTERY_FIELDS:
+            changes[CALLBACK_ATTRIBUTE[field]] = None  # "not reported": the known value stays
+        elif field is ClaimField.STATE and device.state is None:
+            return None
+        else:
+            changes[CALLBACK_ATTRIBUTE[field]] = record_value(device, field)
+    if not _passed(ClaimField.RING, verdict):
+        changes["ringaction_state"] = False
+    return attrs.evolve(callback, **changes)
