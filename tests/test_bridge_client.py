@@ -27,7 +27,7 @@ from nukiasync.bridge import (
     is_ours,
     request_token,
 )
-from nukiasync.bridge import client as client_module
+from nukiasync.bridge import _session as client_module
 from nukiasync.bridge._http import build_url
 from nukiasync.bridge.callback_urls import check_callback_url, check_marker
 from nukiasync.bridge.token import auth_params
@@ -918,3 +918,22 @@ async def test_pairing_without_a_token_in_the_answer(mock: respx.MockRouter) -> 
         await request_token(HOST)
     mock.get("/auth").respond(json=load_fixture("bridge/auth_doc-1.13.3.json"))
     assert await request_token(HOST) == "token123"
+
+
+async def test_web_api_actions_never_reach_the_bridge() -> None:
+    from nukiasync.const import WebLockAction, WebOpenerAction
+    from nukiasync.errors import NukiInvalidActionError
+
+    async with NukiBridgeClient("127.0.0.1", canary.BRIDGE_TOKEN, port=1) as bridge:
+        with pytest.raises(NukiInvalidActionError, match="OpenerAction"):
+            await bridge.lock_action(
+                0x1E5FE23A,
+                WebOpenerAction.ACTIVATE_CONTINUOUS_MODE,
+                device_type=DeviceType.OPENER,
+            )
+        with pytest.raises(NukiInvalidActionError, match="LockAction"):
+            await bridge.lock_action(
+                0x1A2B3C4D,
+                WebLockAction.LOCK,
+                device_type=DeviceType.SMARTLOCK_3,
+            )
