@@ -32,7 +32,8 @@ from nukiasync.errors import (
     NukiTimeoutError,
 )
 from nukiasync.web import _core
-from nukiasync.web._core import WebApiCore, parse_retry_after
+from nukiasync.web._core import WebApiCore
+from nukiasync.web._errors import parse_retry_after
 from tests.canary import WEB_TOKEN
 
 BASE = "https://api.nuki.test"

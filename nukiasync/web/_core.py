@@ -12,7 +12,6 @@ import collections
 import email.utils
 import json
 import logging
-import math
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -25,18 +24,13 @@ from httpx_aiohttp import AiohttpTransport
 
 from nukiasync.const import DEFAULT_TIMEOUT, DEFAULT_WEB_URL
 from nukiasync.errors import (
-    NukiAuthenticationError,
-    NukiBadRequestError,
-    NukiConflictError,
     NukiConnectionError,
     NukiInvalidResponseError,
-    NukiNotFoundError,
-    NukiObjectBusyError,
     NukiRateLimitError,
-    NukiResponseError,
     NukiServerError,
     NukiTimeoutError,
 )
+from nukiasync.web._errors import body_text, error_for
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -271,14 +265,14 @@ class WebApiCore:
         what = f"{method} {path}"
         status = response.status_code
         if status >= 400:  # now: the answer is in, so Retry-After counts from here
-            raise _error_for(what, response, self._clock())
+            raise error_for(what, response, self._clock())
         if status == 204 or not response.content.strip():
             return None
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
             msg = f"The Nuki Web API answered {what} with a body that is not JSON"
-            raise NukiInvalidResponseError(msg, status=status, body=_text(response)) from err
+            raise NukiInvalidResponseError(msg, status=status, body=body_text(response)) from err
 
 
 def _owned_transport(context: ssl.SSLContext) -> httpx.AsyncBaseTransport:
@@ -329,82 +323,6 @@ def _query(params: Mapping[str, Any] | None) -> dict[str, str] | None:
         else:
             result[key] = str(int(value)) if isinstance(value, int) else str(value)
     return result or None
-
-
-def _text(response: httpx.Response) -> str:
-    try:
-        return response.text
-    except (UnicodeDecodeError, LookupError):  # pragma: no cover  (httpx decodes leniently)
-        return ""
-
-
-def _description(response: httpx.Response) -> str:
-    """The human text of a Nuki error body (Restlet-style JSON), or ''."""
-    try:
-        data = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        return ""
-    if isinstance(data, Mapping):
-        for key in ("description", "detailMessage", "message", "reasonPhrase"):
-            value = data.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return ""
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date form)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - now).total_seconds())
-    if math.isnan(seconds) or seconds < 0 or math.isinf(seconds):
-        return None
-    return seconds
-
-
-def _error_for(what: str, response: httpx.Response, now: datetime) -> NukiResponseError:
-    status = response.status_code
-    body = _text(response)
-    description = _description(response)
-    detail = f": {description}" if description else ""
-    if status in (400, 422):
-        msg = f"The Nuki Web API refused {what} ({status}){detail}"
-        return NukiBadRequestError(msg, status=status, body=body, description=description)
-    if status in (401, 403):
-        reason = "token invalid or expired" if status == 401 else "token lacks a scope"
-        msg = f"The Nuki Web API refused {what} ({status}, {reason})"
-        return NukiAuthenticationError(msg, status=status, body=body)
-    if status == 404:
-        msg = f"Not found: {what} (a smartlockId must be the Web API id, not the nukiId)"
-        return NukiNotFoundError(msg, status=status, body=body)
-    if status == 409:
-        msg = f"Conflict for {what}{detail}"
-        return NukiConflictError(msg, status=status, body=body)
-    if status == 423:
-        msg = f"Object busy for {what}: another operation is pending"
-        return NukiObjectBusyError(msg, status=status, body=body)
-    if status == 429:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
-        msg = f"Rate limited on {what}" + (
-            f"; retry after {retry_after:.0f} s" if retry_after is not None else ""
-        )
-        return NukiRateLimitError(msg, body=body, retry_after=retry_after, received_at=now)
-    if status >= 500:
-        kind = "an HTML error page" if "html" in response.headers.get("content-type", "") else ""
-        msg = f"The Nuki Web API failed on {what} ({status}{', ' + kind if kind else ''})"
-        return NukiServerError(msg, status=status, body=body)
-    msg = f"The Nuki Web API answered {what} with {status}{detail}"
-    return NukiResponseError(msg, status=status, body=body)
 
 
 def _is_retryable(err: BaseException) -> bool:

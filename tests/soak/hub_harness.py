@@ -36,7 +36,7 @@ from nukiasync.events import (
 )
 from nukiasync.hub import NukiHub
 from nukiasync.simulator import SimulationError, World
-from nukiasync.web._core import parse_retry_after
+from nukiasync.web._errors import parse_retry_after
 from tests import canary
 from tests.simulator_support import make_world
 
