@@ -42,7 +42,7 @@ test-313:
 HA_VENV := .venv-ha
 HA_REQS := examples/home_assistant/requirements_test.txt
 HA_STAMP := $(HA_VENV)/.installed
-# Home Assistant's own pins: nukiasync must install under them (DECISIONS D9).
+# Home Assistant's own pins: nukiasync must install under them (decision 0009).
 HA_PINS := $(HA_VENV)/lib/python3.13/site-packages/homeassistant/package_constraints.txt
 
 # The example integration in Home Assistant 2025.4.4 itself (Python 3.13 only).

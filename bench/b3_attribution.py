@@ -4,7 +4,7 @@ For each simulated log lag (1, 3 and 10 s: the time from the lock's action to it
 showing in the Web API), a world with 2 locks and 3 people runs in real time with the hub
 as users get it: the default `AttributionTiming`, callbacks through a `CallbackServer`. One
 person acts at a time; the next action waits until the hub has answered the previous one,
-plus 1-2 s, so every action is isolated (DECISIONS D8 judges B3 on isolated actions). The
+plus 1-2 s, so every action is isolated (decision 0008 judges B3 on isolated actions). The
 three lags run side by side, each in its own world and hub.
 
 Measured per action: attribution time (the simulated clock when a subscriber sees the

@@ -10,7 +10,7 @@ its own. Both request counts start when the burst starts and stop when every sta
 its answer (so the hub's few start-up reads are left out; its background reads in that time
 count).
 
-Goal: the hub's Web API requests per `ActionAttributed` <= 0.3 (DECISIONS D8: latency may
+Goal: the hub's Web API requests per `ActionAttributed` <= 0.3 (decision 0008: latency may
 stretch in a burst to save requests). Baseline: the naive strategy's requests per answered
 event (1.0 by construction); the ratio is the share of requests the hub needs.
 """

@@ -1,6 +1,6 @@
 """The hub's state file: where the log was read up to, and what was already emitted.
 
-Delivery after a crash is at least once with stable ids (DECISIONS D2): a log-derived event is
+Delivery after a crash is at least once with stable ids (decision 0002): a log-derived event is
 written to the outbox *before* it is published, and leaves it only once every consumer has
 taken it. After a restart the outbox is published again, with the same event ids, and the
 log is re-read from a watermark minus a margin; entries are deduplicated by id, never by date
@@ -197,7 +197,7 @@ def _convert(name: str, value: Any) -> Any:
 
 
 class Outbox:
-    """Publishes log-derived events so that a crash loses none of them (DECISIONS D2).
+    """Publishes log-derived events so that a crash loses none of them (decision 0002).
 
     With a state file, an event is written to the outbox before it is published, and moves
     to the checkpoint's emitted ids once every consumer has taken it. Without one, the same

@@ -61,7 +61,7 @@ _UNSURE = Confirmation.UNCONFIRMED
 
 
 class ClaimChecks:
-    """Confirmers per bridge, the before_emit chains, and the corrections (D1)."""
+    """Confirmers per bridge, the before_emit chains, and the corrections (decision 0001)."""
 
     def __init__(
         self,

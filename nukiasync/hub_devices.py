@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 @attrs.define
 class HubCounters:
-    """Accounting per callback that passed the transport checks (DECISIONS D1)."""
+    """Accounting per callback that passed the transport checks (decision 0001)."""
 
     emitted: int = 0
     deduplicated: int = 0

@@ -1,6 +1,6 @@
 """Building the hub's events from what the log watcher decided: one place for their fields.
 
-Event ids are stable (DECISIONS D2): the same log entry gives the same id in every run.
+Event ids are stable (decision 0002): the same log entry gives the same id in every run.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Reads the Web API log for the hub: when to read, what matched, what no callback claimed.
 
-One account-wide request serves every pending change (DECISIONS D8). The first read goes
+One account-wide request serves every pending change (decision 0008). The first read goes
 out near the lag seen so far, then reads tighten while the answer is likely, then back off to
 the deadline. Without pending changes a slow read picks up entries that no callback announced.
 Reads never overlap; rate limits and outages push the next read back.

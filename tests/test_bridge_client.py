@@ -541,7 +541,7 @@ async def test_min_spacing_with_a_fake_clock(
     assert fake_time.sleeps == pytest.approx([0.25, 0.15])
 
 
-# Lock actions are never re-sent after an ambiguous failure (D6, G18)
+# Lock actions are never re-sent after an ambiguous failure (decision 0006, G18)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Confirmer and the transition table: a callback is a hint, not proof (DECISIONS D1)."""
+"""Confirmer and the transition table: a callback is a hint, not proof (decision 0001)."""
 
 from __future__ import annotations
 

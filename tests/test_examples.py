@@ -1,4 +1,4 @@
-"""The examples run against the simulator's URLs, as CI runs them (DECISIONS D9)."""
+"""The examples run against the simulator's URLs, as CI runs them (decision 0009)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Restart durability at hub level (G13, G23; DECISIONS D2): ``nukiasync listen
+"""Restart durability at hub level (G13, G23; decision 0002): ``nukiasync listen
 --state-file`` as a subprocess against the simulator while people act, SIGKILLed at random
 points and restarted with the same state file. Across all runs every Web API log entry comes
 out at least once, duplicates carry the same ``event_id``, and after deduplication by

@@ -264,7 +264,7 @@ def test_deep_nesting_is_refused_by_the_parser_itself() -> None:
 
 async def test_valid_body_is_judged_by_its_bytes_not_its_content_type(live: Live) -> None:
     """The bridge's Content-Type is undocumented: the body decides (refusing it is 415's job
-    only for compressed bodies, D1)."""
+    only for compressed bodies, decision 0001)."""
     raw = request(live.path, VALID, headers={"Content-Type": "text/plain"})
     assert await send_raw(live.server.port, raw) == 200
     await live.recorder.wait_for(1)

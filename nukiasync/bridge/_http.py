@@ -1,7 +1,7 @@
 """One bridge request on the wire, and the mapping of its outcome to nukiasync errors.
 
 Texts built here name the bridge and the endpoint path, never the query: the query holds
-the token (or its hash or ctoken) and callback URLs with path secrets (DECISIONS D4).
+the token (or its hash or ctoken) and callback URLs with path secrets (decision 0004).
 """
 
 from __future__ import annotations

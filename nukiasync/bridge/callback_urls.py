@@ -3,7 +3,7 @@
 The bridge keeps 3 callback URLs, http only, up to 254 characters. nukiasync
 recognises its own registrations by a path prefix, so a restarted hub can replace its
 stale entries without touching other tools' entries. Texts show a callback URL's
-origin only: its path holds the server's secret (DECISIONS D4).
+origin only: its path holds the server's secret (decision 0004).
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ MAX_DEPTH = 8
 
 @attrs.frozen(kw_only=True)
 class BridgeCallback:
-    """One state report from a bridge: a hint about a device, not proof (DECISIONS D1).
+    """One state report from a bridge: a hint about a device, not proof (decision 0001).
 
     Fields a device does not report are None (an Opener has no door sensor, a lock
     rings no bell). ``*_code`` fields keep the wire integer beside the enum, so unknown

@@ -1,8 +1,8 @@
 """Confirm callbacks against the bridge's own state: a callback is a hint, not proof.
 
-Anyone on the LAN who knows the callback URL can post a state (DECISIONS D1), and the
+Anyone on the LAN who knows the callback URL can post a state (decision 0001), and the
 bridge cannot sign. Its ``/list`` can be trusted, so `Confirmer` compares claims with
-reads of it, under the rules of D1:
+reads of it, under the rules of decision 0001:
 
 - a claim is confirmed when a read *started after it* shows the claimed state, or
   shows a change since the snapshot taken before the claim, and the claimed state lies
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-DEADLINE = 5.0  # s a before_emit caller waits for the bridge (D1) before "unconfirmed"
+DEADLINE = 5.0  # s a before_emit caller waits for the bridge (decision 0001) before "unconfirmed"
 MIN_INTERVAL = 0.5  # s between reads: bridges stall when asked more often (A17)
 
 Policy = Literal["background", "before_emit", "off"]
@@ -139,7 +139,7 @@ def near_path(device_type: int, old: int, claimed: int, new: int) -> bool:
 def is_confirmed(
     claim: StateClaim, before: DeviceSnapshot | None, after: DeviceSnapshot | None
 ) -> bool:
-    """Apply D1's rule to one claim, the snapshot before it and a read after it.
+    """Apply decision 0001's rule to one claim, the snapshot before it and a read after it.
 
     True when every field the claim checks is confirmed (see `nukiasync.bridge.claims`).
     """
@@ -168,7 +168,7 @@ class _Pending:
 
 
 class Confirmer:
-    """Check claims against coalesced reads of the bridge, under a policy (D1).
+    """Check claims against coalesced reads of the bridge, under a policy (decision 0001).
 
     ``background``: :meth:`observe` a claim after emitting it; a device the bridge
     contradicts gets one `Correction` per read through ``on_correction``.

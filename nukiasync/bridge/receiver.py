@@ -7,7 +7,7 @@ request path*, through a queue drained by one task it owns, so the bridge gets i
 answer at once (it serves one request at a time and waits for ours).
 
 Every request that reaches it is counted exactly once: ``received = accepted +
-rejected``, rejections by reason (DECISIONS D1).
+rejected``, rejections by reason (decision 0001).
 """
 
 from __future__ import annotations
@@ -281,7 +281,7 @@ class CallbackReceiver:
         """Check and parse a request, reserving a queue slot; :meth:`deliver` it next.
 
         The split lets a server send its 200 before the consumer can see the callback,
-        so confirmation reads never race the bridge's open request (DECISIONS D1).
+        so confirmation reads never race the bridge's open request (decision 0001).
         """
         if not self.allows(remote, forwarded_for):
             return self.reject(RejectReason.SOURCE, remote)

@@ -4,7 +4,7 @@ Each bridge gets its own path, ``/nukiasync/<bridge_id>/<path_secret>``, with a 
 of 192 bits from `secrets` compared in constant time. The secret is defence in depth,
 not authentication: it travels in clear over the LAN and anyone with the bridge token
 can read it from ``/callback/list``. So the source address is checked too, and the
-hub confirms callbacks against the bridge (DECISIONS D1).
+hub confirms callbacks against the bridge (decision 0001).
 
 The server answers before anyone acts on a callback: a parsed body gets its 200 at
 once and reaches the consumer afterwards, through the `CallbackReceiver`'s queue. Bad

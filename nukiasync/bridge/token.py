@@ -11,7 +11,7 @@ Every endpoint except ``/auth`` needs one of (Bridge HTTP API 1.13.3, "Token"):
 
 Both time-based modes are valid for 60 s of the *bridge's* clock and only once, so every
 request (retries included) gets a fresh ``rnr`` and nonce from :mod:`secrets`, and the
-timestamp always comes from wall time (DECISIONS D7). Tests pass ``now``, ``rnr`` and
+timestamp always comes from wall time (decision 0007). Tests pass ``now``, ``rnr`` and
 ``nonce`` to check the documented known answers.
 """
 

@@ -2,7 +2,7 @@
 
 The World reads every time (log dates, upload times, ring timestamps) from one clock and waits
 through it, so a demo can run a day's timeline in minutes (``speed``) while tests use real
-time with short delays (DECISIONS D7). The Bridge token window never uses this clock: a real
+time with short delays (decision 0007). The Bridge token window never uses this clock: a real
 bridge checks tokens against its own wall time.
 """
 

@@ -3,7 +3,7 @@ generator, and watchers for ERROR records and unhandled loop exceptions.
 
 Both profiles use them: the fast tests in tests/test_reliability_*.py and the long ones in
 tests/soak/. Addresses are loopback only: the bridge posts from 127.0.0.2 (allowed), a
-stranger from 127.0.0.3 (not allowed), as DECISIONS D9 says.
+stranger from 127.0.0.3 (not allowed), as decision 0009 says.
 """
 
 from __future__ import annotations

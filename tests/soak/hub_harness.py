@@ -409,7 +409,7 @@ async def restart_trials(
     catch_up: float = 30.0,
 ) -> RestartReport:
     """Run ``listen`` under a live scenario, SIGKILL it ``trials`` times at random points,
-    restart it with the same state file, then let a last run catch up and check D2.
+    restart it with the same state file, then let a last run catch up and check decision 0002.
 
     ``stock`` runs the command as shipped (default timings: a restarted listener reports
     unclaimed entries at its background read a minute later), else `listen_fast`.

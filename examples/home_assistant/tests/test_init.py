@@ -146,7 +146,7 @@ async def test_webhook_reads_a_body_sent_in_pieces(
     response = await client.post(f"/api/webhook/{WEBHOOK_ID}", data=pieces())
     assert response.status == 200
     # State at once from the callback; then the bridge's /list, read in the background,
-    # contradicts this made-up claim and the entity is corrected (DECISIONS D1).
+    # contradicts this made-up claim and the entity is corrected (decision 0001).
     assert (await wait_for_state(hass, FRONT, _unlocked)).state == "unlocked"
     state = await wait_for_state(hass, FRONT, lambda s: s is not None and s.state == "locked")
     assert state.attributes["attribution"] == "none"

@@ -82,7 +82,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> bool
     web_client = NukiWebClient(
         data[CONF_WEB_TOKEN], client=get_async_client(hass), base_url=data[CONF_WEB_API_URL]
     )
-    # The bridge client owns its transport: its tokens travel in the query (DECISIONS D4).
+    # The bridge client owns its transport: its tokens travel in the query (decision 0004).
     bridge = NukiBridgeClient(
         data[CONF_HOST], data[CONF_BRIDGE_TOKEN], port=data[CONF_PORT], bridge_id=bridge_key
     )
@@ -145,7 +145,7 @@ def _make_handler(
 ) -> Callable[[HomeAssistant, str, web.Request], Awaitable[web.Response]]:
     async def handle(_hass: HomeAssistant, _webhook_id: str, request: web.Request) -> web.Response:
         # aiohttp would inflate a compressed body while reading it: the hub refuses (and
-        # counts) a compressed one with 415 before anything is read (D1).
+        # counts) a compressed one with 415 before anything is read (decision 0001).
         # Every header counts: "identity" then "gzip" is compressed.
         encodings = request.headers.getall("Content-Encoding", [])
         body = b"" if not is_identity(encodings) else await _read_capped(request)

@@ -212,7 +212,7 @@ class NukiLock(LockEntity):
     async def _act(self, which: int) -> None:
         action = (_OPENER_ACTIONS if self._opener else _LOCK_ACTIONS)[which]
         try:
-            # Never retried after an ambiguous failure: the door may already be open (D6).
+            # Never retried after an ambiguous failure: the door may be open (decision 0006).
             await self._runtime.bridge.lock_action(
                 self._device.nuki_id, action, device_type=self._device.device_type_code
             )
