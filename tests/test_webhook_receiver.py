@@ -11,7 +11,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from nukiasync.web.webhook_receiver import WebhookReceiver, identity_only
+from nukiasync.web.webhook_receiver import WebhookReceiver
 from nukiasync.web.webhooks import SIGNATURE_HEADER, DeviceStatusWebhook, WebhookEvent
 from tests import canary
 from tests.conftest import load_fixture
@@ -143,10 +143,3 @@ def test_dedup_memory_is_bounded() -> None:
     assert [log.id for log in logs] == ["id-0", "id-1", "id-2", "id-0"]
     with pytest.raises(ValueError, match="secret"):
         WebhookReceiver("", logs.append)
-
-
-def test_identity_only() -> None:
-    assert identity_only([])
-    assert identity_only([None, "", "identity", " Identity , identity"])
-    assert not identity_only(["identity", "gzip"])
-    assert not identity_only(["br"])

@@ -23,6 +23,7 @@ from typing import Self
 
 import attrs
 
+from nukiasync._encoding import is_identity
 from nukiasync.bridge.callbacks import BridgeCallback, parse_callback
 from nukiasync.errors import NukiCallbackError
 
@@ -338,19 +339,6 @@ class CallbackReceiver:
                 self._delivered += 1
             finally:
                 self._queue.task_done()
-
-
-def is_identity(content_encoding: str | Iterable[str] | None) -> bool:
-    """Whether Content-Encoding means "not compressed", in every header and list item.
-
-    Pass every Content-Encoding header of the request (a sequence), or their values
-    joined with commas: ``identity`` followed by ``gzip`` is compressed.
-    """
-    if content_encoding is None:
-        return True
-    headers = [content_encoding] if isinstance(content_encoding, str) else list(content_encoding)
-    codings = (item.strip().lower() for header in headers for item in header.split(","))
-    return all(coding in {"", "identity"} for coding in codings)
 
 
 def _networks(values: Iterable[str]) -> tuple[_IPNetwork, ...]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 import attrs
 from aiohttp import web
 
+from nukiasync._encoding import is_identity
 from nukiasync.errors import NukiCallbackError, NukiWebhookSignatureError
 from nukiasync.web.webhooks import (
     SIGNATURE_HEADER,
@@ -70,15 +71,6 @@ class WebhookStats:
     rejected: dict[str, int] = attrs.field(factory=dict)
 
 
-def identity_only(content_encodings: Iterable[str | None]) -> bool:
-    """Whether every Content-Encoding header (and every item of a list in one) is identity."""
-    for header in content_encodings:
-        for item in (header or "").split(","):
-            if item.strip().lower() not in ("", "identity"):
-                return False
-    return True
-
-
 class WebhookReceiver:
     """Checks, parses and deduplicates webhooks; hands log entries and other events on."""
 
@@ -106,13 +98,17 @@ class WebhookReceiver:
         return f"WebhookReceiver(received={self.stats.received})"
 
     def handle(
-        self, body: bytes, signature: str | None, *, content_encodings: Iterable[str | None] = ()
+        self,
+        body: bytes,
+        signature: str | None,
+        *,
+        content_encoding: str | Iterable[str] | None = None,
     ) -> int:
         """Check and hand on one webhook; return the HTTP status to answer with."""
         self.stats.received += 1
         if len(body) > self._max_body_size:
             return self._reject(WebhookReject.SIZE)
-        if not identity_only(content_encodings):
+        if not is_identity(content_encoding):
             return self._reject(WebhookReject.ENCODING)
         try:
             verify_webhook_signature(body, signature, self._secret)
@@ -140,7 +136,7 @@ class WebhookReceiver:
         status = self.handle(
             body,
             request.headers.get(SIGNATURE_HEADER),
-            content_encodings=request.headers.getall("Content-Encoding", []),
+            content_encoding=request.headers.getall("Content-Encoding", []),
         )
         return web.Response(status=status)
 
