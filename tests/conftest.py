@@ -1,29 +1,20 @@
-"""Shared fixtures: the session-wide secrets canary and fixture loading."""
+"""Shared fixtures: the session-wide secrets canary and the blocking-call guard."""
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from blockbuster import blockbuster_ctx
 
-from tests import canary
+from tests.support import canary
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-FIXTURES = Path(__file__).parent / "fixtures"
-
 # Every logger that could see a request: ours, the HTTP stacks, asyncio.
 _LOGGERS = ("", "nukiasync", "httpx", "httpcore", "aiohttp", "asyncio", "hpack")
-
-
-def load_fixture(name: str) -> Any:
-    """Load a JSON fixture by its path under tests/fixtures."""
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
 class _CanaryHandler(logging.Handler):
@@ -78,10 +69,10 @@ _SOCKET_MODULES = (
 # argparse's translation lookup (an os.stat) in the examples' async main(). Library code
 # gets no exemption.
 _MAY_BLOCK = (
-    ("io.TextIOWrapper.read", "tests/conftest.py", {"load_fixture"}),
-    ("io.BufferedReader.read", "tests/conftest.py", {"load_fixture"}),
-    ("io.TextIOWrapper.read", "tests/bridge_standin.py", {"_fixture"}),
-    ("io.BufferedReader.read", "tests/bridge_standin.py", {"_fixture"}),
+    ("io.TextIOWrapper.read", "tests/support/paths.py", {"load_fixture"}),
+    ("io.BufferedReader.read", "tests/support/paths.py", {"load_fixture"}),
+    ("io.TextIOWrapper.read", "tests/support/bridge_standin.py", {"_fixture"}),
+    ("io.BufferedReader.read", "tests/support/bridge_standin.py", {"_fixture"}),
     ("os.stat", "gettext.py", {"find"}),
 )
 

@@ -17,7 +17,7 @@ from bench._situations import SITUATIONS, Timeline, b7_knobs, build_world, play
 from bench._truth_score import Named, judge, map_callback_events, tally
 from nukiasync.const import LockState
 from nukiasync.events import EventSource, LockStateChanged
-from tests.simulator_support import DEADLINE, receiver
+from tests.support.simulator import DEADLINE, receiver
 
 if TYPE_CHECKING:
     from nukiasync.simulator import World

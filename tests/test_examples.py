@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests import canary
-from tests.simulator_support import make_world
+from tests.support import canary
+from tests.support.simulator import make_world
 
 if TYPE_CHECKING:
     from types import ModuleType

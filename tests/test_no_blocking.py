@@ -18,8 +18,8 @@ from blockbuster import BlockingError
 
 from nukiasync import NukiWebClient
 from nukiasync.bridge.discovery import discover_bridges
-from tests import canary
-from tests.simulator_support import make_world
+from tests.support import canary
+from tests.support.simulator import make_world
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from nukiasync.const import LockState
-from tests import canary
-from tests.simulator_support import make_world
+from tests.support import canary
+from tests.support.simulator import make_world
 
 pytestmark = pytest.mark.sockets
 

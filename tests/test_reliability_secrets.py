@@ -27,8 +27,8 @@ from nukiasync.web.client import NukiWebClient
 from nukiasync.web.models.apikey import DecentralWebhook
 from nukiasync.web.models.auth import SmartlockAuth
 from nukiasync.web.oauth import NukiOAuth2, OAuth2Token
-from tests import canary
-from tests.simulator_support import make_world, receiver
+from tests.support import canary
+from tests.support.simulator import make_world, receiver
 
 if TYPE_CHECKING:
     from nukiasync.simulator import World

@@ -1,9 +1,9 @@
 """Shared pieces of the reliability suite: a recording consumer, a paced loopback load
 generator, and watchers for ERROR records and unhandled loop exceptions.
 
-Both profiles use them: the fast tests in tests/test_reliability_*.py and the long ones in
-tests/soak/. Addresses are loopback only: the bridge posts from 127.0.0.2 (allowed), a
-stranger from 127.0.0.3 (not allowed), as decision 0009 says.
+Both profiles use them: the fast tests in tests/{bridge,hub}/test_reliability_*.py and the
+long ones in tests/soak/. Addresses are loopback only: the bridge posts from 127.0.0.2
+(allowed), a stranger from 127.0.0.3 (not allowed), as decision 0009 says.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 are timed, ground-truth checks of attributions against the World's journal, and the
 kill-and-restart trials of ``nukiasync listen --state-file``.
 
-Both profiles use them: tests/test_reliability_hub_*.py (fast) and tests/soak/ (long).
+Both profiles use them: tests/hub/test_reliability_hub_*.py (fast) and tests/soak/ (long).
 The library is never modified: request times come from httpx event hooks on a borrowed
 client, bridge reads from the simulated bridge's own debug log.
 """
@@ -37,8 +37,8 @@ from nukiasync.events import (
 from nukiasync.hub import NukiHub
 from nukiasync.simulator import SimulationError, World
 from nukiasync.web._errors import parse_retry_after
-from tests import canary
-from tests.simulator_support import make_world
+from tests.support import canary
+from tests.support.simulator import make_world
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable

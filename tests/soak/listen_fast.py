@@ -2,7 +2,7 @@
 
 The stock command uses the library's default `AttributionTiming` (background reads every
 60 s). An entry that no callback claimed is reported only at the next read after its grace
-(see the xfail in tests/test_reliability_hub_restart.py), so a restarted stock listener
+(see the xfail in tests/hub/test_reliability_hub_restart.py), so a restarted stock listener
 needs a minute to catch up. The fast profile runs the same command with a 3 s background
 interval; the soak profile runs the stock one. Usage: ``python -m tests.soak.listen_fast
 listen ...``.

@@ -14,7 +14,7 @@ from nukiasync.bridge.server import CallbackServer
 from tests.soak.harness import SOAK, Recorder, soak_seconds
 from tests.soak.hub_harness import restart_trials
 from tests.soak.traffic import run_hub_traffic, run_traffic
-from tests.test_reliability_flood import run_flood, secret_of
+from tests.support.callbacks import run_flood, secret_of
 
 pytestmark = pytest.mark.skipif(not SOAK, reason="soak profile: set NUKIASYNC_SOAK=1")
 

@@ -25,9 +25,9 @@ from nukiasync.bridge.server import CallbackServer
 from nukiasync.errors import NukiError
 from nukiasync.simulator import SimulationError
 from nukiasync.web.client import NukiWebClient
-from tests import canary
-from tests.simulator_support import make_world
 from tests.soak.harness import Watch, watch
+from tests.support import canary
+from tests.support.simulator import make_world
 
 if TYPE_CHECKING:
     from nukiasync.bridge.receiver import Consumer

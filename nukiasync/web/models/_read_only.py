@@ -5,7 +5,7 @@ read-only property must not be sent. The spec reuses read schemas (a
 device's ``config``, ``advancedConfig``, ...) as request bodies, so every body built from
 such a schema goes through `writable`. Those schemas also name required settings, which the
 client fills in from the device's current ones (`REQUIRED`). Both tables are pinned against
-the repository's copy of the spec (v4.4.1) by tests/test_web_spec_requests.py.
+the repository's copy of the spec (v4.4.1) by tests/web/test_web_spec_requests.py.
 """
 
 from __future__ import annotations

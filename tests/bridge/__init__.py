@@ -1,0 +1,1 @@
+"""Tests of nukiasync.bridge: the Bridge client, callbacks, the callback server, confirmation."""

@@ -1,0 +1,100 @@
+"""The hub end to end against the simulator over real sockets: state at once, then who."""
+
+from __future__ import annotations
+
+import pytest
+
+from nukiasync.events import (
+    ActionAttributed,
+    AttributionFailure,
+    AttributionUnavailable,
+    CallbackRegistered,
+    DoorSensorChanged,
+    LockStateChanged,
+    LogEntryObserved,
+    RingActionReceived,
+)
+from tests.support import canary
+from tests.support.hub import FRONT, TIMING, attributed_to, running
+
+pytestmark = pytest.mark.sockets
+
+
+async def test_state_at_once_then_who() -> None:
+    async with running() as (world, hub, rec):
+        registered = rec.of(CallbackRegistered)
+        assert registered
+        assert registered[0].available
+        await world.person("Alice").unlock("Front door", via="app")
+        state = await rec.wait(lambda e: isinstance(e, LockStateChanged) and e.state == 3)
+        assert state.smartlock_id == FRONT
+        assert state.device_name == "Front door"
+        assert state.previous_state == 1
+        assert state.attributable
+        who = await attributed_to(rec, state)
+        assert isinstance(who, ActionAttributed)
+        assert who.actor.name == "Alice"
+        assert who.actor.auth_type == "app"
+        assert who.log_entry_id == world.journal[-1].log_id
+        assert who.latency > 0
+        assert "Alice" not in repr(who)
+        diag = hub.diagnostics()
+        assert diag["counters"]["attributed"] == 1
+        assert canary.BRIDGE_TOKEN not in repr(diag)
+
+
+async def test_keypad_manual_and_failed_code() -> None:
+    async with running() as (world, _hub, rec):
+        bob = world.person("Bob")
+        await bob.enter_code("Front door", 999999)  # wrong: a log entry, no state change
+        await bob.enter_code("Front door", canary.KEYPAD_CODE)
+        unlocked = await rec.wait(lambda e: isinstance(e, LockStateChanged) and e.state == 3)
+        who = await attributed_to(rec, unlocked)
+        assert who.actor.name == "Bob"
+        assert who.actor.auth_type == "keypad_code"
+        failed = await rec.wait(lambda e: isinstance(e, LogEntryObserved) and not e.succeeded)
+        assert failed.outcome_name == "invalid_code"
+        assert canary.KEYPAD_CODE not in {getattr(e, "state", None) for e in rec.events}
+
+
+async def test_door_and_ring_events_claim_their_entries() -> None:
+    async with running() as (world, _hub, rec):
+        await world.person("Alice").open_door("Front door")
+        door = await rec.wait(lambda e: isinstance(e, DoorSensorChanged))
+        assert door.state.name == "DOOR_OPENED"
+        await world.person("Bob").ring("Entrance")
+        await rec.wait(lambda e: isinstance(e, RingActionReceived))
+        # Their log entries are claimed by these events: none may come back from the log.
+        with pytest.raises(TimeoutError):
+            await rec.wait(
+                lambda e: isinstance(e, LogEntryObserved) and e.action in (224, 240, 241),
+                timeout=TIMING.grace + 1.5,
+            )
+
+
+async def test_lost_callback_is_reported_from_the_log() -> None:
+    async with running() as (world, _hub, rec):
+        world.knobs.drop_next_callbacks = 1
+        record = await world.person("Alice").unlock("Back door", via="app")
+        observed = await rec.wait(lambda e: isinstance(e, LogEntryObserved))
+        assert observed.log_entry_id == record.log_id
+        assert observed.actor.name == "Alice"
+
+
+async def test_bridge_only_answers_unavailable() -> None:
+    async with running(web=False) as (world, _hub, rec):
+        await world.person("Alice").unlock("Front door", via="app")
+        state = await rec.wait(lambda e: isinstance(e, LockStateChanged))
+        outcome = await attributed_to(rec, state)
+        assert isinstance(outcome, AttributionUnavailable)
+        assert outcome.reason is AttributionFailure.NO_WEB_API
+
+
+async def test_web_only_reports_from_the_log() -> None:
+    async with running(bridge=False) as (world, hub, rec):
+        record = await world.person("Alice").unlock("Front door", via="app")
+        hub._web_side.watcher.poke()
+        observed = await rec.wait(
+            lambda e: isinstance(e, LogEntryObserved) and e.log_entry_id == record.log_id
+        )
+        assert observed.actor.name == "Alice"

@@ -1,0 +1,1 @@
+"""Tests of nukiasync.mqtt: message parsing and the link over a real broker."""

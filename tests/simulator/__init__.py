@@ -1,0 +1,1 @@
+"""Tests of nukiasync.simulator: the simulated Bridge, Web API and world."""
