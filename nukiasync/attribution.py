@@ -3,20 +3,47 @@
 No I/O, no tasks, no clock: time comes in as arguments. The rules work on two neutral records,
 `ObservedChange` (a state seen on a device at a host time) and `ActionRecord` (an action a log
 says happened at a device time), so sources other than Nuki's Web API log can plug in.
+
+The rule (docs/decisions/0001-who-is-never-wrong.md), per device and per part of it (lock state,
+or the Opener's mode), with record times corrected for clock skew:
+
+1. A record can explain a change only if it is the *last* successful state-changing record of
+   the device dated before the change, and its action leaves the state the change shows. A
+   later such record undoes it. Records dated after the change that a later observed change of
+   the device can claim are that change's, not "later" for this one.
+2. A record already visible when the change was observed, but dated before the device's
+   previous observed change, never explains it. Nor does a record dated before the hub began
+   watching (the downtime of a restart), for a change observed after that.
+3. A record explains at most one change; the earlier change of a device goes first, and a
+   record an earlier change waits on is not free for a later one.
+4. A candidate dated where a device's own record lies (inside the tight window around the
+   usual offset) is the answer at once. Any other candidate is ambiguous: it is the answer
+   only once the log has passed the change (a later record of the device is visible and
+   ``settle`` has elapsed) or at the final read; until then it is held, never guessed.
+5. Follow-on transitions (the latch springs back, lock'n'go locks after its delay, the Opener's
+   strike releases) are *maybe* attributable: rule 1 usually finds the record of the action
+   they finish, already claimed, and they end without an outcome; a person acting inside the
+   window leaves a newer record, which they claim.
+6. Records that no change can ever claim (failed attempts, invalid codes, door sensor, ring)
+   are not waited for (`claimable`).
+
+Successful state-changing records passed over between a change's record and the one claimed
+before it are changes no callback reported (`Matching.hidden`).
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import attrs
 
-from nukiasync.const import DeviceType, DoorSensorState, LockMode, LockState, LogAction, OpenerState
+from nukiasync.const import DeviceType, LockMode, LockState, LogAction, OpenerState
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Collection, Iterable, Sequence
 
 # A log entry's device time may precede the callback by this much: the bridge posts when the
 # motor stops, and a lock'n'go or slow bolt adds seconds.
@@ -24,9 +51,16 @@ WINDOW_BEFORE = timedelta(seconds=30)
 # ... and follow it by this much: clocks are corrected for skew, but only to about a second.
 WINDOW_AFTER = timedelta(seconds=5)
 # Where a matching entry usually lies: it is dated (in whole seconds) when the action starts,
-# the bridge posts when the motor stops. Distances are measured from here, not from 0, so the
-# next action's entry is not nearer than the right one; the hub replaces it by what it learns.
+# the bridge posts when the motor stops. The hub replaces it by what it learns.
 EXPECTED_OFFSET = timedelta(seconds=-1)
+# Around the usual offset, a record is where the device's own record lies: answered at once.
+TIGHT_BEFORE = timedelta(seconds=3)
+TIGHT_AFTER = timedelta(seconds=2)
+# Log dates are whole seconds and skew is corrected to about a second: a record of an action
+# that began just after the hub did can be dated this much before it.
+START_SLACK = timedelta(seconds=2)
+# An ambiguous candidate waits at least this long, and for a later record of the device.
+SETTLE = timedelta(seconds=10)
 
 
 class ChangeKind(enum.Enum):
@@ -34,13 +68,15 @@ class ChangeKind(enum.Enum):
 
     LOCK_STATE = "lock_state"
     MODE = "mode"
-    DOOR = "door"
-    RING = "ring"
 
 
 @attrs.frozen(kw_only=True)
 class ObservedChange:
-    """A change seen on a device, at host time; ``change_id`` is the state event's id."""
+    """A change seen on a device, at host time; ``change_id`` is the state event's id.
+
+    ``previous_at`` is when the device's previous change was observed (or the hub began
+    watching it): the history before it is already accounted for.
+    """
 
     change_id: str
     smartlock_id: int
@@ -49,17 +85,19 @@ class ObservedChange:
     previous: int | None
     current: int
     observed_at: datetime
+    previous_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
 class ActionRecord:
-    """An action a log says happened, at device time."""
+    """An action a log says happened, at device time; ``seen_at`` is when it was first read."""
 
     record_id: str
     smartlock_id: int
     action: int
     succeeded: bool
     occurred_at: datetime
+    seen_at: datetime | None = None
 
 
 _L = LogAction
@@ -81,13 +119,23 @@ MODE_RESULTS: Mapping[int, frozenset[int]] = {
     LockMode.CONTINUOUS: frozenset({_L.ACTIVATE_CONTINUOUS_MODE}),
     LockMode.DOOR: frozenset({_L.DEACTIVATE_CONTINUOUS_MODE}),
 }
-# Door sensor and ring changes are matched so their log entries are not reported twice;
-# they name no one.
-DOOR_RESULTS: Mapping[int, frozenset[int]] = {
-    DoorSensorState.DOOR_OPENED: frozenset({_L.DOOR_OPENED}),
-    DoorSensorState.DOOR_CLOSED: frozenset({_L.DOOR_CLOSED}),
+# The actions that move each part of a device (the rest: door sensor, ring, maintenance).
+LOCK_STATE_ACTIONS = frozenset({_L.UNLOCK, _L.LOCK, _L.UNLATCH, _L.LOCK_N_GO, _L.LOCK_N_GO_UNLATCH})
+OPENER_STATE_ACTIONS = frozenset({_L.UNLOCK, _L.LOCK, _L.UNLATCH})
+MODE_ACTIONS = frozenset({_L.ACTIVATE_CONTINUOUS_MODE, _L.DEACTIVATE_CONTINUOUS_MODE})
+# The state each action leaves a device in (for changes no callback reported).
+LOCK_ACTION_RESULTS: Mapping[int, int] = {
+    _L.UNLOCK: LockState.UNLOCKED,
+    _L.LOCK: LockState.LOCKED,
+    _L.UNLATCH: LockState.UNLATCHED,
+    _L.LOCK_N_GO: LockState.UNLOCKED_LOCK_N_GO,
+    _L.LOCK_N_GO_UNLATCH: LockState.UNLATCHED,
 }
-RING_RESULTS = frozenset({_L.DOORBELL_RECOGNITION})
+OPENER_ACTION_RESULTS: Mapping[int, int] = {
+    _L.UNLOCK: OpenerState.RTO_ACTIVE,
+    _L.LOCK: OpenerState.ONLINE,
+    _L.UNLATCH: OpenerState.OPEN,
+}
 
 # Transitions that finish an earlier action by themselves and get no log entry of their own.
 LOCK_FOLLOW_ONS = frozenset(
@@ -106,26 +154,37 @@ OPENER_FOLLOW_ONS = frozenset(
 
 def expected_actions(change: ObservedChange) -> frozenset[int]:
     """Log actions that can explain a change (empty: nothing in the log will)."""
-    if change.kind is ChangeKind.DOOR:
-        return DOOR_RESULTS.get(change.current, frozenset())
-    if change.kind is ChangeKind.RING:
-        return RING_RESULTS
     if change.kind is ChangeKind.MODE:
         return MODE_RESULTS.get(change.current, frozenset())
     if change.device_type == DeviceType.OPENER:
-        if (change.previous, change.current) in OPENER_FOLLOW_ONS:
-            return frozenset()
         return OPENER_RESULTS.get(change.current, frozenset())
-    if (change.previous, change.current) in LOCK_FOLLOW_ONS:
-        return frozenset()
     return LOCK_RESULTS.get(change.current, frozenset())
 
 
-def is_attributable(change: ObservedChange) -> bool:
-    """Whether a person or automation can have caused the change (so it gets an outcome)."""
-    if change.kind in (ChangeKind.DOOR, ChangeKind.RING):
+def is_follow_on(change: ObservedChange) -> bool:
+    """Whether the device may have made the change by itself (maybe attributable)."""
+    if change.kind is ChangeKind.MODE:
         return False
-    return bool(expected_actions(change))
+    step = (change.previous, change.current)
+    if change.device_type == DeviceType.OPENER:
+        return step in OPENER_FOLLOW_ONS
+    return step in LOCK_FOLLOW_ONS
+
+
+def is_attributable(change: ObservedChange) -> bool:
+    """Whether a person or automation must have caused the change (so it gets an outcome)."""
+    return bool(expected_actions(change)) and not is_follow_on(change)
+
+
+def claimable(record: ActionRecord) -> bool:
+    """Whether any change could claim the record: a successful state-changing action."""
+    return record.succeeded and record.action in LOCK_STATE_ACTIONS | MODE_ACTIONS
+
+
+def result_state(device_type: int, action: int) -> int | None:
+    """The state an action leaves a device in (None: not a state-changing action)."""
+    table = OPENER_ACTION_RESULTS if device_type == DeviceType.OPENER else LOCK_ACTION_RESULTS
+    return table.get(action)
 
 
 def offset(change: ObservedChange, record: ActionRecord, skew: timedelta) -> timedelta:
@@ -139,8 +198,71 @@ def compatible(change: ObservedChange, record: ActionRecord, skew: timedelta) ->
         return False
     if record.action not in expected_actions(change):
         return False
+    return -WINDOW_BEFORE <= offset(change, record, skew) <= WINDOW_AFTER
+
+
+def moves_part(change: ObservedChange, record: ActionRecord) -> bool:
+    """Whether a record is a successful action on the part of the device the change is of."""
+    if record.smartlock_id != change.smartlock_id or not record.succeeded:
+        return False
+    if change.kind is ChangeKind.MODE:
+        return record.action in MODE_ACTIONS
+    if change.device_type == DeviceType.OPENER:
+        return record.action in OPENER_STATE_ACTIONS
+    return record.action in LOCK_STATE_ACTIONS
+
+
+def excluded(
+    change: ObservedChange, record: ActionRecord, skew: timedelta, not_before: datetime | None
+) -> bool:
+    """Rule 2: history the hub has already accounted for never explains the change."""
+    when = record.occurred_at - skew
+    if (
+        not_before is not None
+        and change.observed_at >= not_before
+        and when < not_before - START_SLACK
+    ):
+        return True  # dated before the hub watched: the downtime of a restart
+    return (
+        change.previous_at is not None
+        and record.seen_at is not None
+        and record.seen_at <= change.observed_at
+        and when < change.previous_at
+    )
+
+
+def is_tight(
+    change: ObservedChange, record: ActionRecord, skew: timedelta, expected: timedelta
+) -> bool:
+    """Rule 4: the record lies where the device's own record of the change lies."""
     delta = offset(change, record, skew)
-    return -WINDOW_BEFORE <= delta <= WINDOW_AFTER
+    return expected - TIGHT_BEFORE <= delta <= expected + TIGHT_AFTER
+
+
+def log_has_passed(
+    change: ObservedChange, records: Iterable[ActionRecord], skew: timedelta
+) -> bool:
+    """Whether the log already holds entries newer than the change's window on its device."""
+    return any(
+        record.smartlock_id == change.smartlock_id and offset(change, record, skew) > WINDOW_AFTER
+        for record in records
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Matching:
+    """What the rules decide: answers, candidates held back, and hidden changes."""
+
+    pairs: Mapping[str, ActionRecord]  # change id -> the record that explains it
+    waiting: Mapping[str, ActionRecord]  # change id -> its ambiguous candidate, held
+    hidden: Mapping[str, tuple[ActionRecord, ...]]  # change id -> records no callback reported
+
+    def held(self) -> frozenset[str]:
+        """Ids of records some pending change holds (not to be reported as unclaimed)."""
+        ids = {record.record_id for record in self.waiting.values()}
+        for change_id in self.waiting:
+            ids.update(record.record_id for record in self.hidden.get(change_id, ()))
+        return frozenset(ids)
 
 
 def match(
@@ -149,72 +271,98 @@ def match(
     *,
     now: datetime,
     skew: timedelta = timedelta(0),
-    claimed: frozenset[str] = frozenset(),
+    claimed: Collection[str] = frozenset(),
     expected: timedelta = EXPECTED_OFFSET,
-) -> dict[str, ActionRecord]:
-    """Pair pending changes with records: each record at most once, nearest pairs first.
+    not_before: datetime | None = None,
+    final: Collection[str] = frozenset(),
+    settle: timedelta = SETTLE,
+) -> Matching:
+    """Apply the rule to every pending change (see the module docstring).
 
-    ``skew`` is device/cloud time minus host time; ``expected`` the usual offset of a
-    matching record. Pairs on one device never cross: an earlier change never gets a later
-    record than a later change of the same kind. Records dated after ``now`` (corrected)
-    plus the window are ignored as impossible. Returns change_id -> record.
+    ``claimed``: records already explaining a change or reported. ``final``: changes whose
+    last read happened (an ambiguous candidate is answered). Records dated after ``now``
+    plus the window (corrected) are ignored as impossible.
     """
     horizon = now + skew + WINDOW_AFTER
-    candidates = [
-        (abs(offset(change, record, skew) - expected), index, change, record)
-        for index, change in enumerate(pending)
-        for record in records
-        if record.record_id not in claimed
-        and record.occurred_at <= horizon
-        and compatible(change, record, skew)
-    ]
-    # Smallest time distance first across all pending changes; ties by arrival order.
-    candidates.sort(key=lambda item: (item[0], item[1], item[3].record_id))
-    result: dict[str, ActionRecord] = {}
-    chosen: list[tuple[ObservedChange, ActionRecord]] = []
-    taken: set[str] = set()
-    for _distance, _index, change, record in candidates:
-        if change.change_id in result or record.record_id in taken:
+    visible = [record for record in records if record.occurred_at <= horizon]
+    taken = set(claimed)
+    pairs: dict[str, ActionRecord] = {}
+    waiting: dict[str, ActionRecord] = {}
+    hidden: dict[str, tuple[ActionRecord, ...]] = {}
+    ordered = sorted(pending, key=lambda c: (c.observed_at, c.change_id))
+    for index, change in enumerate(ordered):
+        history = sorted(
+            (r for r in visible if moves_part(change, r)),
+            key=lambda r: (r.occurred_at, r.record_id),
+        )
+        later = [c for c in ordered[index + 1 :] if c.smartlock_id == change.smartlock_id]
+        candidate = _last_before(change, history, later, skew)
+        if (
+            candidate is None
+            or candidate.record_id in taken
+            or not compatible(change, candidate, skew)
+            or excluded(change, candidate, skew, not_before)
+        ):
             continue
-        if any(_crosses(change, record, other, theirs) for other, theirs in chosen):
-            continue
-        result[change.change_id] = record
-        chosen.append((change, record))
-        taken.add(record.record_id)
-    return result
+        taken.add(candidate.record_id)
+        skipped = _hidden(change, candidate, history, taken=taken, skew=skew, not_before=not_before)
+        taken.update(record.record_id for record in skipped)
+        if skipped:
+            hidden[change.change_id] = skipped
+        if (
+            is_tight(change, candidate, skew, expected)
+            or change.change_id in final
+            or (now - change.observed_at >= settle and log_has_passed(change, visible, skew))
+        ):
+            pairs[change.change_id] = candidate
+        else:
+            waiting[change.change_id] = candidate
+    return Matching(pairs=pairs, waiting=waiting, hidden=hidden)
 
 
-def _crosses(
-    change: ObservedChange, record: ActionRecord, other: ObservedChange, theirs: ActionRecord
-) -> bool:
-    """Whether two pairs on one device and of one kind are in opposite orders."""
-    if change.smartlock_id != other.smartlock_id or change.kind is not other.kind:
-        return False
-    before = change.observed_at < other.observed_at
-    after = change.observed_at > other.observed_at
-    return (before and record.occurred_at > theirs.occurred_at) or (
-        after and record.occurred_at < theirs.occurred_at
-    )
+def _last_before(
+    change: ObservedChange,
+    history: Sequence[ActionRecord],
+    later: Sequence[ObservedChange],
+    skew: timedelta,
+) -> ActionRecord | None:
+    """Rule 1: the last record of the part dated before the change, a later change's aside."""
+    observed = change.observed_at + skew
+    last = None
+    for record in history:
+        if record.occurred_at > observed + WINDOW_AFTER:
+            break
+        if record.occurred_at > observed and any(compatible(c, record, skew) for c in later):
+            continue  # the record of a later observed change
+        last = record
+    return last
 
 
-def log_has_passed(
-    change: ObservedChange, records: Iterable[ActionRecord], skew: timedelta
-) -> bool:
-    """Whether the log already holds entries newer than the change's window on its device.
-
-    Then a missing match means there is none, not that the log is still behind.
-    """
-    return any(
-        record.smartlock_id == change.smartlock_id and offset(change, record, skew) > WINDOW_AFTER
-        for record in records
-    )
-
-
-def could_still_claim(
-    record: ActionRecord, pending: Iterable[ObservedChange], skew: timedelta
-) -> bool:
-    """Whether some pending change could still claim the record (not unclaimed yet)."""
-    return any(compatible(change, record, skew) for change in pending)
+def _hidden(
+    change: ObservedChange,
+    candidate: ActionRecord,
+    history: Sequence[ActionRecord],
+    *,
+    taken: Collection[str],
+    skew: timedelta,
+    not_before: datetime | None,
+) -> tuple[ActionRecord, ...]:
+    """Records between the last one accounted for and the candidate: unreported changes."""
+    key = (candidate.occurred_at, candidate.record_id)
+    before = [r for r in history if (r.occurred_at, r.record_id) < key]
+    floor = change.previous_at
+    found: list[ActionRecord] = []
+    for record in reversed(before):
+        when = record.occurred_at - skew
+        if record.record_id in taken or (floor is not None and when < floor):
+            break  # accounted for, or before the previous change (its record, or older)
+        if (
+            excluded(change, record, skew, not_before)
+            or offset(change, record, skew) < -WINDOW_BEFORE
+        ):
+            break
+        found.append(record)
+    return tuple(reversed(found))
 
 
 def estimate_skew(samples: Sequence[timedelta], *, default: timedelta = timedelta(0)) -> timedelta:

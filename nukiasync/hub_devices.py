@@ -45,6 +45,7 @@ class HubCounters:
     attributed: int = 0
     unavailable: int = 0
     log_only: int = 0
+    hidden: int = 0  # states only the log showed, emitted from it
     gaps: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -66,6 +67,7 @@ class DeviceRecord:
     door: int | None = None
     battery: tuple[Any, ...] | None = None
     ring_at: datetime | None = None
+    changed_at: datetime | None = None  # when the last state or mode change was observed
 
     def identity(self) -> dict[str, Any]:
         """The device fields every event carries."""
@@ -110,6 +112,7 @@ class DeviceTable:
 
     def __init__(self) -> None:
         self._devices: dict[int, DeviceRecord] = {}
+        self.started_at: datetime | None = None  # the hub began watching (set by the hub)
 
     def __len__(self) -> int:
         return len(self._devices)
@@ -163,7 +166,9 @@ class DeviceTable:
         changes: list[tuple[ObservedChange, bool]] = []
         code = callback.device_type_code
 
-        def observed(kind: ChangeKind, previous: int | None, current: int, cid: str) -> None:
+        previous_at = device.changed_at or self.started_at
+
+        def observed(kind: ChangeKind, previous: int | None, current: int, cid: str) -> bool:
             change = ObservedChange(
                 change_id=cid,
                 smartlock_id=callback.smartlock_id,
@@ -172,9 +177,13 @@ class DeviceTable:
                 previous=previous,
                 current=current,
                 observed_at=now,
+                previous_at=previous_at,
             )
-            if attribution.expected_actions(change):
-                changes.append((change, attribution.is_attributable(change)))
+            if not attribution.expected_actions(change):
+                return False
+            attributable = attribution.is_attributable(change)
+            changes.append((change, attributable))
+            return attributable
 
         mode = callback.mode_code
         mode_changed = mode is not None and device.mode is not None and mode != device.mode
@@ -182,23 +191,15 @@ class DeviceTable:
             event_id = stable_id(
                 "state", callback.smartlock_id, device.state, callback.state_code, now.isoformat()
             )
-            kind_change = ObservedChange(
-                change_id=event_id,
-                smartlock_id=callback.smartlock_id,
-                device_type=code,
-                kind=ChangeKind.LOCK_STATE,
-                previous=device.state,
-                current=callback.state_code,
-                observed_at=now,
-            )
-            attributable = callback.state_code != device.state and attribution.is_attributable(
-                kind_change
-            )
+            attributable = False
             if callback.state_code != device.state:
-                observed(ChangeKind.LOCK_STATE, device.state, callback.state_code, event_id)
+                attributable = observed(
+                    ChangeKind.LOCK_STATE, device.state, callback.state_code, event_id
+                )
             if mode_changed and mode is not None:
-                observed(ChangeKind.MODE, device.mode, mode, event_id)
-                attributable = attributable or bool(attribution.MODE_RESULTS.get(mode))
+                attributable = (
+                    observed(ChangeKind.MODE, device.mode, mode, event_id) or attributable
+                )
             events.append(
                 LockStateChanged(
                     event_id=event_id,
@@ -224,7 +225,6 @@ class DeviceTable:
                     **base,
                 )
             )
-            observed(ChangeKind.DOOR, device.door, door, event_id)
         battery = _battery(callback)
         if device.battery is not None and battery != device.battery:
             events.append(
@@ -243,7 +243,6 @@ class DeviceTable:
             events.append(
                 RingActionReceived(event_id=event_id, ringaction_timestamp=ring_at, **base)
             )
-            observed(ChangeKind.RING, None, 1, event_id)
         return CallbackDiff(
             device=device, callback=callback, events=tuple(events), changes=tuple(changes)
         )
@@ -252,6 +251,8 @@ class DeviceTable:
         """Make a callback's state the known state."""
         device, callback = diff.device, diff.callback
         device.bridge_id = bridge_id
+        if diff.changes:
+            device.changed_at = diff.changes[0][0].observed_at
         device.state = callback.state_code
         if callback.mode_code is not None:
             device.mode = callback.mode_code

@@ -11,9 +11,14 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import attrs
+
 from nukiasync import hub_events
 from nukiasync.actors import ActorDirectory
+from nukiasync.attribution import result_state
 from nukiasync.errors import NukiError
+from nukiasync.hub_devices import state_name
+from nukiasync.log_pending import change_from_json
 from nukiasync.log_watcher import AttributionTiming, LogWatcher, Outcome
 
 if TYPE_CHECKING:
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
     from nukiasync.checkpoint import Outbox
     from nukiasync.events import AttributionFailure
     from nukiasync.hub_devices import DeviceTable, HubCounters
+    from nukiasync.log_pending import Pending, SeenRecord
     from nukiasync.web.client import NukiWebClient
     from nukiasync.web.models.log import SmartlockLog
 
@@ -90,7 +96,11 @@ class WebSide:
             on_health=on_health,
             is_claimed=checkpoint.seen,  # entries emitted before a restart
             report_after=checkpoint.read_from(),
+            not_before=clock(),
         )
+        # History before now is accounted for: no record of it explains a later change.
+        devices.started_at = clock()
+        self.resume()
 
     async def load_names(self) -> NukiError | None:
         """Device names for the events, and the authorizations; the error if that failed."""
@@ -104,8 +114,25 @@ class WebSide:
         return None
 
     def add(self, change: ObservedChange, *, attributable: bool) -> None:
-        """Wait for the log entry of a change."""
+        """Wait for the log entry of a change (``attributable`` False: a follow-on)."""
         self.watcher.add(change, attributable=attributable)
+
+    def retract(self, change_id: str) -> bool:
+        """Drop a pending change without any outcome; whether one was dropped."""
+        return self.watcher.retract(change_id)
+
+    def resume(self) -> int:
+        """Wait again for the changes pending when the hub last stopped; how many."""
+        resumed = 0
+        for data in self._outbox.checkpoint.pending:
+            try:
+                change, attributable = change_from_json(data)
+            except (ValueError, KeyError, TypeError) as err:
+                _LOGGER.warning("Dropping an unreadable pending change: %s", err)
+                continue
+            self.watcher.add(change, attributable=attributable, due=self._clock())
+            resumed += 1
+        return resumed
 
     def close(self, reason: AttributionFailure) -> None:
         """Answer every pending change with ``reason`` (the hub is closing)."""
@@ -124,6 +151,11 @@ class WebSide:
 
     async def _on_outcome(self, outcome: Outcome) -> None:
         now = self._clock()
+        states: dict[str, int | None] = {}  # change id -> state before it, as history goes
+        for pending, seen in outcome.hidden:
+            states[pending.change.change_id] = await self._hidden(
+                pending, seen, states.get(pending.change.change_id, pending.change.previous), now
+            )
         for pending, seen in outcome.attributed:
             change, entry = pending.change, seen.entry
             self._counters.attributed += 1
@@ -144,4 +176,31 @@ class WebSide:
             await self._outbox.publish(
                 hub_events.observed(entry, actor, identity, now), entry.id, entry.date
             )
+        await self._outbox.save_pending([p.to_json() for p in self.watcher.pending()])
         await self._outbox.settle()
+
+    async def _hidden(
+        self, pending: Pending, seen: SeenRecord, previous: int | None, now: datetime
+    ) -> int | None:
+        """Emit a state only the log showed, then who did it; the state it leaves."""
+        change, entry = pending.change, seen.entry
+        state = result_state(change.device_type, entry.action_code)
+        identity = self._devices.get(change.smartlock_id).identity()
+        actor = await self.actors.actor_for(entry)
+        if state is None or state == previous:
+            # Nothing changed that a consumer's history lacks: report the entry as it is.
+            self._counters.log_only += 1
+            seen_only = hub_events.observed(entry, actor, identity, now)
+            await self._outbox.publish(seen_only, entry.id, entry.date)
+            return previous
+        self._counters.hidden += 1
+        name = state_name(change.device_type, state)
+        shown = hub_events.hidden_state(
+            entry, previous=previous, state=state, name=name, identity=identity, now=now
+        )
+        await self._outbox.publish(shown, None, None)
+        stand_in = attrs.evolve(change, change_id=shown.event_id, observed_at=entry.date)
+        self._counters.attributed += 1
+        event = hub_events.attributed(stand_in, entry, actor, identity, now)
+        await self._outbox.publish(event, entry.id, entry.date)
+        return state

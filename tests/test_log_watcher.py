@@ -191,16 +191,28 @@ async def test_unclaimed_entries_after_grace_in_order_and_failed_attempts() -> N
     outcomes: list[Outcome] = []
     claimed_before = {"c" * 24}
     watcher = make(time, world, outcomes, report_after=T0, is_claimed=lambda i: i in claimed_before)
+    when: list[datetime] = []
+
+    async def on_outcome(outcome: Outcome) -> None:
+        if outcome.unclaimed:
+            when.append(time.now)
+        outcomes.append(outcome)
+
+    watcher._on_outcome = on_outcome
     world.entries += [
         (T0, entry("e" * 24, T0 + timedelta(seconds=2), state=224)),
         (T0, entry("d" * 24, T0 + timedelta(seconds=1))),
         (T0, entry("c" * 24, T0 + timedelta(seconds=3))),  # emitted before a restart
         (T0, entry("0" * 24, T0 - timedelta(minutes=5))),  # before the hub started
     ]
-    await run_until(watcher, outcomes, lambda: any(o.unclaimed for o in outcomes))
-    unclaimed = next(o for o in outcomes if o.unclaimed).unclaimed
-    assert [s.entry.id for s in unclaimed] == ["d" * 24, "e" * 24]
-    assert time.now - T0 >= timedelta(seconds=TIMING.grace)
+    await run_until(watcher, outcomes, lambda: sum(bool(o.unclaimed) for o in outcomes) == 2)
+    first, second = (o.unclaimed for o in outcomes if o.unclaimed)
+    # The failed attempt can never be claimed: reported on the read that first sees it.
+    assert [s.entry.id for s in first] == ["e" * 24]
+    assert first[0].first_seen == T0
+    # The success waited its grace for a late callback: reported when the grace ended.
+    assert [s.entry.id for s in second] == ["d" * 24]
+    assert when == [T0, T0 + timedelta(seconds=TIMING.grace)]  # not at the next slow read
 
 
 async def test_catch_up_bound_announces_a_gap() -> None:
