@@ -3,8 +3,12 @@
 Each action turns the motor (transitional state, never reported by callback), settles in its
 resulting state (one bridge callback), writes one log entry with the device's date and an
 upload lag, and appends an ``ActionRecord`` to the World's journal. Follow-ups run as World
-tasks: an unlatched lock falls back to unlocked, lock 'n' go locks again, auto-lock locks by
-itself (trigger 6), an Opener's ring flag resets silently after 30 s.
+tasks: an unlatched lock falls back to unlocked, lock 'n' go locks again, an Opener's strike
+releases (each with a callback and no log entry, as the lock records only the action that
+started them); auto-lock locks by itself (trigger 6, logged); an Opener's ring flag resets
+silently after 30 s. A new action cancels a pending follow-up: someone who locks during lock
+'n' go's delay locks it, and the lock does not lock again. Every settled change is noted in
+the World's ground truth (``truth.py``) with its cause.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from nukiasync.const import (
     OpenerLogSource,
     OpenerState,
 )
+from nukiasync.simulator import truth
 from nukiasync.simulator.logbook import ActionRecord
 from nukiasync.simulator.people import Authorization
 
 if TYPE_CHECKING:
     from nukiasync.simulator.devices import Device
+    from nukiasync.simulator.truth import StateChange
     from nukiasync.simulator.world import World
 
 TRIGGERS = {
@@ -103,6 +109,7 @@ def check_action(device: Device, action: int) -> None:
 async def perform(world: World, device: Device, action: int, actor: Actor, outcome: int) -> Any:
     """Run one lock or Opener action to its end and return its ``ActionRecord``."""
     check_action(device, action)
+    kind = actor.via if actor.via in truth.LOGGED_AUTOMATIONS else truth.ACTION
     async with device.motion:
         started = world.clock.now()
         if actor.invalid_code:
@@ -114,21 +121,26 @@ async def perform(world: World, device: Device, action: int, actor: Actor, outco
         world.cancel_followups(device)
         if device.is_opener:
             opener_log = _opener_log(device, actor)
-            resulting = await _move_opener(world, device, action)
+            resulting, change = await _move_opener(world, device, action, kind, actor.person)
             return _finish(
                 world, device, action, actor, outcome,
-                started=started, resulting=resulting, opener_log=opener_log,
+                started=started, resulting=resulting, opener_log=opener_log, change=change,
             )  # fmt: skip
-        resulting = await _move_lock(world, device, action, blocked=outcome != LogState.SUCCESS)
-    if resulting == LockState.UNLATCHED:
-        world.spawn(
-            _settle(world, device, LockState.UNLATCHED, LockState.UNLOCKED), device, "settle"
+        blocked = outcome != LogState.SUCCESS
+        resulting, change = await _move_lock(
+            world, device, action, kind, actor.person, blocked=blocked
         )
+    record = _finish(
+        world, device, action, actor, outcome, started=started, resulting=resulting, change=change
+    )
+    if resulting == LockState.UNLATCHED:
+        settle = _settle(world, device, LockState.UNLATCHED, LockState.UNLOCKED, change)
+        world.spawn(settle, device, "settle")
     if resulting == LockState.UNLOCKED_LOCK_N_GO:
-        world.spawn(_relock(world, device), device, "lock_n_go")
+        world.spawn(_relock(world, device, change), device, "lock_n_go")
     if resulting in _OPEN_STATES and device.auto_lock > 0:
         world.spawn(_auto_lock(world, device), device, "auto_lock")
-    return _finish(world, device, action, actor, outcome, started=started, resulting=resulting)
+    return record
 
 
 async def ring(world: World, device: Device, person: str | None) -> ActionRecord:
@@ -152,10 +164,13 @@ async def ring(world: World, device: Device, person: str | None) -> ActionRecord
         world.spawn(_ring_reset(world, device, started), device, "ring_reset")
         if rto or device.continuous:
             opened_at = world.clock.now()
-            resulting = await _move_opener(world, device, LogAction.UNLATCH, ring_to_open=True)
+            resulting, change = await _move_opener(
+                world, device, LogAction.UNLATCH, "ring_to_open", None, ring_to_open=True
+            )
             _finish(
                 world, device, LogAction.UNLATCH, doorbell, LogState.SUCCESS,
                 started=opened_at, resulting=resulting, opener_log=opener_log, via="ring_to_open",
+                change=change,
             )  # fmt: skip
     return record
 
@@ -190,6 +205,7 @@ def _finish(
     resulting: int | None,
     opener_log: dict[str, Any] | None = None,
     via: str | None = None,
+    change: StateChange | None = None,
 ) -> ActionRecord:
     auth = None if via in {"doorbell", "ring_to_open", "door"} else actor.auth
     trigger = LogTrigger.SYSTEM if via is not None else actor.trigger
@@ -201,9 +217,15 @@ def _finish(
     if auth is not None and outcome == LogState.SUCCESS:
         auth.lock_count += 1
         auth.last_active = started
+    seq = len(world.journal) + 1
+    if change is not None:  # the ground truth: this entry explains that change
+        change.record_seq = seq
+        change.log_id = entry.id
+        change.entry_visible_at = entry.visible_at
+        change.failed = outcome != LogState.SUCCESS
     return world.record(
         ActionRecord(
-            seq=len(world.journal) + 1,
+            seq=seq,
             person=actor.person,
             via=via or actor.via,
             lock=device.name,
@@ -237,19 +259,27 @@ def _opener_log(device: Device, actor: Actor) -> dict[str, Any]:
     }
 
 
-async def _move_lock(world: World, device: Device, action: int, *, blocked: bool) -> int:
+async def _move_lock(
+    world: World, device: Device, action: int, kind: str, person: str | None, *, blocked: bool
+) -> tuple[int, StateChange | None]:
     device.state = _TRANSIT[action]  # transitional: visible in /list, never in a callback
     world.touch(device)
     await world.clock.sleep(world.knobs.motor_time)
     device.state = LockState.MOTOR_BLOCKED if blocked else _FINAL[action]
     device.last_action = action
-    world.notify(device)
-    return device.state
+    change = world.notify(device, kind=kind, person=person)
+    return device.state, change
 
 
 async def _move_opener(
-    world: World, device: Device, action: int, *, ring_to_open: bool = False
-) -> int:
+    world: World,
+    device: Device,
+    action: int,
+    kind: str,
+    person: str | None,
+    *,
+    ring_to_open: bool = False,
+) -> tuple[int, StateChange | None]:
     device.last_action = action
     if action == LogAction.UNLATCH:
         back = OpenerState.RTO_ACTIVE if device.continuous else device.state
@@ -259,9 +289,9 @@ async def _move_opener(
         world.touch(device)
         await world.clock.sleep(world.knobs.motor_time)
         device.state = OpenerState.OPEN
-        world.notify(device)
-        world.spawn(_settle(world, device, OpenerState.OPEN, back), device, "settle")
-        return device.state
+        change = world.notify(device, kind=kind, person=person)
+        world.spawn(_settle(world, device, OpenerState.OPEN, back, change), device, "settle")
+        return device.state, change
     if action == LogAction.ACTIVATE_CONTINUOUS_MODE:
         device.continuous = True
         device.mode = LockMode.CONTINUOUS
@@ -270,24 +300,37 @@ async def _move_opener(
         device.mode = LockMode.DOOR
     active = device.continuous or action == LogAction.UNLOCK
     device.state = OpenerState.RTO_ACTIVE if active else OpenerState.ONLINE
-    world.notify(device)
-    return device.state
+    change = world.notify(device, kind=kind, person=person)
+    return device.state, change
 
 
-async def _settle(world: World, device: Device, expected: int, target: int) -> None:
+async def _settle(
+    world: World, device: Device, expected: int, target: int, origin: StateChange | None
+) -> None:
+    """The follow-on of an unlatch or an Opener's opening: a callback, no log entry."""
     hold = world.knobs.opener_open_time if device.is_opener else world.knobs.unlatch_hold
     await world.clock.sleep(hold)
     async with device.motion:
         if device.state == expected:
             device.state = target
-            world.notify(device)
+            kind = "opener_release" if device.is_opener else "unlatch_release"
+            world.notify(device, kind=kind, record_seq=_origin(origin))
 
 
-async def _relock(world: World, device: Device) -> None:
+async def _relock(world: World, device: Device, origin: StateChange | None) -> None:
+    """Lock 'n' go locks again after its delay unless someone acted first: no log entry."""
     await world.clock.sleep(world.knobs.lock_n_go_delay)
     async with device.motion:
         if device.state == LockState.UNLOCKED_LOCK_N_GO:
-            await _move_lock(world, device, LockAction.LOCK, blocked=False)
+            device.state = LockState.LOCKING
+            world.touch(device)
+            await world.clock.sleep(world.knobs.motor_time)
+            device.state = LockState.LOCKED
+            world.notify(device, kind="lock_n_go_relock", record_seq=_origin(origin))
+
+
+def _origin(change: StateChange | None) -> int | None:
+    return change.record_seq if change is not None else None
 
 
 async def _auto_lock(world: World, device: Device) -> None:

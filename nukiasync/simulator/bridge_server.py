@@ -34,6 +34,7 @@ from nukiasync.simulator.devices import DEFAULT_BRIDGE, bridge_time
 
 if TYPE_CHECKING:
     from nukiasync.simulator.devices import Device
+    from nukiasync.simulator.truth import StateChange
     from nukiasync.simulator.world import World
 
 _LOGGER = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class SentCallback:
     body: dict[str, Any]
     status: int | None
     at: datetime
+    change: int | None = None  # the ground-truth StateChange.seq; None: it repeats the state
 
 
 class SimulatedBridge:
@@ -98,7 +100,7 @@ class SimulatedBridge:
         self.server_id = 0x1A000000 + world.rng.getrandbits(24)
         self._booted = time.time()
         self.reported = world.clock.now()  # when it last told Nuki's server its address
-        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[dict[str, Any], StateChange | None]] = asyncio.Queue()
         self._serving = asyncio.Lock()
         self._button = asyncio.Event()
         self._stopping = False
@@ -157,9 +159,9 @@ class SimulatedBridge:
         """Press the bridge's button: grants the pending (or the next) ``/auth`` request."""
         self._button.set()
 
-    def enqueue(self, body: dict[str, Any]) -> None:
+    def enqueue(self, body: dict[str, Any], change: StateChange | None = None) -> None:
         """Queue a callback body for every registered URL (devices call this on a change)."""
-        self._queue.put_nowait(body)
+        self._queue.put_nowait((body, change))
 
     async def drain(self) -> None:
         """Wait until every queued callback has been posted (or lost, or has failed)."""
@@ -230,14 +232,20 @@ class SimulatedBridge:
             self.debug_log.insert(
                 0, {"timestamp": bridge_time(self._now()), "type": f"HTTP-{endpoint}"}
             )
-            if request.path == "/auth":
-                return await self._auth()
-            handler = self._routes.get(request.path)
-            if handler is None:
-                return _error(404)
-            if not self.tokens.check(query, time.time() + knobs.bridge_clock_skew):
-                return _error(401)
-            return await handler(request, query)
+            try:
+                return await self._handle(request, query)
+            finally:
+                self.world.changed()  # what the handler changed (callbacks, pairing) is seen
+
+    async def _handle(self, request: web.Request, query: dict[str, str]) -> web.StreamResponse:
+        if request.path == "/auth":
+            return await self._auth()
+        handler = self._routes.get(request.path)
+        if handler is None:
+            return _error(404)
+        if not self.tokens.check(query, time.time() + self.world.knobs.bridge_clock_skew):
+            return _error(401)
+        return await handler(request, query)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(time.time() + self.world.knobs.bridge_clock_skew, UTC)
@@ -430,24 +438,32 @@ class SimulatedBridge:
         """Post each queued body to every URL in registration order, one POST at a time."""
         async with aiohttp.ClientSession() as session:
             while True:
-                body = await self._queue.get()
+                body, change = await self._queue.get()
                 try:
-                    await self._post_all(session, body)
+                    await self._post_all(session, body, change)
                 finally:
                     self._queue.task_done()
 
-    async def _post_all(self, session: aiohttp.ClientSession, body: dict[str, Any]) -> None:
+    async def _post_all(
+        self, session: aiohttp.ClientSession, body: dict[str, Any], change: StateChange | None
+    ) -> None:
+        seq = change.seq if change is not None else None
         for callback_id, url in list(self.callbacks):
-            copies = self.world.knobs.callback_copies(self.world.rng)
+            copies = self.world.knobs.callback_copies(self.world.rng, body.get("nukiId"))
             if not copies:
                 self.lost += 1
+                if change is not None:
+                    change.callbacks_lost += 1
             for _ in range(copies):
                 async with self._serving:
                     status = await self._post(session, url, body)
                 at = self.world.clock.now()
-                self.sent.append(
-                    SentCallback(callback_id=callback_id, url=url, body=body, status=status, at=at)
+                if change is not None and status is not None:
+                    change.callbacks_posted += 1
+                sent = SentCallback(
+                    callback_id=callback_id, url=url, body=body, status=status, at=at, change=seq
                 )
+                self.sent.append(sent)
                 self.world.changed()
 
     async def _post(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from nukiasync.simulator.clock import Clock
     from nukiasync.simulator.logbook import ObjectIds
+    from nukiasync.simulator.truth import ChangeBook
     from nukiasync.simulator.world import World
 
 
@@ -42,6 +43,7 @@ class Population:
     people: dict[str, Person]
     auths: list[Authorization]
     account_users: dict[int, AccountUser]
+    truth: ChangeBook
     _state: str
     _next_account_user: int
 
@@ -234,6 +236,7 @@ class Population:
             msg = f"nukiId {device.nuki_id:08X} of type {device.device_type} exists already"
             raise ValueError(msg)
         self.devices.append(device)
+        self.truth.register(device)
         self.grant(None, device, AuthType.BRIDGE, name="Nuki Bridge")
         return device
 

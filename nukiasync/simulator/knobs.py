@@ -2,8 +2,11 @@
 
 Everything is off by default except what a real installation always shows: the Web API log
 lags the device by a few seconds, locks take a moment to turn, an unlatched door falls back
-to unlocked, an Opener's ring flag resets after 30 s. Tests shrink those timings; fault tests
-switch on one fault at a time, e.g. ``world.knobs.fail_web(2, status=429, retry_after=3)``.
+to unlocked, lock 'n' go locks again, an Opener's strike releases (those three with a callback
+and no log entry), an Opener's ring flag resets after 30 s, and the bridge takes a moment per
+request, so a request that overlaps another gets 503. Tests shrink those timings; fault tests
+switch on one fault at a time, e.g. ``world.knobs.fail_web(2, status=429, retry_after=3)``;
+``slow_log_chance`` makes a share of the entries upload much later (out of order).
 """
 
 from __future__ import annotations
@@ -45,12 +48,15 @@ class Knobs:
     # Web API log: entries exist at once but are invisible in /log until uploaded.
     log_lag: Lag = DEFAULT_LOG_LAG
     log_lag_by_lock: dict[int, Lag] = attrs.field(factory=dict)  # by smartlockId
+    slow_log_chance: float = 0.0  # share of entries that upload late: + slow_log_lag
+    slow_log_lag: Lag = (10.0, 20.0)  # seconds added to a slow entry's lag
     # Clocks: devices write log dates from their own clock; the bridge checks tokens by its own.
     device_clock_skew: float = 0.0
     bridge_clock_skew: float = 0.0
     # Callbacks (per POST to one URL): lost or sent twice, by chance or "the next N".
     callback_loss: float = 0.0
     drop_next_callbacks: int = 0
+    drop_next_callbacks_of: dict[int, int] = attrs.field(factory=dict)  # by nukiId: the next N
     callback_duplicates: float = 0.0
     duplicate_next_callbacks: int = 0
     callback_timeout: float = 5.0  # a bridge gives up on an unresponsive callback URL
@@ -63,7 +69,8 @@ class Knobs:
     auth_apply_delay: float = 0.0  # auth writes are asynchronous (204 = accepted) when > 0
     # Bridge.
     bridge_busy_next: int = 0  # a burst: the next N requests get 503
-    bridge_request_time: float = 0.0  # how long every bridge request takes
+    # How long every bridge request takes; one that arrives meanwhile gets 503 (0: instant).
+    bridge_request_time: float = 0.05
     auth_window: float = 30.0  # /auth waits this long for the button (real: 30 s LED)
     reboot_downtime: float = 5.0
     # Device physics.
@@ -96,14 +103,16 @@ class Knobs:
 
     def lag_for(self, smartlock_id: int, rng: random.Random) -> float:
         """Draw the upload lag of one log entry of this device."""
-        lag = self.log_lag_by_lock.get(smartlock_id, self.log_lag)
-        if isinstance(lag, tuple):
-            low, high = lag
-            return rng.uniform(low, high)
+        lag = _draw(self.log_lag_by_lock.get(smartlock_id, self.log_lag), rng)
+        if self.slow_log_chance and rng.random() < self.slow_log_chance:
+            lag += _draw(self.slow_log_lag, rng)
         return lag
 
-    def callback_copies(self, rng: random.Random) -> int:
+    def callback_copies(self, rng: random.Random, nuki_id: int | None = None) -> int:
         """Decide how many times the next callback POST goes out: 0 (lost), 1 or 2."""
+        if self.drop_next_callbacks_of.get(nuki_id or 0, 0) > 0:
+            self.drop_next_callbacks_of[nuki_id or 0] -= 1
+            return 0
         if self.drop_next_callbacks > 0:
             self.drop_next_callbacks -= 1
             return 0
@@ -115,3 +124,10 @@ class Knobs:
         if self.callback_duplicates and rng.random() < self.callback_duplicates:
             return 2
         return 1
+
+
+def _draw(lag: Lag, rng: random.Random) -> float:
+    if isinstance(lag, tuple):
+        low, high = lag
+        return rng.uniform(low, high)
+    return lag

@@ -85,7 +85,11 @@ _WORLD_KEYS = frozenset({"seed", "owner", "account_name", "account_email", "spee
 _LOCK_KEYS = frozenset({"name", "type", "nuki_id", "door_sensor", "keypad", "auto_lock", "knob"})
 _PERSON_KEYS = frozenset({"name", "email", "app", "fob", "keypad", "keypad_code"})
 _STEP_KEYS = frozenset({"at", "who", "does", "lock", "via", "code", "outcome"})
-_KNOB_KEYS = frozenset(f.name for f in attrs.fields(Knobs)) - {"web_faults", "log_lag_by_lock"}
+_KNOB_KEYS = frozenset(f.name for f in attrs.fields(Knobs)) - {
+    "web_faults",
+    "log_lag_by_lock",
+    "drop_next_callbacks_of",
+}
 
 
 class ScenarioError(ValueError):

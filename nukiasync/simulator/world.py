@@ -7,7 +7,8 @@ see at home: callbacks at once, the log a few seconds later. ``add_bridge`` adds
 and its discovery endpoint span them all. The building methods (``add_lock``, ``add_person``,
 ...) live in ``building.py``. The World owns every long-lived task (callback delivery,
 follow-ups such as auto-lock, reboots); each is named, kept, cancelled and awaited on
-``close()``. ``world.journal`` is the ground truth of who did what.
+``close()``. ``world.journal`` is the ground truth of who did what; ``world.changes`` that
+of every state change (``truth.py``): the person or automation behind it, its log entry.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from nukiasync.simulator.devices import DEFAULT_BRIDGE, Device
 from nukiasync.simulator.knobs import Knobs
 from nukiasync.simulator.logbook import ActionRecord, LogBook, LogEntry, ObjectIds
 from nukiasync.simulator.people import VIAS, AccountUser, Authorization, Person
+from nukiasync.simulator.truth import ACTION, ChangeBook, StateChange
 from nukiasync.simulator.web_server import SimulatedWebApi
 
 if TYPE_CHECKING:
@@ -76,6 +78,7 @@ class World(Population):
         self.account_users: dict[int, AccountUser] = {}
         self.logbook = LogBook()
         self.journal: list[ActionRecord] = []
+        self.truth = ChangeBook()  # every state change and who or what really caused it
         self.listeners: list[Callable[[ActionRecord], None]] = []  # called for each record
         self.account_name = account_name
         self.account_email = account_email
@@ -266,10 +269,30 @@ class World(Population):
         device.updated = self.clock.now()
         self.changed()
 
-    def notify(self, device: Device) -> None:
-        """Note a change the bridge reports: one callback to every URL registered with it."""
+    @property
+    def changes(self) -> list[StateChange]:
+        """Every state change so far, with its real cause (see ``truth.py``)."""
+        return self.truth.changes
+
+    def notify(
+        self,
+        device: Device,
+        *,
+        kind: str = ACTION,
+        person: str | None = None,
+        record_seq: int | None = None,
+    ) -> StateChange | None:
+        """Note what the bridge reports: one callback to every URL registered with it.
+
+        When the device's settled state or mode moved, the ground truth gets a change with
+        this cause (``kind``, ``person``); a callback that repeats the state makes none.
+        """
         self.touch(device)
-        self.bridges[device.bridge].enqueue(device.callback_body())
+        change = self.truth.note(
+            device, self.clock.now(), kind=kind, person=person, record_seq=record_seq
+        )
+        self.bridges[device.bridge].enqueue(device.callback_body(), change)
+        return change
 
     def write_log(
         self,
