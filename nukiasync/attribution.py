@@ -9,8 +9,9 @@ or the Opener's mode), with record times corrected for clock skew:
 
 1. A record can explain a change only if it is the *last* successful state-changing record of
    the device dated before the change, and its action leaves the state the change shows. A
-   later such record undoes it. Records dated after the change that a later observed change of
-   the device can claim are that change's, not "later" for this one.
+   later such record undoes it. A record dated after the change was observed happened after
+   it (it undoes nothing), unless it fits this change and no other (clock correction is only
+   good to about a second).
 2. A record already visible when the change was observed, but dated before the device's
    previous observed change, never explains it. Nor does a record dated before the hub began
    watching (the downtime of a restart), for a change observed after that.
@@ -296,7 +297,7 @@ def match(
             key=lambda r: (r.occurred_at, r.record_id),
         )
         later = [c for c in ordered[index + 1 :] if c.smartlock_id == change.smartlock_id]
-        candidate = _last_before(change, history, later, skew)
+        candidate = _last_before(change, history, later, taken=taken, skew=skew)
         if (
             candidate is None
             or candidate.record_id in taken
@@ -324,16 +325,27 @@ def _last_before(
     change: ObservedChange,
     history: Sequence[ActionRecord],
     later: Sequence[ObservedChange],
+    *,
+    taken: Collection[str],
     skew: timedelta,
 ) -> ActionRecord | None:
-    """Rule 1: the last record of the part dated before the change, a later change's aside."""
+    """Rule 1: the last record of the part dated before the change.
+
+    A record dated after the change was observed is the change's own only if it fits the
+    change (clocks are corrected to about a second) and no other change has or fits it;
+    otherwise it is the record of something that happened after the change, and undoes nothing.
+    """
     observed = change.observed_at + skew
     last = None
     for record in history:
         if record.occurred_at > observed + WINDOW_AFTER:
             break
-        if record.occurred_at > observed and any(compatible(c, record, skew) for c in later):
-            continue  # the record of a later observed change
+        if record.occurred_at > observed and (
+            record.record_id in taken
+            or not compatible(change, record, skew)
+            or any(compatible(c, record, skew) for c in later)
+        ):
+            continue
         last = record
     return last
 

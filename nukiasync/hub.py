@@ -503,7 +503,7 @@ class NukiHub:
             snapshot.state,
             device.state,
         )
-        wrong, device.state = device.state, snapshot.state
+        wrong = self.devices.correct(correction.smartlock_id, snapshot.state, self._clock())
         name = state_name(device.device_type, snapshot.state)
         self.bus.publish(
             hub_events.corrected(wrong, snapshot.state, name, device.identity(), self._clock())

@@ -53,6 +53,9 @@ class HubCounters:
         return attrs.asdict(self)
 
 
+HISTORY = 32  # states kept per device: a few minutes of a busy door
+
+
 @attrs.define
 class DeviceRecord:
     """The last known state of one device."""
@@ -68,6 +71,20 @@ class DeviceRecord:
     battery: tuple[Any, ...] | None = None
     ring_at: datetime | None = None
     changed_at: datetime | None = None  # when the last state or mode change was observed
+    history: list[tuple[datetime, int]] = attrs.field(factory=list)  # recent (seen at, state)
+
+    def state_at(self, when: datetime) -> int | None:
+        """The state the hub believed the device in at a time (None: not known then)."""
+        believed = None
+        for since, state in self.history:
+            if since > when:
+                break
+            believed = state
+        return believed
+
+    def remember(self, when: datetime, state: int) -> None:
+        """Keep a state in the recent history (for entries no callback claimed)."""
+        self.history = [*self.history[-(HISTORY - 1) :], (when, state)]
 
     def identity(self) -> dict[str, Any]:
         """The device fields every event carries."""
@@ -88,6 +105,7 @@ class CallbackDiff:
     callback: BridgeCallback
     events: tuple[NukiEvent, ...]
     changes: tuple[tuple[ObservedChange, bool], ...]  # (change, attributable)
+    at: datetime  # when the callback (or the polled state) was seen
 
     @property
     def claims_change(self) -> bool:
@@ -138,6 +156,8 @@ class DeviceTable:
             state = device.last_known_state
             if state is not None and record.state is None:
                 record.state = state.state_code
+                if self.started_at is not None and state.state_code is not None:
+                    record.remember(self.started_at, state.state_code)
                 record.mode = state.mode_code
                 record.door = state.doorsensor_state_code
 
@@ -146,9 +166,12 @@ class DeviceTable:
         if name:
             self.get(smartlock_id).name = name
 
-    def set_state(self, smartlock_id: int, state: int) -> None:
-        """Overwrite the state (a correction from the bridge)."""
-        self.get(smartlock_id).state = state
+    def correct(self, smartlock_id: int, state: int, now: datetime) -> int | None:
+        """Overwrite the state (a correction from the bridge); the state it replaced."""
+        device = self.get(smartlock_id)
+        wrong, device.state = device.state, state
+        device.remember(now, state)
+        return wrong
 
     def diff(
         self,
@@ -244,7 +267,11 @@ class DeviceTable:
                 RingActionReceived(event_id=event_id, ringaction_timestamp=ring_at, **base)
             )
         return CallbackDiff(
-            device=device, callback=callback, events=tuple(events), changes=tuple(changes)
+            device=device,
+            callback=callback,
+            events=tuple(events),
+            changes=tuple(changes),
+            at=now,
         )
 
     def apply(self, diff: CallbackDiff, bridge_id: str) -> None:
@@ -253,6 +280,8 @@ class DeviceTable:
         device.bridge_id = bridge_id
         if diff.changes:
             device.changed_at = diff.changes[0][0].observed_at
+        if device.state != callback.state_code:
+            device.remember(diff.at, callback.state_code)
         device.state = callback.state_code
         if callback.mode_code is not None:
             device.mode = callback.mode_code

@@ -11,11 +11,9 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-import attrs
-
 from nukiasync import hub_events
 from nukiasync.actors import ActorDirectory
-from nukiasync.attribution import result_state
+from nukiasync.attribution import ChangeKind, ObservedChange, result_state
 from nukiasync.errors import NukiError
 from nukiasync.hub_devices import state_name
 from nukiasync.log_pending import change_from_json
@@ -25,12 +23,10 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
     from datetime import datetime
 
-    from nukiasync.attribution import ObservedChange
     from nukiasync.bus import EventBus
     from nukiasync.checkpoint import Outbox
     from nukiasync.events import AttributionFailure
     from nukiasync.hub_devices import DeviceTable, HubCounters
-    from nukiasync.log_pending import Pending, SeenRecord
     from nukiasync.web.client import NukiWebClient
     from nukiasync.web.models.log import SmartlockLog
 
@@ -153,8 +149,10 @@ class WebSide:
         now = self._clock()
         states: dict[str, int | None] = {}  # change id -> state before it, as history goes
         for pending, seen in outcome.hidden:
-            states[pending.change.change_id] = await self._hidden(
-                pending, seen, states.get(pending.change.change_id, pending.change.previous), now
+            change = pending.change
+            before = states.get(change.change_id, change.previous)
+            states[change.change_id] = await self._hidden(
+                seen.entry, change.device_type, before, now
             )
         for pending, seen in outcome.attributed:
             change, entry = pending.change, seen.entry
@@ -170,36 +168,50 @@ class WebSide:
             await self._outbox.publish(hub_events.catch_up_gap(outcome.gap, now), None, None)
         for seen in outcome.unclaimed:
             entry = seen.entry
+            device = self._devices.get(entry.smartlock_id)
+            if seen.record.succeeded:
+                # A success no callback claimed: a change the hub missed if it moved the state.
+                believed = device.state_at(entry.date - self._skew())
+                await self._hidden(entry, device.device_type, believed, now)
+                continue
             self._counters.log_only += 1
             actor = await self.actors.actor_for(entry)
-            identity = self._devices.get(entry.smartlock_id).identity()
             await self._outbox.publish(
-                hub_events.observed(entry, actor, identity, now), entry.id, entry.date
+                hub_events.observed(entry, actor, device.identity(), now), entry.id, entry.date
             )
         await self._outbox.save_pending([p.to_json() for p in self.watcher.pending()])
         await self._outbox.settle()
 
     async def _hidden(
-        self, pending: Pending, seen: SeenRecord, previous: int | None, now: datetime
+        self, entry: SmartlockLog, device_type: int, previous: int | None, now: datetime
     ) -> int | None:
-        """Emit a state only the log showed, then who did it; the state it leaves."""
-        change, entry = pending.change, seen.entry
-        state = result_state(change.device_type, entry.action_code)
-        identity = self._devices.get(change.smartlock_id).identity()
+        """Emit a state only the log showed, then who did it; the state it leaves.
+
+        When the entry leaves the state the hub believed anyway, it is reported as it is.
+        """
+        state = result_state(device_type, entry.action_code)
+        identity = self._devices.get(entry.smartlock_id).identity()
         actor = await self.actors.actor_for(entry)
-        if state is None or state == previous:
-            # Nothing changed that a consumer's history lacks: report the entry as it is.
+        if state is None or previous is None or state == previous:
             self._counters.log_only += 1
             seen_only = hub_events.observed(entry, actor, identity, now)
             await self._outbox.publish(seen_only, entry.id, entry.date)
             return previous
         self._counters.hidden += 1
-        name = state_name(change.device_type, state)
+        name = state_name(device_type, state)
         shown = hub_events.hidden_state(
             entry, previous=previous, state=state, name=name, identity=identity, now=now
         )
         await self._outbox.publish(shown, None, None)
-        stand_in = attrs.evolve(change, change_id=shown.event_id, observed_at=entry.date)
+        stand_in = ObservedChange(
+            change_id=shown.event_id,
+            smartlock_id=entry.smartlock_id,
+            device_type=device_type,
+            kind=ChangeKind.LOCK_STATE,
+            previous=previous,
+            current=state,
+            observed_at=entry.date - self._skew(),
+        )
         self._counters.attributed += 1
         event = hub_events.attributed(stand_in, entry, actor, identity, now)
         await self._outbox.publish(event, entry.id, entry.date)

@@ -115,9 +115,24 @@ def test_a_record_a_later_change_claims_is_not_later_for_this_one() -> None:
         "c1": "alice",
         "c2": "bob",
     }
-    # Without the later change, bob's lock (dated after the unlock) undoes alice's unlock for it.
-    alone = match([unlocked], records, now=t(60), final={"c1"})
-    assert alone.pairs == {}
+    # Without the later change (its callback lost, or already answered), bob's lock is still
+    # after the change: it does not undo alice's unlock.
+    alone = match([unlocked], records, now=t(60))
+    assert names(alone) == {"c1": "alice"}
+    answered = match([unlocked], records, now=t(60), claimed={"bob"})
+    assert names(answered) == {"c1": "alice"}
+
+
+def test_a_record_after_the_change_is_its_own_only_if_no_other_change_fits() -> None:
+    # Clock correction is only good to about a second: the own record may be dated after it.
+    unlocked = change("c1", LockState.UNLOCKED, 0, previous=LockState.LOCKED)
+    skewed = [rec("before", L, -10), rec("own", U, 0.8)]
+    assert names(match([unlocked], skewed, now=t(60), claimed={"before"})) == {"c1": "own"}
+    # ... but not if it is claimed already, or a later change of the device fits it.
+    assert match([unlocked], skewed, now=t(60), claimed={"before", "own"}).pairs == {}
+    again = change("c2", LockState.UNLOCKED, 4, previous=LockState.LOCKED)
+    both = match([unlocked, again], skewed, now=t(60), claimed={"before"})
+    assert names(both) == {"c2": "own"}
 
 
 def test_only_records_dated_after_the_change_are_set_aside() -> None:
