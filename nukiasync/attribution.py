@@ -11,7 +11,7 @@ or the Opener's mode), with record times corrected for clock skew:
    the device dated before the change, and its action leaves the state the change shows. A
    later such record undoes it. A record dated after the change was observed happened after
    it (it undoes nothing), unless it fits this change and no other (clock correction is only
-   good to about a second).
+   good to about a second); so did a record that explains a change observed later.
 2. A record already visible when the change was observed, but dated before the device's
    previous observed change, never explains it. Nor does a record dated before the hub began
    watching (the downtime of a restart), for a change observed after that.
@@ -273,6 +273,7 @@ def match(
     now: datetime,
     skew: timedelta = timedelta(0),
     claimed: Collection[str] = frozenset(),
+    claimed_at: Mapping[str, datetime] | None = None,
     expected: timedelta = EXPECTED_OFFSET,
     not_before: datetime | None = None,
     final: Collection[str] = frozenset(),
@@ -280,7 +281,8 @@ def match(
 ) -> Matching:
     """Apply the rule to every pending change (see the module docstring).
 
-    ``claimed``: records already explaining a change or reported. ``final``: changes whose
+    ``claimed``: records already explaining a change or reported; ``claimed_at``: for those
+    explaining a change, when that change was observed. ``final``: changes whose
     last read happened (an ambiguous candidate is answered). Records dated after ``now``
     plus the window (corrected) are ignored as impossible.
     """
@@ -297,7 +299,9 @@ def match(
             key=lambda r: (r.occurred_at, r.record_id),
         )
         later = [c for c in ordered[index + 1 :] if c.smartlock_id == change.smartlock_id]
-        candidate = _last_before(change, history, later, taken=taken, skew=skew)
+        candidate = _last_before(
+            change, history, later, taken=taken, claimed_at=claimed_at or {}, skew=skew
+        )
         if (
             candidate is None
             or candidate.record_id in taken
@@ -327,6 +331,7 @@ def _last_before(
     later: Sequence[ObservedChange],
     *,
     taken: Collection[str],
+    claimed_at: Mapping[str, datetime],
     skew: timedelta,
 ) -> ActionRecord | None:
     """Rule 1: the last record of the part dated before the change.
@@ -334,12 +339,17 @@ def _last_before(
     A record dated after the change was observed is the change's own only if it fits the
     change (clocks are corrected to about a second) and no other change has or fits it;
     otherwise it is the record of something that happened after the change, and undoes nothing.
+    A record that explains a change observed later is that change's, whatever its date (two
+    actions in one second share a date).
     """
     observed = change.observed_at + skew
     last = None
     for record in history:
         if record.occurred_at > observed + WINDOW_AFTER:
             break
+        owner = claimed_at.get(record.record_id)
+        if owner is not None and owner > change.observed_at:
+            continue
         if record.occurred_at > observed and (
             record.record_id in taken
             or not compatible(change, record, skew)

@@ -81,6 +81,7 @@ class LogWatcher:
         self._pending: list[Pending] = []
         self._seen: dict[str, SeenRecord] = {}
         self._claimed: set[str] = set()
+        self._claimed_at: dict[str, datetime] = {}  # record id -> when its change was seen
         self._reported: set[str] = set()
         self._wake = asyncio.Event()
         self._lags: list[float] = []
@@ -166,6 +167,7 @@ class LogWatcher:
             now=now,
             skew=skew,
             claimed=frozenset(taken),
+            claimed_at=self._claimed_at,
             expected=attribution.estimate_skew(self._offsets, default=attribution.EXPECTED_OFFSET),
             not_before=self._started,
             final={p.change.change_id for p in self._pending if p.final},
@@ -211,6 +213,7 @@ class LogWatcher:
         """Mark a record as explaining a change, and learn its lag and offset."""
         seen = self._seen[record.record_id]
         self._claimed.add(record.record_id)
+        self._claimed_at[record.record_id] = pending.change.observed_at
         lag = (seen.first_seen - pending.change.observed_at).total_seconds()
         self._lags = [*self._lags[-19:], max(0.0, lag)]
         if pending.change.kind is attribution.ChangeKind.LOCK_STATE:
@@ -361,6 +364,7 @@ class LogWatcher:
             if key in self._claimed or key in self._reported:
                 del self._seen[key]
                 self._claimed.discard(key)
+                self._claimed_at.pop(key, None)
                 self._reported.discard(key)
 
     async def _wait(self, seconds: float) -> None:

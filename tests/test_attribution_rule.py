@@ -123,6 +123,22 @@ def test_a_record_a_later_change_claims_is_not_later_for_this_one() -> None:
     assert names(answered) == {"c1": "alice"}
 
 
+def test_a_record_a_later_change_explains_is_never_later_for_an_earlier_one() -> None:
+    # An Opener turns at once: ring to open on, then off, both entries dated the same second.
+    on = change(
+        "on", OpenerState.RTO_ACTIVE, 0.6, previous=OpenerState.ONLINE, lock=OP,
+        device_type=DeviceType.OPENER,
+    )  # fmt: skip
+    records = [rec("a-on", U, 0, lock=OP), rec("b-off", L, 0, lock=OP)]
+    claimed_at = {"b-off": t(1.2)}  # the "off" change, observed after, has its entry already
+    result = match([on], records, now=t(20), claimed={"b-off"}, claimed_at=claimed_at)
+    assert names(result) == {"on": "a-on"}
+    # Claimed by an earlier change (or by nothing known): it stays later, and undoes "on".
+    earlier = {"b-off": t(-5)}
+    assert match([on], records, now=t(20), claimed={"b-off"}, claimed_at=earlier).pairs == {}
+    assert match([on], records, now=t(20), claimed={"b-off"}, final={"on"}).pairs == {}
+
+
 def test_a_record_after_the_change_is_its_own_only_if_no_other_change_fits() -> None:
     # Clock correction is only good to about a second: the own record may be dated after it.
     unlocked = change("c1", LockState.UNLOCKED, 0, previous=LockState.LOCKED)
