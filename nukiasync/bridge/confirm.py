@@ -64,6 +64,22 @@ _OPENER_TRANSITIONS: Mapping[int, frozenset[int]] = {
     _O.OPEN: frozenset({_O.ONLINE, _O.RTO_ACTIVE}),
 }
 
+# States a device leaves by itself at once: a read may already show where it went (issue 13).
+_FOLLOW_ONS = frozenset(
+    {
+        (DeviceType.OPENER, _O.OPEN, _O.ONLINE),  # the strike releases
+        (DeviceType.OPENER, _O.OPEN, _O.RTO_ACTIVE),
+        (None, _L.UNLATCHED, _L.UNLOCKED),  # the latch springs back
+        (None, _L.UNLOCKED_LOCK_N_GO, _L.LOCKED),  # lock'n'go locks after its delay
+    }
+)
+
+
+def is_follow_on(device_type: int, claimed: int, new: int) -> bool:
+    """Whether a device in ``claimed`` moves on to ``new`` by itself (a legal path)."""
+    kind = DeviceType.OPENER if device_type == DeviceType.OPENER else None
+    return (kind, claimed, new) in _FOLLOW_ONS
+
 
 class Confirmation(enum.StrEnum):
     """What the bridge said about a claim."""
@@ -152,7 +168,7 @@ def is_confirmed(
         return False
     if claim.door_sensor_state is not None and claim.door_sensor_state != after.door_sensor_state:
         return False
-    if claim.state == after.state:
+    if claim.state == after.state or is_follow_on(claim.device_type, claim.state, after.state):
         return True
     return before is not None and on_shortest_path(
         claim.device_type, before.state, claim.state, after.state
