@@ -18,9 +18,10 @@ or the Opener's mode), with record times corrected for clock skew:
 3. A record explains at most one change; the earlier change of a device goes first, and a
    record an earlier change waits on is not free for a later one.
 4. A candidate dated where a device's own record lies (inside the tight window around the
-   usual offset) is the answer at once. Any other candidate is ambiguous: it is the answer
-   only once the log has passed the change (a later record of the device is visible and
-   ``settle`` has elapsed) or at the final read; until then it is held, never guessed.
+   usual offset) and first read after the change could have happened is the answer at once.
+   Any other candidate is ambiguous: it is the answer only once the log has passed the change
+   (a later record of the device is visible and ``settle`` has elapsed) or at the final read;
+   until then it is held, never guessed.
 5. Follow-on transitions (the latch springs back, lock'n'go locks after its delay, the Opener's
    strike releases) are *maybe* attributable: rule 1 usually finds the record of the action
    they finish, already claimed, and they end without an outcome; a person acting inside the
@@ -54,14 +55,20 @@ WINDOW_AFTER = timedelta(seconds=5)
 # Where a matching entry usually lies: it is dated (in whole seconds) when the action starts,
 # the bridge posts when the motor stops. The hub replaces it by what it learns.
 EXPECTED_OFFSET = timedelta(seconds=-1)
-# Around the usual offset, a record is where the device's own record lies: answered at once.
-TIGHT_BEFORE = timedelta(seconds=3)
-TIGHT_AFTER = timedelta(seconds=2)
+# Around the usual offset, a record is where the device's own record lies: answered at once
+# (whole-second dates, skew corrected to about a second, motors that vary a little).
+TIGHT_BEFORE = timedelta(seconds=2)
+TIGHT_AFTER = timedelta(seconds=1.5)
+# A record first read this long before the change was observed was there before the action
+# could have ended: it is someone else's, or the change's own uploaded very fast; either way
+# not an answer at once.
+FRESH = timedelta(seconds=1)
 # Log dates are whole seconds and skew is corrected to about a second: a record of an action
 # that began just after the hub did can be dated this much before it.
 START_SLACK = timedelta(seconds=2)
-# An ambiguous candidate waits at least this long, and for a later record of the device.
-SETTLE = timedelta(seconds=10)
+# An ambiguous candidate waits at least this long (most entries are visible by then, the
+# slow ones too), and for a later record of the device.
+SETTLE = timedelta(seconds=20)
 
 
 class ChangeKind(enum.Enum):
@@ -240,6 +247,11 @@ def is_tight(
     return expected - TIGHT_BEFORE <= delta <= expected + TIGHT_AFTER
 
 
+def is_fresh(change: ObservedChange, record: ActionRecord) -> bool:
+    """Rule 4: the record was first read after the change's action could have ended."""
+    return record.seen_at is None or record.seen_at > change.observed_at - FRESH
+
+
 def log_has_passed(
     change: ObservedChange, records: Iterable[ActionRecord], skew: timedelta
 ) -> bool:
@@ -315,7 +327,7 @@ def match(
         if skipped:
             hidden[change.change_id] = skipped
         if (
-            is_tight(change, candidate, skew, expected)
+            (is_tight(change, candidate, skew, expected) and is_fresh(change, candidate))
             or change.change_id in final
             or (now - change.observed_at >= settle and log_has_passed(change, visible, skew))
         ):

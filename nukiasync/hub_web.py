@@ -134,6 +134,7 @@ class WebSide:
         """Answer every pending change with ``reason`` (the hub is closing)."""
         for pending in self.watcher.drop_pending():
             self._outcomes.unavailable(pending.change, reason)
+        self._outbox.checkpoint.pending = []  # answered: a restart must not resume them
 
     async def _fetch_logs(self, since: datetime) -> list[SmartlockLog]:
         limit = self._timing.catch_up_limit

@@ -28,7 +28,7 @@ class AttributionTiming:
     max_interval: float = 10.0  # s, the longest wait between reads while changes wait
     deadline: float = 45.0  # s after a change: then "unavailable"
     follow_on_deadline: float = 20.0  # s a follow-on waits for a person's entry, then ends
-    settle: float = 10.0  # s an ambiguous candidate waits at least (and for the log to pass)
+    settle: float = 20.0  # s an ambiguous candidate waits at least (and for the log to pass)
     grace: float = 8.0  # s an unclaimed entry waits for a late callback before it is reported
     background_interval: float = 60.0  # s between reads when nothing waits
     catch_up_limit: int = 500  # entries read after a restart before a Gap is announced

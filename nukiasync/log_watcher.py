@@ -115,7 +115,9 @@ class LogWatcher:
         """Wait for the log entry of a change (``attributable`` False: a follow-on)."""
         lag = self.learnt_lag
         delay = self.timing.first_delay if lag is None else max(0.3, lag * 0.8)
-        wait = self.timing.deadline if attributable else self.timing.follow_on_deadline
+        wait = self.timing.deadline
+        if not attributable:
+            wait = min(wait, self.timing.follow_on_deadline)
         self._pending.append(
             Pending(
                 change=change,
