@@ -9,9 +9,11 @@ or the Opener's mode), with record times corrected for clock skew:
 
 1. A record can explain a change only if it is the *last* successful state-changing record of
    the device dated before the change, and its action leaves the state the change shows. A
-   later such record undoes it. A record dated after the change was observed happened after
-   it (it undoes nothing), unless it fits this change and no other (clock correction is only
-   good to about a second); so did a record that explains a change observed later.
+   later such record undoes it. "Before" ends where the change's own record can lie (the
+   usual offset plus a little): a record dated after that began after the change's action
+   and undoes nothing (it is the change's own, ambiguous, only if nothing before explains the
+   change and it fits no other change); so does a record that explains a change observed
+   later.
 2. A record already visible when the change was observed, but dated before the device's
    previous observed change, never explains it. Nor does a record dated before the hub began
    watching (the downtime of a restart), for a change observed after that.
@@ -59,6 +61,9 @@ EXPECTED_OFFSET = timedelta(seconds=-1)
 # (whole-second dates, skew corrected to about a second, motors that vary a little).
 TIGHT_BEFORE = timedelta(seconds=2)
 TIGHT_AFTER = timedelta(seconds=1.5)
+# A record dated this long after the usual offset began after the change's own action: the
+# change was observed before it could have finished.
+AFTER_SLACK = timedelta(seconds=0.75)
 # A record first read this long before the change was observed was there before the action
 # could have ended: it is someone else's, or the change's own uploaded very fast; either way
 # not an answer at once.
@@ -311,15 +316,16 @@ def match(
             key=lambda r: (r.occurred_at, r.record_id),
         )
         later = [c for c in ordered[index + 1 :] if c.smartlock_id == change.smartlock_id]
-        candidate = _last_before(
-            change, history, later, taken=taken, claimed_at=claimed_at or {}, skew=skew
+        candidate, late = _last_before(
+            change,
+            history,
+            later,
+            taken=taken,
+            claimed_at=claimed_at or {},
+            skew=skew,
+            expected=expected,
         )
-        if (
-            candidate is None
-            or candidate.record_id in taken
-            or not compatible(change, candidate, skew)
-            or excluded(change, candidate, skew, not_before)
-        ):
+        if candidate is None or excluded(change, candidate, skew, not_before):
             continue
         taken.add(candidate.record_id)
         skipped = _hidden(change, candidate, history, taken=taken, skew=skew, not_before=not_before)
@@ -327,7 +333,11 @@ def match(
         if skipped:
             hidden[change.change_id] = skipped
         if (
-            (is_tight(change, candidate, skew, expected) and is_fresh(change, candidate))
+            (
+                not late
+                and is_tight(change, candidate, skew, expected)
+                and is_fresh(change, candidate)
+            )
             or change.change_id in final
             or (now - change.observed_at >= settle and log_has_passed(change, visible, skew))
         ):
@@ -345,31 +355,38 @@ def _last_before(
     taken: Collection[str],
     claimed_at: Mapping[str, datetime],
     skew: timedelta,
-) -> ActionRecord | None:
-    """Rule 1: the last record of the part dated before the change.
+    expected: timedelta,
+) -> tuple[ActionRecord | None, bool]:
+    """Rule 1: the last record of the part dated before the change; whether it is late.
 
-    A record dated after the change was observed is the change's own only if it fits the
-    change (clocks are corrected to about a second) and no other change has or fits it;
-    otherwise it is the record of something that happened after the change, and undoes nothing.
-    A record that explains a change observed later is that change's, whatever its date (two
-    actions in one second share a date).
+    "Before" ends where the change's own record can lie (the usual offset plus a little): an
+    action that began later cannot have finished by the callback. A record dated after that
+    undoes nothing; it is the change's own only if nothing before explains the change, it
+    fits this change and no other change has or fits it (clocks are corrected to about a
+    second), and then only as an ambiguous (late) candidate. A record that explains a change
+    observed later is that change's, whatever its date (two actions in one second share one).
     """
-    observed = change.observed_at + skew
+    boundary = change.observed_at + skew + expected + AFTER_SLACK
     last = None
+    late = None
     for record in history:
-        if record.occurred_at > observed + WINDOW_AFTER:
+        if record.occurred_at > change.observed_at + skew + WINDOW_AFTER:
             break
         owner = claimed_at.get(record.record_id)
         if owner is not None and owner > change.observed_at:
             continue
-        if record.occurred_at > observed and (
-            record.record_id in taken
-            or not compatible(change, record, skew)
-            or any(compatible(c, record, skew) for c in later)
+        if record.occurred_at <= boundary:
+            last = record
+        elif (
+            late is None
+            and record.record_id not in taken
+            and compatible(change, record, skew)
+            and not any(compatible(c, record, skew) for c in later)
         ):
-            continue
-        last = record
-    return last
+            late = record
+    if last is not None and last.record_id not in taken and compatible(change, last, skew):
+        return last, False
+    return late, late is not None
 
 
 def _hidden(

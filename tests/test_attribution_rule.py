@@ -143,7 +143,12 @@ def test_a_record_after_the_change_is_its_own_only_if_no_other_change_fits() -> 
     # Clock correction is only good to about a second: the own record may be dated after it.
     unlocked = change("c1", LockState.UNLOCKED, 0, previous=LockState.LOCKED)
     skewed = [rec("before", L, -10), rec("own", U, 0.4)]
-    assert names(match([unlocked], skewed, now=t(60), claimed={"before"})) == {"c1": "own"}
+    # Ambiguous: held, then answered (log passed, or the final read).
+    held = match([unlocked], skewed, now=t(3), claimed={"before"})
+    assert held.waiting == {"c1": skewed[1]}
+    assert names(match([unlocked], skewed, now=t(60), claimed={"before"}, final={"c1"})) == {
+        "c1": "own"
+    }
     # ... but not if it is claimed already, or a later change of the device fits it.
     assert match([unlocked], skewed, now=t(60), claimed={"before", "own"}).pairs == {}
     again = change("c2", LockState.UNLOCKED, 4, previous=LockState.LOCKED)
@@ -232,13 +237,31 @@ def test_an_ambiguous_candidate_waits_then_answers_when_the_log_has_passed() -> 
 
 @pytest.mark.parametrize(
     ("offset_s", "tight"),
-    [(-1, True), (-3, True), (-3.5, False), (0.5, True), (0.75, False), (-7, False)],
+    [(-1, True), (-3, True), (-3.5, False), (-0.25, True), (0.75, False), (-7, False)],
 )
 def test_tight_window_around_the_usual_offset(offset_s: float, tight: bool) -> None:
     c = change("c", LockState.LOCKED, 0)
     r = rec("r", L, offset_s)
     assert at.is_tight(c, r, timedelta(0), at.EXPECTED_OFFSET) is tight
     assert bool(match([c], [r], now=t(3)).pairs) is tight
+
+
+def test_a_record_dated_after_the_own_record_began_after_the_change() -> None:
+    """B7 burst: Ann locks; Ben locks again as the callback comes, his entry dated first."""
+    locked = change("c", LockState.LOCKED, 31.4, previous_at=19)
+    ann, ben = rec("ann", L, 29.5, seen=38.7), rec("ben", L, 30.5, seen=36.9)
+    # Ben's alone (Ann's not yet visible): tight, but after where the own record lies.
+    assert at.is_tight(locked, ben, timedelta(0), timedelta(seconds=-1.7))
+    alone = match([locked], [ben], now=t(37), expected=timedelta(seconds=-1.7))
+    assert alone.pairs == {}
+    assert alone.waiting == {"c": ben}
+    # Both visible: Ann's is the last before the change; Ben's undoes nothing.
+    both = match([locked], [ann, ben], now=t(39), expected=timedelta(seconds=-1.7))
+    assert names(both) == {"c": "ann"}
+    # A record before the boundary that does not fit still undoes: no fallback to a late one.
+    unlock = rec("unlock", U, 29.9, seen=38)
+    undone = match([locked], [ann, unlock, ben], now=t(60), expected=timedelta(seconds=-1.7))
+    assert undone.waiting == {"c": ben}
 
 
 def test_a_record_read_before_the_change_could_end_is_not_answered_at_once() -> None:
