@@ -55,8 +55,10 @@ WINDOW_BEFORE = timedelta(seconds=30)
 # ... and follow it by this much: clocks are corrected for skew, but only to about a second.
 WINDOW_AFTER = timedelta(seconds=5)
 # Where a matching entry usually lies: it is dated (in whole seconds) when the action starts,
-# the bridge posts when the motor stops. The hub replaces it by what it learns.
-EXPECTED_OFFSET = timedelta(seconds=-1)
+# the bridge posts when the motor stops. The hub replaces it by what it learns; until then a
+# value for the quickest motors (a record dated later than this plus `AFTER_SLACK` counts as
+# begun after the change).
+EXPECTED_OFFSET = timedelta(seconds=-0.5)
 # Around the usual offset, a record is where the device's own record lies: answered at once
 # (whole-second dates, skew corrected to about a second, motors that vary a little).
 TIGHT_BEFORE = timedelta(seconds=2)

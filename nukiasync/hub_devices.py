@@ -7,6 +7,7 @@ log entry. Repeats and echoes give nothing and are counted.
 
 from __future__ import annotations
 
+import bisect
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -83,8 +84,12 @@ class DeviceRecord:
         return believed
 
     def remember(self, when: datetime, state: int) -> None:
-        """Keep a state in the recent history (for entries no callback claimed)."""
-        self.history = [*self.history[-(HISTORY - 1) :], (when, state)]
+        """Keep a state in the recent history, in time order (for entries no callback claimed).
+
+        States learnt from the log come late: they go in at their own time.
+        """
+        bisect.insort(self.history, (when, state), key=lambda item: item[0])
+        del self.history[:-HISTORY]
 
     def identity(self) -> dict[str, Any]:
         """The device fields every event carries."""
@@ -157,7 +162,10 @@ class DeviceTable:
             if state is not None and record.state is None:
                 record.state = state.state_code
                 if self.started_at is not None and state.state_code is not None:
-                    record.remember(self.started_at, state.state_code)
+                    # Log dates are whole seconds: as the rules do, count them from a little
+                    # before the start (entries older than that are the downtime's).
+                    since = self.started_at - attribution.START_SLACK
+                    record.remember(since, state.state_code)
                 record.mode = state.mode_code
                 record.door = state.doorsensor_state_code
 

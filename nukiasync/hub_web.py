@@ -172,7 +172,9 @@ class WebSide:
             device = self._devices.get(entry.smartlock_id)
             if seen.record.succeeded:
                 # A success no callback claimed: a change the hub missed if it moved the state.
-                believed = device.state_at(entry.date - self._skew())
+                # When its action ended: log dates are whole seconds, at the action's start.
+                ended = entry.date - self._skew() - self.watcher.expected_offset
+                believed = device.state_at(ended)
                 await self._hidden(entry, device.device_type, believed, now)
                 continue
             self._counters.log_only += 1
@@ -199,6 +201,8 @@ class WebSide:
             await self._outbox.publish(seen_only, entry.id, entry.date)
             return previous
         self._counters.hidden += 1
+        ended = entry.date - self._skew() - self.watcher.expected_offset
+        self._devices.get(entry.smartlock_id).remember(ended, state)
         name = state_name(device_type, state)
         shown = hub_events.hidden_state(
             entry, previous=previous, state=state, name=name, identity=identity, now=now

@@ -109,6 +109,11 @@ class LogWatcher:
         ordered = sorted(self._lags)
         return ordered[len(ordered) // 2]
 
+    @property
+    def expected_offset(self) -> timedelta:
+        """The usual record date minus callback time (learnt; the rules' default until then)."""
+        return attribution.estimate_skew(self._offsets, default=attribution.EXPECTED_OFFSET)
+
     def add(
         self, change: ObservedChange, *, attributable: bool, due: datetime | None = None
     ) -> None:
@@ -170,7 +175,7 @@ class LogWatcher:
             skew=skew,
             claimed=frozenset(taken),
             claimed_at=self._claimed_at,
-            expected=attribution.estimate_skew(self._offsets, default=attribution.EXPECTED_OFFSET),
+            expected=self.expected_offset,
             not_before=self._started,
             final={p.change.change_id for p in self._pending if p.final},
             settle=timedelta(seconds=self.timing.settle),
