@@ -293,13 +293,15 @@ def match(
     skew: timedelta = timedelta(0),
     claimed: Collection[str] = frozenset(),
     claimed_at: Mapping[str, datetime] | None = None,
-    expected: timedelta = EXPECTED_OFFSET,
+    expected: timedelta | Mapping[int, timedelta] = EXPECTED_OFFSET,
     not_before: datetime | None = None,
     final: Collection[str] = frozenset(),
     settle: timedelta = SETTLE,
 ) -> Matching:
     """Apply the rule to every pending change (see the module docstring).
 
+    ``expected`` is the usual record offset, or one per device (smartlock id; an Opener turns
+    at once, a lock's motor takes a second or two).
     ``claimed``: records already explaining a change or reported; ``claimed_at``: for those
     explaining a change, when that change was observed. ``final``: changes whose
     last read happened (an ambiguous candidate is answered). Records dated after ``now``
@@ -312,21 +314,25 @@ def match(
     waiting: dict[str, ActionRecord] = {}
     hidden: dict[str, tuple[ActionRecord, ...]] = {}
     ordered = sorted(pending, key=lambda c: (c.observed_at, c.change_id))
+    contested: set[str] = set()  # records an earlier change could own, passed over as late
     for index, change in enumerate(ordered):
+        usual = _usual(expected, change.smartlock_id)
         history = sorted(
             (r for r in visible if moves_part(change, r)),
             key=lambda r: (r.occurred_at, r.record_id),
         )
         later = [c for c in ordered[index + 1 :] if c.smartlock_id == change.smartlock_id]
-        candidate, late = _last_before(
+        candidate, late, passed = _last_before(
             change,
             history,
             later,
             taken=taken,
             claimed_at=claimed_at or {},
             skew=skew,
-            expected=expected,
+            expected=usual,
         )
+        late = late or (candidate is not None and candidate.record_id in contested)
+        contested.update(passed)
         if candidate is None or excluded(change, candidate, skew, not_before):
             continue
         taken.add(candidate.record_id)
@@ -335,11 +341,7 @@ def match(
         if skipped:
             hidden[change.change_id] = skipped
         if (
-            (
-                not late
-                and is_tight(change, candidate, skew, expected)
-                and is_fresh(change, candidate)
-            )
+            (not late and is_tight(change, candidate, skew, usual) and is_fresh(change, candidate))
             or change.change_id in final
             or (now - change.observed_at >= settle and log_has_passed(change, visible, skew))
         ):
@@ -358,7 +360,7 @@ def _last_before(
     claimed_at: Mapping[str, datetime],
     skew: timedelta,
     expected: timedelta,
-) -> tuple[ActionRecord | None, bool]:
+) -> tuple[ActionRecord | None, bool, list[str]]:
     """Rule 1: the last record of the part dated before the change; whether it is late.
 
     "Before" ends where the change's own record can lie (the usual offset plus a little): an
@@ -367,10 +369,13 @@ def _last_before(
     fits this change and no other change has or fits it (clocks are corrected to about a
     second), and then only as an ambiguous (late) candidate. A record that explains a change
     observed later is that change's, whatever its date (two actions in one second share one).
+    Also returns the late records that fit this change and a later one: until the log tells,
+    the later change may not take them at once.
     """
     boundary = change.observed_at + skew + expected + AFTER_SLACK
     last = None
     late = None
+    passed: list[str] = []
     for record in history:
         if record.occurred_at > change.observed_at + skew + WINDOW_AFTER:
             break
@@ -379,16 +384,21 @@ def _last_before(
             continue
         if record.occurred_at <= boundary:
             last = record
-        elif (
-            late is None
-            and record.record_id not in taken
-            and compatible(change, record, skew)
-            and not any(compatible(c, record, skew) for c in later)
-        ):
-            late = record
+        elif record.record_id not in taken and compatible(change, record, skew):
+            if any(compatible(c, record, skew) for c in later):
+                if is_tight(change, record, skew, expected):
+                    passed.append(record.record_id)  # a later change's, or this one's
+            elif late is None:
+                late = record
     if last is not None and last.record_id not in taken and compatible(change, last, skew):
-        return last, False
-    return late, late is not None
+        return last, False, passed
+    return late, late is not None, passed
+
+
+def _usual(expected: timedelta | Mapping[int, timedelta], smartlock_id: int) -> timedelta:
+    if isinstance(expected, timedelta):
+        return expected
+    return expected.get(smartlock_id, EXPECTED_OFFSET)
 
 
 def _hidden(

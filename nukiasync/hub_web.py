@@ -173,7 +173,7 @@ class WebSide:
             if seen.record.succeeded:
                 # A success no callback claimed: a change the hub missed if it moved the state.
                 # When its action ended: log dates are whole seconds, at the action's start.
-                ended = entry.date - self._skew() - self.watcher.expected_offset
+                ended = entry.date - self._skew() - self.watcher.expected_offset(entry.smartlock_id)
                 believed = device.state_at(ended)
                 await self._hidden(entry, device.device_type, believed, now)
                 continue
@@ -201,7 +201,7 @@ class WebSide:
             await self._outbox.publish(seen_only, entry.id, entry.date)
             return previous
         self._counters.hidden += 1
-        ended = entry.date - self._skew() - self.watcher.expected_offset
+        ended = entry.date - self._skew() - self.watcher.expected_offset(entry.smartlock_id)
         self._devices.get(entry.smartlock_id).remember(ended, state)
         name = state_name(device_type, state)
         shown = hub_events.hidden_state(

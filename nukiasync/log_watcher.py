@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from nukiasync import attribution
+from nukiasync.const import DeviceType
 from nukiasync.errors import NukiAuthenticationError, NukiError, NukiRateLimitError
 from nukiasync.events import AttributionFailure
+from nukiasync.ids import device_type_from
 from nukiasync.log_pending import (
     AttributionTiming,
     CatchUpGap,
@@ -34,6 +36,7 @@ _LOGGER = logging.getLogger(__name__)
 
 # Background reads re-read this far back: an entry can reach the Web API minutes late.
 BACKGROUND_OVERLAP = timedelta(minutes=5)
+MIN_SAMPLES = 3  # matches before a device's own usual offset is trusted
 
 Sleep = Callable[[float], Awaitable[None]]
 FetchLogs = Callable[[datetime], Awaitable[list[SmartlockLog]]]
@@ -85,7 +88,7 @@ class LogWatcher:
         self._reported: set[str] = set()
         self._wake = asyncio.Event()
         self._lags: list[float] = []
-        self._offsets: list[timedelta] = []  # record minus callback time of recent matches
+        self._offsets: dict[int, list[timedelta]] = {}  # per device: record minus callback time
         self._last_read: datetime | None = None
         self._background_from = self._report_after
         self._next_background: datetime = clock()
@@ -109,10 +112,25 @@ class LogWatcher:
         ordered = sorted(self._lags)
         return ordered[len(ordered) // 2]
 
-    @property
-    def expected_offset(self) -> timedelta:
-        """The usual record date minus callback time (learnt; the rules' default until then)."""
-        return attribution.estimate_skew(self._offsets, default=attribution.EXPECTED_OFFSET)
+    def expected_offset(self, smartlock_id: int) -> timedelta:
+        """The usual record date minus callback time of a device (learnt from its matches).
+
+        Until a device has a few matches, those of its kind (Opener or lock) stand in; an
+        Opener turns at once, a lock's motor takes a second or two.
+        """
+        own = self._offsets.get(smartlock_id, [])
+        if len(own) >= MIN_SAMPLES:
+            return attribution.estimate_skew(own)
+        opener = device_type_from(smartlock_id) == DeviceType.OPENER
+        kin = [
+            offset
+            for sid, offsets in self._offsets.items()
+            if (device_type_from(sid) == DeviceType.OPENER) is opener
+            for offset in offsets
+        ]
+        if len(kin) >= MIN_SAMPLES:
+            return attribution.estimate_skew(kin)
+        return attribution.EXPECTED_OFFSET
 
     def add(
         self, change: ObservedChange, *, attributable: bool, due: datetime | None = None
@@ -175,7 +193,10 @@ class LogWatcher:
             skew=skew,
             claimed=frozenset(taken),
             claimed_at=self._claimed_at,
-            expected=self.expected_offset,
+            expected={
+                p.change.smartlock_id: self.expected_offset(p.change.smartlock_id)
+                for p in self._pending
+            },
             not_before=self._started,
             final={p.change.change_id for p in self._pending if p.final},
             settle=timedelta(seconds=self.timing.settle),
@@ -225,7 +246,8 @@ class LogWatcher:
         self._lags = [*self._lags[-19:], max(0.0, lag)]
         if pending.change.kind is attribution.ChangeKind.LOCK_STATE:
             seen_offset = attribution.offset(pending.change, record, skew)
-            self._offsets = [*self._offsets[-19:], seen_offset]
+            sid = record.smartlock_id
+            self._offsets[sid] = [*self._offsets.get(sid, [])[-19:], seen_offset]
         return seen
 
     def drop_pending(self) -> list[Pending]:

@@ -265,6 +265,29 @@ def test_a_record_dated_after_the_own_record_began_after_the_change() -> None:
     assert undone.waiting == {"c": ben}
 
 
+def test_a_record_an_earlier_change_passed_over_is_not_taken_at_once() -> None:
+    """B7 burst on an Opener: three changes in a second, offsets learnt on locks.
+
+    Dana's entry lies after the first change's boundary (wrong usual offset) and fits the
+    third change too: the third may not take it at once; with the Opener's own offset learnt,
+    the first change owns it.
+    """
+    off = change("c21", OpenerState.ONLINE, 130.74, previous=OpenerState.RTO_ACTIVE, lock=OP,
+                 device_type=DeviceType.OPENER)  # fmt: skip
+    on = change("c22", OpenerState.RTO_ACTIVE, 131.22, previous=OpenerState.ONLINE, lock=OP,
+                device_type=DeviceType.OPENER)  # fmt: skip
+    off2 = change("c23", OpenerState.ONLINE, 131.71, previous=OpenerState.RTO_ACTIVE, lock=OP,
+                  device_type=DeviceType.OPENER)  # fmt: skip
+    dana = rec("dana", L, 130.2, seen=131.9, lock=OP)
+    lock_like = match([off, on, off2], [dana], now=t(135.4), expected={OP: timedelta(seconds=-1.7)})
+    assert lock_like.pairs == {}
+    assert lock_like.waiting == {"c23": dana}
+    opener = match([off, on, off2], [dana], now=t(135.4), expected={OP: timedelta(seconds=-0.5)})
+    assert names(opener) == {"c21": "dana"}
+    # Per device: another device's usual offset does not apply; unknown devices get the default.
+    assert at._usual({SL: timedelta(seconds=-3)}, OP) == at.EXPECTED_OFFSET
+
+
 def test_a_record_read_before_the_change_could_end_is_not_answered_at_once() -> None:
     """The issue's cascade: the lost callback's entry, tight but read before the change."""
     locked = change("c", LockState.LOCKED, 0)

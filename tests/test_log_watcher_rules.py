@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from nukiasync import attribution
 from nukiasync.attribution import ChangeKind, ObservedChange
 from nukiasync.const import DeviceType, LockMode, LockState, LogAction, OpenerState
 from nukiasync.events import AttributionFailure
@@ -238,3 +239,20 @@ def test_added_with_due_reads_at_once_and_follow_ons_get_their_own_deadline() ->
     assert first.deadline == s(-50 + TIMING.deadline)
     assert follow.deadline == s(TIMING.follow_on_deadline)
     assert follow.due == s(TIMING.first_delay)
+
+
+def test_the_usual_offset_is_learnt_per_device_and_kind() -> None:
+    _time, _world, _outcomes, watcher = setup()
+    other_lock = 0x2B3C4D5E
+    sec = timedelta(seconds=1)
+    assert watcher.expected_offset(SL) == attribution.EXPECTED_OFFSET
+    watcher._offsets[other_lock] = [-1.8 * sec, -1.6 * sec, -1.7 * sec]
+    # A lock without matches of its own borrows other locks'; an Opener does not.
+    assert watcher.expected_offset(SL) == -1.7 * sec
+    assert watcher.expected_offset(OP) == attribution.EXPECTED_OFFSET
+    watcher._offsets[SL] = [-2.5 * sec, -2.4 * sec]
+    assert watcher.expected_offset(SL) == -1.7 * sec  # two of its own are not enough yet
+    watcher._offsets[SL].append(-2.6 * sec)
+    assert watcher.expected_offset(SL) == -2.5 * sec
+    watcher._offsets[OP] = [-0.4 * sec, -0.5 * sec, -0.6 * sec]
+    assert watcher.expected_offset(OP) == -0.5 * sec
