@@ -251,7 +251,7 @@ def test_the_usual_offset_is_learnt_per_device_and_kind() -> None:
     assert watcher.expected_offset(SL) == -1.7 * sec
     assert watcher.expected_offset(OP) == attribution.EXPECTED_OFFSET
     watcher._offsets[SL] = [-2.5 * sec, -2.4 * sec]
-    assert watcher.expected_offset(SL) == -1.7 * sec  # two of its own are not enough yet
+    assert watcher.expected_offset(SL) == -1.8 * sec  # two of its own: all locks' median
     watcher._offsets[SL].append(-2.6 * sec)
     assert watcher.expected_offset(SL) == -2.5 * sec
     watcher._offsets[OP] = [-0.4 * sec, -0.5 * sec, -0.6 * sec]
