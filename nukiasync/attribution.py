@@ -4,6 +4,8 @@ No I/O, no tasks, no clock: time comes in as arguments. The rules work on two ne
 `ObservedChange` (a state seen on a device at a host time) and `ActionRecord` (an action a log
 says happened at a device time), so sources other than Nuki's Web API log can plug in.
 
+The records and tables live in `nukiasync.attribution_tables` (re-exported here).
+
 The rule (docs/decisions/0001-who-is-never-wrong.md), per device and per part of it (lock state,
 or the Opener's mode), with record times corrected for clock skew:
 
@@ -37,14 +39,33 @@ before it are changes no callback reported (`Matching.hidden`).
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import attrs
 
-from nukiasync.const import DeviceType, LockMode, LockState, LogAction, OpenerState
+from nukiasync.attribution_tables import (
+    LOCK_ACTION_RESULTS,
+    LOCK_FOLLOW_ONS,
+    LOCK_RESULTS,
+    LOCK_STATE_ACTIONS,
+    MODE_ACTIONS,
+    MODE_RESULTS,
+    OPENER_ACTION_RESULTS,
+    OPENER_FOLLOW_ONS,
+    OPENER_RESULTS,
+    OPENER_STATE_ACTIONS,
+    ActionRecord,
+    ChangeKind,
+    ObservedChange,
+    claimable,
+    expected_actions,
+    is_attributable,
+    is_follow_on,
+    moves_part,
+    result_state,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Sequence
@@ -78,130 +99,6 @@ START_SLACK = timedelta(seconds=2)
 SETTLE = timedelta(seconds=20)
 
 
-class ChangeKind(enum.Enum):
-    """What part of a device changed."""
-
-    LOCK_STATE = "lock_state"
-    MODE = "mode"
-
-
-@attrs.frozen(kw_only=True)
-class ObservedChange:
-    """A change seen on a device, at host time; ``change_id`` is the state event's id.
-
-    ``previous_at`` is when the device's previous change was observed (or the hub began
-    watching it): the history before it is already accounted for.
-    """
-
-    change_id: str
-    smartlock_id: int
-    device_type: int
-    kind: ChangeKind
-    previous: int | None
-    current: int
-    observed_at: datetime
-    previous_at: datetime | None = None
-
-
-@attrs.frozen(kw_only=True)
-class ActionRecord:
-    """An action a log says happened, at device time; ``seen_at`` is when it was first read."""
-
-    record_id: str
-    smartlock_id: int
-    action: int
-    succeeded: bool
-    occurred_at: datetime
-    seen_at: datetime | None = None
-
-
-_L = LogAction
-# Resting states of a Smart Lock (types 0, 3, 4, 5) and the log actions that end in them.
-LOCK_RESULTS: Mapping[int, frozenset[int]] = {
-    LockState.LOCKED: frozenset({_L.LOCK}),
-    LockState.UNLOCKED: frozenset({_L.UNLOCK, _L.UNLATCH}),
-    LockState.UNLATCHED: frozenset({_L.UNLATCH, _L.LOCK_N_GO_UNLATCH}),
-    LockState.UNLOCKED_LOCK_N_GO: frozenset({_L.LOCK_N_GO, _L.LOCK_N_GO_UNLATCH}),
-}
-# Opener (type 2): unlock = activate ring to open, lock = deactivate, unlatch = open.
-OPENER_RESULTS: Mapping[int, frozenset[int]] = {
-    OpenerState.RTO_ACTIVE: frozenset({_L.UNLOCK}),
-    OpenerState.ONLINE: frozenset({_L.LOCK}),
-    OpenerState.OPEN: frozenset({_L.UNLATCH}),
-}
-# Opener continuous mode is a change of mode, not of state.
-MODE_RESULTS: Mapping[int, frozenset[int]] = {
-    LockMode.CONTINUOUS: frozenset({_L.ACTIVATE_CONTINUOUS_MODE}),
-    LockMode.DOOR: frozenset({_L.DEACTIVATE_CONTINUOUS_MODE}),
-}
-# The actions that move each part of a device (the rest: door sensor, ring, maintenance).
-LOCK_STATE_ACTIONS = frozenset({_L.UNLOCK, _L.LOCK, _L.UNLATCH, _L.LOCK_N_GO, _L.LOCK_N_GO_UNLATCH})
-OPENER_STATE_ACTIONS = frozenset({_L.UNLOCK, _L.LOCK, _L.UNLATCH})
-MODE_ACTIONS = frozenset({_L.ACTIVATE_CONTINUOUS_MODE, _L.DEACTIVATE_CONTINUOUS_MODE})
-# The state each action leaves a device in (for changes no callback reported).
-LOCK_ACTION_RESULTS: Mapping[int, int] = {
-    _L.UNLOCK: LockState.UNLOCKED,
-    _L.LOCK: LockState.LOCKED,
-    _L.UNLATCH: LockState.UNLATCHED,
-    _L.LOCK_N_GO: LockState.UNLOCKED_LOCK_N_GO,
-    _L.LOCK_N_GO_UNLATCH: LockState.UNLATCHED,
-}
-OPENER_ACTION_RESULTS: Mapping[int, int] = {
-    _L.UNLOCK: OpenerState.RTO_ACTIVE,
-    _L.LOCK: OpenerState.ONLINE,
-    _L.UNLATCH: OpenerState.OPEN,
-}
-
-# Transitions that finish an earlier action by themselves and get no log entry of their own.
-LOCK_FOLLOW_ONS = frozenset(
-    {
-        (LockState.UNLATCHED, LockState.UNLOCKED),  # the latch springs back
-        (LockState.UNLOCKED_LOCK_N_GO, LockState.LOCKED),  # lock'n'go locks after its delay
-    }
-)
-OPENER_FOLLOW_ONS = frozenset(
-    {
-        (OpenerState.OPEN, OpenerState.ONLINE),  # the strike releases
-        (OpenerState.OPEN, OpenerState.RTO_ACTIVE),
-    }
-)
-
-
-def expected_actions(change: ObservedChange) -> frozenset[int]:
-    """Log actions that can explain a change (empty: nothing in the log will)."""
-    if change.kind is ChangeKind.MODE:
-        return MODE_RESULTS.get(change.current, frozenset())
-    if change.device_type == DeviceType.OPENER:
-        return OPENER_RESULTS.get(change.current, frozenset())
-    return LOCK_RESULTS.get(change.current, frozenset())
-
-
-def is_follow_on(change: ObservedChange) -> bool:
-    """Whether the device may have made the change by itself (maybe attributable)."""
-    if change.kind is ChangeKind.MODE:
-        return False
-    step = (change.previous, change.current)
-    if change.device_type == DeviceType.OPENER:
-        return step in OPENER_FOLLOW_ONS
-    return step in LOCK_FOLLOW_ONS
-
-
-def is_attributable(change: ObservedChange) -> bool:
-    """Whether a person or automation must have caused the change (so it gets an outcome)."""
-    return bool(expected_actions(change)) and not is_follow_on(change)
-
-
-def claimable(record: ActionRecord) -> bool:
-    """Whether any change could claim the record: a successful state-changing action."""
-    return record.succeeded and record.action in LOCK_STATE_ACTIONS | MODE_ACTIONS
-
-
-def result_state(device_type: int, action: int) -> int | None:
-    """The state an action leaves a device in (None: not a state-changing action)."""
-    table = OPENER_ACTION_RESULTS if device_type == DeviceType.OPENER else LOCK_ACTION_RESULTS
-    return table.get(action)
-
-
 def offset(change: ObservedChange, record: ActionRecord, skew: timedelta) -> timedelta:
     """Record time on the host's clock minus the time the change was observed."""
     return (record.occurred_at - skew) - change.observed_at
@@ -214,17 +111,6 @@ def compatible(change: ObservedChange, record: ActionRecord, skew: timedelta) ->
     if record.action not in expected_actions(change):
         return False
     return -WINDOW_BEFORE <= offset(change, record, skew) <= WINDOW_AFTER
-
-
-def moves_part(change: ObservedChange, record: ActionRecord) -> bool:
-    """Whether a record is a successful action on the part of the device the change is of."""
-    if record.smartlock_id != change.smartlock_id or not record.succeeded:
-        return False
-    if change.kind is ChangeKind.MODE:
-        return record.action in MODE_ACTIONS
-    if change.device_type == DeviceType.OPENER:
-        return record.action in OPENER_STATE_ACTIONS
-    return record.action in LOCK_STATE_ACTIONS
 
 
 def excluded(
@@ -434,3 +320,44 @@ def estimate_skew(samples: Sequence[timedelta], *, default: timedelta = timedelt
         return default
     ordered = sorted(samples)
     return ordered[len(ordered) // 2]
+
+
+__all__ = [
+    "AFTER_SLACK",
+    "EXPECTED_OFFSET",
+    "FRESH",
+    "LOCK_ACTION_RESULTS",
+    "LOCK_FOLLOW_ONS",
+    "LOCK_RESULTS",
+    "LOCK_STATE_ACTIONS",
+    "MODE_ACTIONS",
+    "MODE_RESULTS",
+    "OPENER_ACTION_RESULTS",
+    "OPENER_FOLLOW_ONS",
+    "OPENER_RESULTS",
+    "OPENER_STATE_ACTIONS",
+    "SETTLE",
+    "START_SLACK",
+    "TIGHT_AFTER",
+    "TIGHT_BEFORE",
+    "WINDOW_AFTER",
+    "WINDOW_BEFORE",
+    "ActionRecord",
+    "ChangeKind",
+    "Matching",
+    "ObservedChange",
+    "claimable",
+    "compatible",
+    "estimate_skew",
+    "excluded",
+    "expected_actions",
+    "is_attributable",
+    "is_follow_on",
+    "is_fresh",
+    "is_tight",
+    "log_has_passed",
+    "match",
+    "moves_part",
+    "offset",
+    "result_state",
+]

@@ -5,14 +5,19 @@ Kept apart from the scheduling so both stay small; `LogWatcher` re-exports the p
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
+from nukiasync import attribution
 from nukiasync.attribution import ActionRecord, ChangeKind, ObservedChange
+from nukiasync.const import DeviceType
 from nukiasync.events import AttributionFailure
+from nukiasync.ids import device_type_from
 from nukiasync.web.models.log import SmartlockLog
+
+MIN_SAMPLES = 3  # matches before a device's own usual offset is trusted
 
 
 @attrs.frozen(kw_only=True)
@@ -131,3 +136,24 @@ def record_of(entry: SmartlockLog, seen_at: datetime | None = None) -> ActionRec
         occurred_at=entry.date,
         seen_at=seen_at,
     )
+
+
+def usual_offset(offsets: dict[int, list[timedelta]], smartlock_id: int) -> timedelta:
+    """A device's usual record offset, from its matches' offsets (per smartlock id).
+
+    Until a device has a few matches, those of its kind (Opener or lock) stand in; an
+    Opener turns at once, a lock's motor takes a second or two.
+    """
+    own = offsets.get(smartlock_id, [])
+    if len(own) >= MIN_SAMPLES:
+        return attribution.estimate_skew(own)
+    opener = device_type_from(smartlock_id) == DeviceType.OPENER
+    kin = [
+        offset
+        for sid, samples in offsets.items()
+        if (device_type_from(sid) == DeviceType.OPENER) is opener
+        for offset in samples
+    ]
+    if len(kin) >= MIN_SAMPLES:
+        return attribution.estimate_skew(kin)
+    return attribution.EXPECTED_OFFSET

@@ -15,10 +15,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from nukiasync import attribution
-from nukiasync.const import DeviceType
 from nukiasync.errors import NukiAuthenticationError, NukiError, NukiRateLimitError
 from nukiasync.events import AttributionFailure
-from nukiasync.ids import device_type_from
 from nukiasync.log_pending import (
     AttributionTiming,
     CatchUpGap,
@@ -26,6 +24,7 @@ from nukiasync.log_pending import (
     Pending,
     SeenRecord,
     record_of,
+    usual_offset,
 )
 from nukiasync.web.models.log import SmartlockLog
 
@@ -36,7 +35,6 @@ _LOGGER = logging.getLogger(__name__)
 
 # Background reads re-read this far back: an entry can reach the Web API minutes late.
 BACKGROUND_OVERLAP = timedelta(minutes=5)
-MIN_SAMPLES = 3  # matches before a device's own usual offset is trusted
 
 Sleep = Callable[[float], Awaitable[None]]
 FetchLogs = Callable[[datetime], Awaitable[list[SmartlockLog]]]
@@ -113,24 +111,8 @@ class LogWatcher:
         return ordered[len(ordered) // 2]
 
     def expected_offset(self, smartlock_id: int) -> timedelta:
-        """The usual record date minus callback time of a device (learnt from its matches).
-
-        Until a device has a few matches, those of its kind (Opener or lock) stand in; an
-        Opener turns at once, a lock's motor takes a second or two.
-        """
-        own = self._offsets.get(smartlock_id, [])
-        if len(own) >= MIN_SAMPLES:
-            return attribution.estimate_skew(own)
-        opener = device_type_from(smartlock_id) == DeviceType.OPENER
-        kin = [
-            offset
-            for sid, offsets in self._offsets.items()
-            if (device_type_from(sid) == DeviceType.OPENER) is opener
-            for offset in offsets
-        ]
-        if len(kin) >= MIN_SAMPLES:
-            return attribution.estimate_skew(kin)
-        return attribution.EXPECTED_OFFSET
+        """The usual record date minus callback time of a device (learnt from its matches)."""
+        return usual_offset(self._offsets, smartlock_id)
 
     def add(
         self, change: ObservedChange, *, attributable: bool, due: datetime | None = None
