@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -27,7 +28,7 @@ from nukiasync.hub import ConfirmPolicy, NukiHub
 from nukiasync.simulator import Knobs, World
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator
 
     from nukiasync.log_watcher import AttributionTiming
 
@@ -102,17 +103,64 @@ class Recorder:
 
 @attrs.define
 class Rig:
-    """A running world and hub."""
+    """A running world and hub; `restart` replaces the hub by a new one on the same state."""
 
     world: World
     hub: NukiHub
     web: NukiWebClient
     recorder: Recorder
     speed: float
+    bridge: NukiBridgeClient | None = None
+    settings: dict[str, Any] = attrs.field(factory=dict)
+    subscribers: list[Callable[[NukiEvent], Any]] = attrs.field(factory=list)
+    restarts: int = 0
 
     def scaled_sleep(self, seconds: float) -> Any:
         """Sleep ``seconds`` of simulated time."""
         return asyncio.sleep(max(0.0, seconds) / self.speed)
+
+    def subscribe(self, subscriber: Callable[[NukiEvent], Any]) -> None:
+        """Subscribe to this hub and to every hub after a restart."""
+        self.subscribers.append(subscriber)
+        self.hub.subscribe(subscriber)
+
+    async def restart(self, downtime: float) -> None:
+        """Close the hub, stay down ``downtime`` simulated seconds, start a new one.
+
+        The new hub has the same clients and state file and a new `CallbackServer` (a new
+        port, registered again); the recorder and every `subscribe`d peer follow it.
+        """
+        await self.hub.close()
+        await self.scaled_sleep(downtime)
+        self.hub = _hub(self.world, self.web, self.bridge, self.speed, **self.settings)
+        self.hub.subscribe(self.recorder)
+        for subscriber in self.subscribers:
+            self.hub.subscribe(subscriber)
+        self.restarts += 1
+        await self.hub.start()
+
+
+def _hub(
+    world: World,
+    web: NukiWebClient,
+    bridge: NukiBridgeClient | None,
+    speed: float,
+    *,
+    timing: AttributionTiming | None,
+    server: bool,
+    confirm: ConfirmPolicy,
+    state_file: str | None,
+) -> NukiHub:
+    return NukiHub(
+        web=web,
+        bridge=bridge,
+        callback_server=CallbackServer(host="127.0.0.1", port=0) if server else None,
+        timing=timing,
+        confirm=confirm,
+        state_file=state_file,
+        clock=world.clock.now,
+        sleep=lambda seconds: asyncio.sleep(max(0.0, seconds) / speed),
+    )
 
 
 @contextlib.asynccontextmanager
@@ -123,29 +171,35 @@ async def running_hub(
     speed: float = 1.0,
     server: bool = True,
     confirm: ConfirmPolicy = "background",
+    state_file: str | None = None,
 ) -> AsyncIterator[Rig]:
     """Start ``world`` and a hub on it (callbacks through a `CallbackServer` unless told)."""
     async with world:
         port = urlsplit(world.bridge_url).port or 0
         web = NukiWebClient(WEB_TOKEN, base_url=world.web_url)
         bridge = NukiBridgeClient("127.0.0.1", BRIDGE_TOKEN, port=port)
-        callback_server = CallbackServer(host="127.0.0.1", port=0) if server else None
         recorder = Recorder(world.clock.now)
-        hub = NukiHub(
-            web=web,
-            bridge=bridge,
-            callback_server=callback_server,
-            timing=timing,
-            confirm=confirm,
-            clock=world.clock.now,
-            sleep=lambda seconds: asyncio.sleep(max(0.0, seconds) / speed),
-        )
+        settings: dict[str, Any] = {
+            "timing": timing,
+            "server": server,
+            "confirm": confirm,
+            "state_file": state_file,
+        }
+        hub = _hub(world, web, bridge, speed, **settings)
         hub.subscribe(recorder)
+        rig = Rig(
+            world=world,
+            hub=hub,
+            web=web,
+            recorder=recorder,
+            speed=speed,
+            bridge=bridge,
+            settings=settings,
+        )
         try:
-            async with hub:
-                yield Rig(world=world, hub=hub, web=web, recorder=recorder, speed=speed)
+            await hub.start()
+            yield rig
         finally:
+            await rig.hub.close()
             await web.close()
             await bridge.close()
-            if callback_server is not None:
-                await callback_server.close()

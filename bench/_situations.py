@@ -18,7 +18,10 @@ of one step may overlap the next, as at home. Each situation is one method:
 - ``follow_on``: unlatch, lock 'n' go or an Opener's opening, with (half of the time) someone
   acting inside the window before the lock moves by itself;
 - ``failed``: a failed attempt (rejected, wrong keypad code, blocked motor) before or after a
-  success on the same lock.
+  success on the same lock;
+- ``restart``: the correlator restarts (``restarter``, 1-2 s down) right after a change,
+  someone acts while it is down, then both locks change again: an entry from the downtime
+  must not be handed to the next change (without a ``restarter``, a plain step).
 
 The ground truth is the world's (`World.changes`): `bench._truth_score` scores any
 correlator against it. `tests/test_bench_situations.py` plays every situation quickly.
@@ -53,6 +56,7 @@ SITUATIONS = {  # name: weight in a timeline
     "undo": 1,
     "follow_on": 2,
     "failed": 2,
+    "restart": 1,
 }
 
 
@@ -105,15 +109,21 @@ def toggle(device: Device) -> int:
 class Timeline:
     """Plays situations on a running world; ``kinds`` maps journal seqs to their situation.
 
-    ``sleep`` waits simulated seconds (the world's clock may run faster than real time).
+    ``sleep`` waits simulated seconds (the world's clock may run faster than real time);
+    ``restarter(downtime)`` restarts the correlator under test.
     """
 
     def __init__(
-        self, world: World, rng: random.Random, sleep: Callable[[float], Awaitable[Any]]
+        self,
+        world: World,
+        rng: random.Random,
+        sleep: Callable[[float], Awaitable[Any]],
+        restarter: Callable[[float], Awaitable[Any]] | None = None,
     ) -> None:
         self.world = world
         self.rng = rng
         self.sleep = sleep
+        self.restarter = restarter
         self.kinds: dict[int, str] = {}
 
     async def step(self, kind: str) -> None:
@@ -243,6 +253,24 @@ class Timeline:
             await self._act(first, lock)
             await self._pause(0.3, 1.0)
             await self._failed_attempt(second, lock)
+
+    async def restart(self) -> None:
+        """A restart right after a change, with someone acting while the correlator is down."""
+        if self.restarter is None:
+            await self.plain()
+            return
+        first, second, third, fourth = self._people(4)
+        one, other = (self.world.device(n) for n in self.rng.sample(LOCKS, 2))
+        await self._act(first, one)
+        await self._pause(0.2, 1.0)
+        down = asyncio.ensure_future(self.restarter(self.rng.uniform(1.0, 2.0)))
+        await self._pause(0.2, 0.6)
+        await self._act(second, other)  # while the correlator is down
+        await down
+        await self._pause(0.5, 2.0)
+        await self._act(third, other)  # its entry, not the downtime's, explains this
+        await self._pause(0.3, 1.0)
+        await self._act(fourth, one)
 
     async def _failed_attempt(self, person: Person, lock: Device) -> None:
         """Rejected, a wrong keypad code, or a blocked motor (state 254)."""

@@ -5,7 +5,9 @@ people; real physics with its automatic follow-ons; log lags 1-8 s per entry, ou
 5 % of the entries 10-20 s slower) run 10x faster than real time, with a `NukiHub` as users
 get it (default `AttributionTiming`; hub and strategies keep the simulated clock, so times
 below are simulated seconds). The timeline draws situations by weight: plain, burst, cascade
-after a lost callback, undo, follow-on windows, failed attempts (see `bench._situations`).
+after a lost callback, undo, follow-on windows, failed attempts, and a restart of the hub
+(closed, 1-2 s down, a new hub on the same state file) while people act (see
+`bench._situations`).
 
 Two peers' strategies watch the same timelines, fed the same callback state events: "newest
 log entry at the next 30 s poll" (kvj/hass_nuki_ng) and "reads at +3 s and +7 s" (yalexs),
@@ -20,8 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import tempfile
 import time
+from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench._harness import Result, percentile, print_table
@@ -66,6 +71,7 @@ LABELS = {
     "yalexs": "yalexs: reads at +3 s and +7 s, newest entry",
 }
 DEADLINE = timedelta(seconds=AttributionTiming().deadline)
+MOVING = frozenset({2, 4, 7})  # unlocking, locking, unlatching (Opener: opening)
 
 
 def _hub_done(world: World, recorder: Recorder) -> bool:
@@ -87,7 +93,14 @@ def _hub_done(world: World, recorder: Recorder) -> bool:
 async def _one(seed: int, steps: int) -> dict[str, Any]:
     started = time.perf_counter()
     world = build_world(seed=seed, knobs=b7_knobs(), speed=SPEED)
-    async with running_hub(world, speed=SPEED) as rig:
+    with tempfile.TemporaryDirectory(prefix="nukiasync-b7-") as folder:
+        return await _in_world(world, seed, steps, str(Path(folder) / "state.json"), started)
+
+
+async def _in_world(
+    world: World, seed: int, steps: int, state_file: str, started: float
+) -> dict[str, Any]:
+    async with running_hub(world, speed=SPEED, state_file=state_file) as rig:
         common: dict[str, Any] = {"clock": world.clock.now, "sleep": rig.scaled_sleep}
 
         def client() -> NukiWebClient:
@@ -96,10 +109,10 @@ async def _one(seed: int, steps: int) -> dict[str, Any]:
         hass = HassNukiNg(client(), locks=[d.smartlock_id for d in world.devices], **common)
         peers: dict[str, Strategy] = {"hass_nuki_ng": hass, "yalexs": Yalexs(client(), **common)}
         for peer in peers.values():
-            rig.hub.subscribe(peer)
+            rig.subscribe(peer)
         hass.start()
         requests_before = rig.web.request_count
-        timeline = Timeline(world, random.Random(seed * 7919), rig.scaled_sleep)
+        timeline = Timeline(world, random.Random(seed * 7919), rig.scaled_sleep, rig.restart)
         unsettled: list[str] = []
         try:
             await play(timeline, steps, SPACING)
@@ -140,6 +153,11 @@ async def _one(seed: int, steps: int) -> dict[str, Any]:
             requests[name] = peer.requests
         failed_delays = failed_entry_delays(world, recorder.seen)
         misses = _misses(world, verdicts["hub"][0])
+        reasons = Counter(str(s.event.reason) for s in recorder.of(AttributionUnavailable))
+        corrections = Counter(
+            "to a moving state" if s.event.state in MOVING else "settled"
+            for s in recorder.of(StateCorrected)
+        )
     return {
         "seed": seed,
         "verdicts": verdicts,
@@ -147,6 +165,9 @@ async def _one(seed: int, steps: int) -> dict[str, Any]:
         "actions": sum(1 for r in world.journal if r.state == 0),
         "failed_delays": failed_delays,
         "unsettled": unsettled,
+        "restarts": rig.restarts,
+        "unavailable_reasons": reasons,
+        "corrections": corrections,
         "misses": misses,
         "wall_s": time.perf_counter() - started,
         "simulated_s": (world.clock.now() - world.created).total_seconds(),
@@ -304,6 +325,11 @@ def run(*, quick: bool = False) -> Result:
         f"p50 {failed['after_visible_p50_s']:.1f} s / p95 {failed['after_visible_p95_s']:.1f} s"
         f" after their entry became visible. Wall time {wall:.0f} s."
     )
+    reasons = sum((Counter(run_["unavailable_reasons"]) for run_ in runs), Counter())
+    restarts = sum(run_["restarts"] for run_ in runs)
+    corrected = sum((Counter(run_["corrections"]) for run_ in runs), Counter())
+    print(f"Hub restarts: {restarts}; AttributionUnavailable reasons: {dict(reasons)}.")
+    print(f"Hub StateCorrected: {dict(corrected)} (a lock is never settled while moving).")
     hub = totals["hub"]
     return {
         "seeds": list(seeds),
@@ -314,12 +340,18 @@ def run(*, quick: bool = False) -> Result:
         "strategies": {name: {"label": LABELS[name], **t} for name, t in totals.items()},
         "by_situation": by_situation,
         "failed_attempts": failed,
+        "hub_restarts": restarts,
+        "hub_unavailable_reasons": dict(reasons),
+        "hub_state_corrected": dict(corrected),
         "runs": [
             {
                 "seed": run_["seed"],
                 "wall_s": run_["wall_s"],
                 "simulated_s": run_["simulated_s"],
                 "unsettled": run_["unsettled"],
+                "hub_restarts": run_["restarts"],
+                "hub_unavailable_reasons": dict(run_["unavailable_reasons"]),
+                "hub_state_corrected": dict(run_["corrections"]),
                 "hub_misses": run_["misses"],
                 **{name: _row(_sum([run_], name)) for name in STRATEGIES},
             }

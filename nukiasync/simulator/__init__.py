@@ -22,13 +22,16 @@ More bridges (house and garage) are one call each, before the world starts::
 All servers are real aiohttp servers on 127.0.0.1 (port 0). The simulator does not import
 the library's clients: it writes the wire JSON, checks tokens and computes ids itself, from
 Nuki's documents, so it finds the clients' bugs instead of sharing them. ``world.journal``
-keeps the ground truth of who did what; ``world.knobs`` holds timings and faults.
+keeps the ground truth of who did what, ``world.changes`` that of every state change (a
+``StateChange``: who or what caused it, its log entry, its callbacks); ``world.knobs`` holds
+timings and faults.
 """
 
 from __future__ import annotations
 
 from nukiasync.simulator.actions import SimulationError
-from nukiasync.simulator.bridge_server import SentCallback, SimulatedBridge
+from nukiasync.simulator.bridge_callbacks import SentCallback
+from nukiasync.simulator.bridge_server import SimulatedBridge
 from nukiasync.simulator.clock import Clock, SimClock
 from nukiasync.simulator.devices import Device
 from nukiasync.simulator.knobs import Knobs, WebFault
@@ -41,6 +44,7 @@ from nukiasync.simulator.scenario import (
     builtin_scenario,
     load_scenario,
 )
+from nukiasync.simulator.truth import StateChange
 from nukiasync.simulator.web_server import SimulatedWebApi
 from nukiasync.simulator.world import World
 
@@ -60,6 +64,7 @@ __all__ = [
     "SimulatedBridge",
     "SimulatedWebApi",
     "SimulationError",
+    "StateChange",
     "Step",
     "WebFault",
     "World",

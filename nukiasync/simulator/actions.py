@@ -326,6 +326,7 @@ async def _relock(world: World, device: Device, origin: StateChange | None) -> N
             world.touch(device)
             await world.clock.sleep(world.knobs.motor_time)
             device.state = LockState.LOCKED
+            device.last_action = LockAction.LOCK
             world.notify(device, kind="lock_n_go_relock", record_seq=_origin(origin))
 
 

@@ -5,82 +5,44 @@ request at a time (503 while busy, also while it is posting a callback); tokens 
 (``bridge_auth``); ``/auth`` waits for ``press_button()``; at most three http-only callback
 URLs, posted sequentially in registration order, so a slow first URL delays the others;
 ``/reboot`` forgets the callbacks and refuses connections for a while; an Opener is found only
-with ``deviceType=2``. Callback delivery runs as a World task; it POSTs only to loopback
-addresses, and logs a URL by scheme, host and port only. A World may hold several bridges,
-each with its own server, token, callbacks and paired devices; they share the World's knobs.
+with ``deviceType=2``. Callback registration and delivery live in ``bridge_callbacks``. A
+World may hold several bridges, each with its own server, token, callbacks and paired
+devices; they share the World's knobs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-import aiohttp
-import attrs
 from aiohttp import web
 
 from nukiasync.const import AuthType, LockAction, LogAction
 from nukiasync.simulator import actions
 from nukiasync.simulator.actions import Actor
 from nukiasync.simulator.bridge_auth import TokenChecker
+from nukiasync.simulator.bridge_callbacks import CallbackDelivery, error
 from nukiasync.simulator.devices import DEFAULT_BRIDGE, bridge_time
 
 if TYPE_CHECKING:
+    from nukiasync.simulator.bridge_callbacks import SentCallback
     from nukiasync.simulator.devices import Device
     from nukiasync.simulator.truth import StateChange
     from nukiasync.simulator.world import World
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_CALLBACKS = 3  # Bridge API 1.13.3
-MAX_URL_LENGTH = 254  # Bridge API 1.13.3
 # Bridge /lockAction numbers for an Opener -> the Web API log action they produce.
 OPENER_BRIDGE_ACTIONS = {1: 1, 2: 2, 3: 3, 4: 6, 5: 7}
 
 Handler = Callable[[web.Request, dict[str, str]], Awaitable[web.StreamResponse]]
 
 
-def _safe_url(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
-
-
-def _loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _error(status: int) -> web.Response:
-    reasons = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
-    reasons[503] = "Service Unavailable"
-    return web.Response(status=status, text=f"HTTP {status} {reasons[status]}")
-
-
-@attrs.frozen(kw_only=True)
-class SentCallback:
-    """One callback POST the bridge attempted; ``status`` is ``None`` when it failed."""
-
-    callback_id: int
-    url: str = attrs.field(repr=False)
-    body: dict[str, Any]
-    status: int | None
-    at: datetime
-    change: int | None = None  # the ground-truth StateChange.seq; None: it repeats the state
-
-
-class SimulatedBridge:
+class SimulatedBridge(CallbackDelivery):
     """The World's bridge; reach it at ``url`` with the ``token``."""
 
     def __init__(self, world: World, token: str, *, name: str = DEFAULT_BRIDGE) -> None:
@@ -159,14 +121,6 @@ class SimulatedBridge:
         """Press the bridge's button: grants the pending (or the next) ``/auth`` request."""
         self._button.set()
 
-    def enqueue(self, body: dict[str, Any], change: StateChange | None = None) -> None:
-        """Queue a callback body for every registered URL (devices call this on a change)."""
-        self._queue.put_nowait((body, change))
-
-    async def drain(self) -> None:
-        """Wait until every queued callback has been posted (or lost, or has failed)."""
-        await self._queue.join()
-
     async def start(self) -> None:
         """Listen on 127.0.0.1 (port 0) and start delivering callbacks."""
         app = web.Application()
@@ -217,12 +171,12 @@ class SimulatedBridge:
         knobs = self.world.knobs
         if knobs.bridge_busy_next > 0:
             knobs.bridge_busy_next -= 1
-            return _error(503)
+            return error(503)
         if not self.http_api:
-            return _error(403)
+            return error(403)
         if self._serving.locked():
             self.rejected_busy += 1
-            return _error(503)
+            return error(503)
         async with self._serving:
             self.world.changed()
             if knobs.bridge_request_time:
@@ -242,9 +196,9 @@ class SimulatedBridge:
             return await self._auth()
         handler = self._routes.get(request.path)
         if handler is None:
-            return _error(404)
+            return error(404)
         if not self.tokens.check(query, time.time() + self.world.knobs.bridge_clock_skew):
-            return _error(401)
+            return error(401)
         return await handler(request, query)
 
     def _now(self) -> datetime:
@@ -260,14 +214,14 @@ class SimulatedBridge:
 
     async def _auth(self) -> web.StreamResponse:
         if not self.auth_enabled:
-            return _error(403)
+            return error(403)
         try:
             async with asyncio.timeout(self.world.knobs.auth_window):
                 await self._button.wait()
         except TimeoutError:
             return web.json_response({"success": False})
         if self._stopping:
-            return _error(503)
+            return error(503)
         self._button.clear()
         return web.json_response({"token": self.token, "success": True})
 
@@ -275,7 +229,7 @@ class SimulatedBridge:
         self, _request: web.Request, query: dict[str, str]
     ) -> web.StreamResponse:
         if query.get("enable") not in {"0", "1"}:
-            return _error(400)
+            return error(400)
         self.auth_enabled = query["enable"] == "1"
         return web.json_response({"success": True})
 
@@ -322,7 +276,7 @@ class SimulatedBridge:
         number = query.get("action", "")
         table = OPENER_BRIDGE_ACTIONS if device.is_opener else {n: n for n in range(1, 6)}
         if not number.isdigit() or int(number) not in table:
-            return _error(400)
+            return error(400)
         return await self._run(device, table[int(number)], nowait=query.get("nowait") == "1")
 
     async def _simple_action(
@@ -343,8 +297,8 @@ class SimulatedBridge:
         try:
             device = self._device(query)
         except (KeyError, ValueError):
-            return _error(400)
-        return device if device is not None else _error(404)
+            return error(400)
+        return device if device is not None else error(404)
 
     async def _run(self, device: Device, action: int, *, nowait: bool) -> web.StreamResponse:
         actor = Actor(
@@ -364,42 +318,12 @@ class SimulatedBridge:
         device.paired = False
         return web.json_response({"success": True})
 
-    async def _callback_add(
-        self, _request: web.Request, query: dict[str, str]
-    ) -> web.StreamResponse:
-        url = query.get("url", "")
-        if not url.startswith("http://") or len(url) > MAX_URL_LENGTH:
-            return _error(400)
-        if len(self.callbacks) >= MAX_CALLBACKS:
-            return web.json_response({"success": False, "message": "too many callbacks registered"})
-        free = min(set(range(MAX_CALLBACKS)) - {cid for cid, _ in self.callbacks})
-        self.callbacks.append((free, url))
-        _LOGGER.debug("%s: callback %s added for %s", self.name, free, _safe_url(url))
-        return web.json_response({"success": True})
-
-    async def _callback_list(
-        self, _request: web.Request, _query: dict[str, str]
-    ) -> web.StreamResponse:
-        listed = [{"id": cid, "url": url} for cid, url in self.callbacks]
-        return web.json_response({"callbacks": listed})
-
-    async def _callback_remove(
-        self, _request: web.Request, query: dict[str, str]
-    ) -> web.StreamResponse:
-        if "id" not in query:
-            return _error(400)
-        for entry in self.callbacks:
-            if str(entry[0]) == query["id"]:
-                self.callbacks.remove(entry)
-                return web.json_response({"success": True})
-        return web.json_response({"success": False, "message": "invalid callback id"})
-
     async def _log(self, _request: web.Request, query: dict[str, str]) -> web.StreamResponse:
         try:
             offset = int(query.get("offset", "0"))
             count = int(query.get("count", "100"))
         except ValueError:
-            return _error(400)
+            return error(400)
         return web.json_response(self.debug_log[offset : offset + count])
 
     async def _maintenance(
@@ -431,57 +355,3 @@ class SimulatedBridge:
             await self._listen()
             self.rebooting = False
             self.world.changed()
-
-    # Callbacks
-
-    async def _deliver(self) -> None:
-        """Post each queued body to every URL in registration order, one POST at a time."""
-        async with aiohttp.ClientSession() as session:
-            while True:
-                body, change = await self._queue.get()
-                try:
-                    await self._post_all(session, body, change)
-                finally:
-                    self._queue.task_done()
-
-    async def _post_all(
-        self, session: aiohttp.ClientSession, body: dict[str, Any], change: StateChange | None
-    ) -> None:
-        seq = change.seq if change is not None else None
-        for callback_id, url in list(self.callbacks):
-            copies = self.world.knobs.callback_copies(self.world.rng, body.get("nukiId"))
-            if not copies:
-                self.lost += 1
-                if change is not None:
-                    change.callbacks_lost += 1
-            for _ in range(copies):
-                async with self._serving:
-                    status = await self._post(session, url, body)
-                at = self.world.clock.now()
-                if change is not None and status is not None:
-                    change.callbacks_posted += 1
-                sent = SentCallback(
-                    callback_id=callback_id, url=url, body=body, status=status, at=at, change=seq
-                )
-                self.sent.append(sent)
-                self.world.changed()
-
-    async def _post(
-        self, session: aiohttp.ClientSession, url: str, body: dict[str, Any]
-    ) -> int | None:
-        if not _loopback(url):
-            _LOGGER.debug(
-                "%s: not posting to %s (the simulator stays on loopback)", self.name, _safe_url(url)
-            )
-            return None
-        timeout = aiohttp.ClientTimeout(total=self.world.knobs.callback_timeout)
-        data = json.dumps(body, separators=(",", ":"))
-        try:
-            async with session.post(
-                url, data=data, headers={"Content-Type": "application/json"}, timeout=timeout
-            ) as response:
-                await response.read()
-                return response.status
-        except (aiohttp.ClientError, TimeoutError):
-            _LOGGER.debug("%s: callback to %s failed", self.name, _safe_url(url))
-            return None

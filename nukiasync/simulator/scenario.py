@@ -12,6 +12,9 @@ A scenario names its devices, its people and what they do when::
     [knobs]                    # optional: any simple Knobs attribute
     log_lag = [2.0, 4.0]       # seconds, a fixed number or a [low, high] range
     motor_time = 1.2
+    slow_log_chance = 0.05     # a share of entries uploads slow_log_lag = [10.0, 20.0] later
+    bridge_request_time = 0.05 # seconds per bridge request; an overlapping one gets 503
+    lock_n_go_delay = 20.0     # follow-ons: unlatch_hold, lock_n_go_delay, opener_open_time
 
     [[lock]]
     name = "Front door"
