@@ -75,18 +75,18 @@ if TYPE_CHECKING:
 WINDOW_BEFORE = timedelta(seconds=30)
 # ... and follow it by this much: clocks are corrected for skew, but only to about a second.
 WINDOW_AFTER = timedelta(seconds=5)
-# Where a matching entry usually lies: it is dated (in whole seconds) when the action starts,
-# the bridge posts when the motor stops. The hub replaces it by what it learns; until then a
-# value for the quickest motors (a record dated later than this plus `AFTER_SLACK` counts as
-# begun after the change).
-EXPECTED_OFFSET = timedelta(seconds=-0.5)
+# Where a lock's matching entry usually lies: it is dated (in whole seconds) when the action
+# starts, the bridge posts when the motor stops. The hub replaces it by what it learns.
+EXPECTED_OFFSET = timedelta(seconds=-1.5)
+# An Opener turns at once: only the whole-second date and the bridge's posting remain.
+EXPECTED_OPENER_OFFSET = timedelta(seconds=-0.5)
 # Around the usual offset, a record is where the device's own record lies: answered at once
 # (whole-second dates, skew corrected to about a second, motors that vary a little).
 TIGHT_BEFORE = timedelta(seconds=2)
 TIGHT_AFTER = timedelta(seconds=1.5)
 # A record dated this long after the usual offset began after the change's own action: the
 # change was observed before it could have finished.
-AFTER_SLACK = timedelta(seconds=0.75)
+AFTER_SLACK = timedelta(seconds=0.6)
 # A record first read this long before the change was observed was there before the action
 # could have ended: it is someone else's, or the change's own uploaded very fast; either way
 # not an answer at once.
@@ -325,6 +325,7 @@ def estimate_skew(samples: Sequence[timedelta], *, default: timedelta = timedelt
 __all__ = [
     "AFTER_SLACK",
     "EXPECTED_OFFSET",
+    "EXPECTED_OPENER_OFFSET",
     "FRESH",
     "LOCK_ACTION_RESULTS",
     "LOCK_FOLLOW_ONS",

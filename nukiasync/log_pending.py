@@ -156,4 +156,4 @@ def usual_offset(offsets: dict[int, list[timedelta]], smartlock_id: int) -> time
     ]
     if len(kin) >= MIN_SAMPLES:
         return attribution.estimate_skew(kin)
-    return attribution.EXPECTED_OFFSET
+    return attribution.EXPECTED_OPENER_OFFSET if opener else attribution.EXPECTED_OFFSET

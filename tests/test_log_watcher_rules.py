@@ -249,7 +249,7 @@ def test_the_usual_offset_is_learnt_per_device_and_kind() -> None:
     watcher._offsets[other_lock] = [-1.8 * sec, -1.6 * sec, -1.7 * sec]
     # A lock without matches of its own borrows other locks'; an Opener does not.
     assert watcher.expected_offset(SL) == -1.7 * sec
-    assert watcher.expected_offset(OP) == attribution.EXPECTED_OFFSET
+    assert watcher.expected_offset(OP) == attribution.EXPECTED_OPENER_OFFSET
     watcher._offsets[SL] = [-2.5 * sec, -2.4 * sec]
     assert watcher.expected_offset(SL) == -1.8 * sec  # two of its own: all locks' median
     watcher._offsets[SL].append(-2.6 * sec)
