@@ -131,10 +131,17 @@ class WebSide:
         return resumed
 
     def close(self, reason: AttributionFailure) -> None:
-        """Answer every pending change with ``reason`` (the hub is closing)."""
+        """The hub is closing: keep pending changes for the next start, or answer them.
+
+        With a state file they stay in it (saved as the hub closes) and the next start answers
+        them; without one each gets ``reason``.
+        """
+        if self._outbox.state_file is not None:
+            self._outbox.checkpoint.pending = [p.to_json() for p in self.watcher.pending()]
+            return
         for pending in self.watcher.drop_pending():
             self._outcomes.unavailable(pending.change, reason)
-        self._outbox.checkpoint.pending = []  # answered: a restart must not resume them
+        self._outbox.checkpoint.pending = []
 
     async def _fetch_logs(self, since: datetime) -> list[SmartlockLog]:
         limit = self._timing.catch_up_limit

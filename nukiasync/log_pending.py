@@ -36,6 +36,8 @@ class AttributionTiming:
     settle: float = 20.0  # s an ambiguous candidate waits at least (and for the log to pass)
     grace: float = 8.0  # s an unclaimed entry waits for a late callback before it is reported
     background_interval: float = 60.0  # s between reads when nothing waits
+    lock_offset: float = -1.5  # s, a lock's entry date minus its callback, until learnt
+    opener_offset: float = -0.5  # s, the same for an Opener (it turns at once)
     catch_up_limit: int = 500  # entries read after a restart before a Gap is announced
 
     def interval(self, since_first: float, pending: int) -> float:
@@ -138,7 +140,9 @@ def record_of(entry: SmartlockLog, seen_at: datetime | None = None) -> ActionRec
     )
 
 
-def usual_offset(offsets: dict[int, list[timedelta]], smartlock_id: int) -> timedelta:
+def usual_offset(
+    offsets: dict[int, list[timedelta]], smartlock_id: int, timing: AttributionTiming
+) -> timedelta:
     """A device's usual record offset, from its matches' offsets (per smartlock id).
 
     Until a device has a few matches, those of its kind (Opener or lock) stand in; an
@@ -156,4 +160,4 @@ def usual_offset(offsets: dict[int, list[timedelta]], smartlock_id: int) -> time
     ]
     if len(kin) >= MIN_SAMPLES:
         return attribution.estimate_skew(kin)
-    return attribution.EXPECTED_OPENER_OFFSET if opener else attribution.EXPECTED_OFFSET
+    return timedelta(seconds=timing.opener_offset if opener else timing.lock_offset)

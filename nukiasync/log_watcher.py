@@ -112,7 +112,7 @@ class LogWatcher:
 
     def expected_offset(self, smartlock_id: int) -> timedelta:
         """The usual record date minus callback time of a device (learnt from its matches)."""
-        return usual_offset(self._offsets, smartlock_id)
+        return usual_offset(self._offsets, smartlock_id, self.timing)
 
     def add(
         self, change: ObservedChange, *, attributable: bool, due: datetime | None = None

@@ -37,6 +37,7 @@ ENTRANCE = (2 << 32) | 0x1E5FE23A
 TIMING = AttributionTiming(
     first_delay=0.3, poll_interval=0.2, burst_interval=0.3, deadline=3.0, grace=0.8,
     tight_phase=2.0, max_interval=0.5, background_interval=2.0,
+    lock_offset=-0.5,  # the test world's motors turn in 50 ms
 )  # fmt: skip
 WAIT = 6.0
 
@@ -172,11 +173,20 @@ async def test_door_and_ring_entries_are_reported_on_first_read() -> None:
 
 
 async def test_lost_callback_is_reported_from_the_log() -> None:
+    """The entry proves a change no callback reported: shown as a change, then who did it."""
     async with running() as (world, _hub, rec):
         world.knobs.drop_next_callbacks = 1
         record = await world.person("Alice").unlock("Back door", via="app")
+        who = await rec.wait(lambda e: isinstance(e, ActionAttributed))
+        assert who.log_entry_id == record.log_id
+        assert who.actor.name == "Alice"
+        shown = next(e for e in rec.of(LockStateChanged) if e.event_id == who.state_event_id)
+        assert shown.source == "web_log"
+        # A repeat (the state the hub already believes) is only observed.
+        world.knobs.drop_next_callbacks = 1
+        again = await world.person("Alice").unlock("Back door", via="app")
         observed = await rec.wait(lambda e: isinstance(e, LogEntryObserved))
-        assert observed.log_entry_id == record.log_id
+        assert observed.log_entry_id == again.log_id
         assert observed.actor.name == "Alice"
 
 

@@ -112,7 +112,8 @@ async def test_a_person_locking_inside_lock_n_go_is_named() -> None:
         assert who.actor.name == "Bob"
 
 
-async def test_a_change_pending_at_a_crash_is_answered_after_the_restart(tmp_path) -> None:
+async def test_a_change_pending_at_a_stop_is_answered_after_the_restart(tmp_path) -> None:
+    """With a state file, a stop (or a crash) leaves pending changes for the next start."""
     state_file = tmp_path / "state.json"
     async with running(state_file=state_file, log_lag=2.5) as (world, hub, rec):
         saved = asyncio.Event()
@@ -126,12 +127,14 @@ async def test_a_change_pending_at_a_crash_is_answered_after_the_restart(tmp_pat
         hub._outbox.save_pending = spy  # type: ignore[method-assign]
         record = await world.person("Alice").unlock("Front door", via="app")
         unlocked = await callback_state(rec, 3)
-        await asyncio.wait_for(saved.wait(), WAIT)
-        crashed = await asyncio.to_thread(state_file.read_bytes)  # what a SIGKILL would leave
-        assert json.loads(crashed)["pending"][0]["change_id"] == unlocked.event_id
-        await hub.close()  # a clean stop answers it ("hub closed") and forgets it
-        assert json.loads(await asyncio.to_thread(state_file.read_bytes))["pending"] == []
-        await asyncio.to_thread(state_file.write_bytes, crashed)
+        await asyncio.wait_for(saved.wait(), WAIT)  # what a SIGKILL now would leave
+        crashed = json.loads(await asyncio.to_thread(state_file.read_bytes))
+        assert crashed["pending"][0]["change_id"] == unlocked.event_id
+        await hub.close()
+        # A clean stop keeps it too, and gives no "hub closed" answer.
+        stopped = json.loads(await asyncio.to_thread(state_file.read_bytes))
+        assert [p["change_id"] for p in stopped["pending"]] == [unlocked.event_id]
+        assert not rec.of(AttributionUnavailable)
         later = NukiHub(
             web=hub._web, bridge=list(hub._bridges.values()), state_file=state_file, timing=TIMING
         )
@@ -146,6 +149,16 @@ async def test_a_change_pending_at_a_crash_is_answered_after_the_restart(tmp_pat
             )
         assert isinstance(answer, ActionAttributed)
         assert answer.log_entry_id == record.log_id
+
+
+async def test_without_a_state_file_a_stop_answers_pending_changes() -> None:
+    async with running(log_lag=2.5) as (world, hub, rec):
+        await world.person("Alice").unlock("Front door", via="app")
+        unlocked = await callback_state(rec, 3)
+        await hub.close()
+        answer = await attributed_to(rec, unlocked)
+        assert isinstance(answer, AttributionUnavailable)
+        assert answer.reason == "hub_closed"
 
 
 async def test_a_lost_callback_with_nothing_after_is_shown_from_the_log() -> None:
