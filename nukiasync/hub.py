@@ -494,8 +494,8 @@ class NukiHub:
     def _on_correction(self, correction: Correction) -> None:
         snapshot = correction.snapshot
         device = self.devices.get(correction.smartlock_id)
-        if snapshot is None or device.state == snapshot.state:
-            return
+        if snapshot is None or device.state == snapshot.state or device.moving(snapshot.state):
+            return  # a moving state is no truth: the next callback or read settles it
         self.counters.corrections += 1
         _LOGGER.warning(
             "Device %s: the bridge reports state %s, not the %s a callback claimed",

@@ -55,6 +55,8 @@ class HubCounters:
 
 
 HISTORY = 32  # states kept per device: a few minutes of a busy door
+MOVING_LOCK = frozenset({LockState.UNLOCKING, LockState.LOCKING, LockState.UNLATCHING})
+MOVING_OPENER = frozenset({OpenerState.OPENING})
 
 
 @attrs.define
@@ -73,6 +75,11 @@ class DeviceRecord:
     ring_at: datetime | None = None
     changed_at: datetime | None = None  # when the last state or mode change was observed
     history: list[tuple[datetime, int]] = attrs.field(factory=list)  # recent (seen at, state)
+
+    def moving(self, state: int) -> bool:
+        """Whether a state is one a device passes through (locking, opening, ...)."""
+        table = MOVING_OPENER if self.device_type == DeviceType.OPENER else MOVING_LOCK
+        return state in table
 
     def state_at(self, when: datetime) -> int | None:
         """The state the hub believed the device in at a time (None: not known then)."""
