@@ -11,11 +11,12 @@ or the Opener's mode), with record times corrected for clock skew:
 
 1. A record can explain a change only if it is the *last* successful state-changing record of
    the device dated before the change, and its action leaves the state the change shows. A
-   later such record undoes it. "Before" ends where the change's own record can lie (the
-   usual offset plus a little): a record dated after that began after the change's action
-   and undoes nothing (it is the change's own, ambiguous, only if nothing before explains the
-   change and it fits no other change); so does a record that explains a change observed
-   later.
+   later such record undoes it; a later one that leaves the same state does not (the device
+   was there already: of such a run, the first record made the state). "Before" ends where
+   the change's own record can lie (the usual offset plus a little): a record dated after
+   that began after the change's action and undoes nothing (it is the change's own,
+   ambiguous, only if nothing before explains the change and it fits no other change); so
+   does a record that explains a change observed later.
 2. A record already visible when the change was observed, but dated before the device's
    previous observed change, never explains it. Nor does a record dated before the hub began
    watching (the downtime of a restart), for a change observed after that.
@@ -208,7 +209,7 @@ def match(
             key=lambda r: (r.occurred_at, r.record_id),
         )
         later = [c for c in ordered[index + 1 :] if c.smartlock_id == change.smartlock_id]
-        candidate, late, passed = _last_before(
+        run, late, passed = _last_before(
             change,
             history,
             later,
@@ -217,10 +218,11 @@ def match(
             skew=skew,
             expected=usual,
         )
-        late = late or (candidate is not None and candidate.record_id in contested)
         contested.update(passed)
-        if candidate is None or excluded(change, candidate, skew, not_before):
+        candidate = next((r for r in run if not excluded(change, r, skew, not_before)), None)
+        if candidate is None:
             continue
+        late = late or candidate.record_id in contested
         taken.add(candidate.record_id)
         skipped = _hidden(change, candidate, history, taken=taken, skew=skew, not_before=not_before)
         taken.update(record.record_id for record in skipped)
@@ -246,8 +248,13 @@ def _last_before(
     claimed_at: Mapping[str, datetime],
     skew: timedelta,
     expected: timedelta,
-) -> tuple[ActionRecord | None, bool, list[str]]:
-    """Rule 1: the last record of the part dated before the change; whether it is late.
+) -> tuple[list[ActionRecord], bool, list[str]]:
+    """Rule 1: the records that can explain the change (first is best); whether they are late.
+
+    The last record of the part before the change must leave the change's state; so may a
+    few before it with nothing else between: the first of that run made the state, those
+    after it found the device there already (a lock pressed twice, a command queued behind
+    another) and are no-ops.
 
     "Before" ends where the change's own record can lie (the usual offset plus a little): an
     action that began later cannot have finished by the callback. A record dated after that
@@ -259,7 +266,7 @@ def _last_before(
     the later change may not take them at once.
     """
     boundary = change.observed_at + skew + expected + AFTER_SLACK
-    last = None
+    run: list[ActionRecord] = []  # the trailing records that all leave the change's state
     late = None
     passed: list[str] = []
     for record in history:
@@ -269,16 +276,17 @@ def _last_before(
         if owner is not None and owner > change.observed_at:
             continue
         if record.occurred_at <= boundary:
-            last = record
+            fits = record.record_id not in taken and compatible(change, record, skew)
+            run = [*run, record] if fits else []
         elif record.record_id not in taken and compatible(change, record, skew):
             if any(compatible(c, record, skew) for c in later):
                 if is_tight(change, record, skew, expected):
                     passed.append(record.record_id)  # a later change's, or this one's
             elif late is None:
                 late = record
-    if last is not None and last.record_id not in taken and compatible(change, last, skew):
-        return last, False, passed
-    return late, late is not None, passed
+    if run:
+        return run, False, passed
+    return ([late] if late is not None else []), late is not None, passed
 
 
 def _usual(expected: timedelta | Mapping[int, timedelta], smartlock_id: int) -> timedelta:

@@ -88,6 +88,26 @@ def test_the_last_record_explains_the_change() -> None:
     assert names(match([locked], records, now=t(60))) == {"c": "relock"}
 
 
+def test_of_a_run_leaving_the_same_state_the_first_made_it() -> None:
+    """B7 burst: Ben's lock, queued behind Ann's, found the door locked: Ann locked it."""
+    locked = change("c", LockState.LOCKED, 0, previous=LockState.UNLOCKED)
+    records = [rec("dana", U, -20), rec("ann", L, -1.5), rec("ben", L, -1)]
+    usual = timedelta(seconds=-1)
+    assert names(match([locked], records, now=t(3), claimed={"dana"}, expected=usual)) == {
+        "c": "ann"
+    }
+    # A record between that leaves another state ends the run: then only the last counts.
+    split = [*records[:2], rec("undo", U, -1.2), records[2]]
+    assert names(match([locked], split, now=t(3), claimed={"dana"}, expected=usual)) == {"c": "ben"}
+    # So does a record claimed by another change, and history already accounted for.
+    assert names(match([locked], records, now=t(3), claimed={"dana", "ann"}, expected=usual)) == {
+        "c": "ben"
+    }
+    stale = change("c", LockState.LOCKED, 0, previous_at=-1.2)
+    seen = [records[0], rec("ann", L, -1.5, seen=-0.5), rec("ben", L, -1, seen=0.5)]
+    assert names(match([stale], seen, now=t(3), claimed={"dana"}, expected=usual)) == {"c": "ben"}
+
+
 def test_a_failed_attempt_does_not_undo() -> None:
     locked = change("c", LockState.LOCKED, 0)
     records = [rec("lock", L, -1), rec("failed-unlock", U, -0.5, ok=False)]
