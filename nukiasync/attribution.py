@@ -77,8 +77,10 @@ WINDOW_BEFORE = timedelta(seconds=30)
 # ... and follow it by this much: clocks are corrected for skew, but only to about a second.
 WINDOW_AFTER = timedelta(seconds=5)
 # Where a lock's matching entry usually lies: it is dated (in whole seconds) when the action
-# starts, the bridge posts when the motor stops. The hub replaces it by what it learns.
-EXPECTED_OFFSET = timedelta(seconds=-1.5)
+# starts, the bridge posts when the motor stops. The hub replaces it by what it learns (from
+# its first match on); until then this suits the quickest motors, so an isolated action is
+# answered at once.
+EXPECTED_OFFSET = timedelta(seconds=-0.5)
 # An Opener turns at once: only the whole-second date and the bridge's posting remain.
 EXPECTED_OPENER_OFFSET = timedelta(seconds=-0.5)
 # Around the usual offset, a record is where the device's own record lies: answered at once

@@ -36,7 +36,7 @@ class AttributionTiming:
     settle: float = 20.0  # s an ambiguous candidate waits at least (and for the log to pass)
     grace: float = 8.0  # s an unclaimed entry waits for a late callback before it is reported
     background_interval: float = 60.0  # s between reads when nothing waits
-    lock_offset: float = -1.5  # s, a lock's entry date minus its callback, until learnt
+    lock_offset: float = -0.5  # s, a lock's entry date minus its callback, until learnt
     opener_offset: float = -0.5  # s, the same for an Opener (it turns at once)
     catch_up_limit: int = 500  # entries read after a restart before a Gap is announced
 
@@ -145,8 +145,8 @@ def usual_offset(
 ) -> timedelta:
     """A device's usual record offset, from its matches' offsets (per smartlock id).
 
-    Until a device has a few matches, those of its kind (Opener or lock) stand in; an
-    Opener turns at once, a lock's motor takes a second or two.
+    Until a device has a few matches, those of its kind (Opener or lock, from the first match
+    on) stand in; an Opener turns at once, a lock's motor takes a second or two.
     """
     own = offsets.get(smartlock_id, [])
     if len(own) >= MIN_SAMPLES:
@@ -158,6 +158,6 @@ def usual_offset(
         if (device_type_from(sid) == DeviceType.OPENER) is opener
         for offset in samples
     ]
-    if len(kin) >= MIN_SAMPLES:
+    if kin:
         return attribution.estimate_skew(kin)
     return timedelta(seconds=timing.opener_offset if opener else timing.lock_offset)

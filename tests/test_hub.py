@@ -37,7 +37,6 @@ ENTRANCE = (2 << 32) | 0x1E5FE23A
 TIMING = AttributionTiming(
     first_delay=0.3, poll_interval=0.2, burst_interval=0.3, deadline=3.0, grace=0.8,
     tight_phase=2.0, max_interval=0.5, background_interval=2.0,
-    lock_offset=-0.5,  # the test world's motors turn in 50 ms
 )  # fmt: skip
 WAIT = 6.0
 

@@ -246,6 +246,8 @@ def test_the_usual_offset_is_learnt_per_device_and_kind() -> None:
     other_lock = 0x2B3C4D5E
     sec = timedelta(seconds=1)
     assert watcher.expected_offset(SL) == attribution.EXPECTED_OFFSET
+    watcher._offsets[other_lock] = [-1.8 * sec]
+    assert watcher.expected_offset(SL) == -1.8 * sec  # from the first match of a lock on
     watcher._offsets[other_lock] = [-1.8 * sec, -1.6 * sec, -1.7 * sec]
     # A lock without matches of its own borrows other locks'; an Opener does not.
     assert watcher.expected_offset(SL) == -1.7 * sec

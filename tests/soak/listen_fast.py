@@ -17,8 +17,7 @@ from nukiasync import hub
 from nukiasync.cli import main
 from nukiasync.log_watcher import AttributionTiming
 
-# The test world's motors turn in 50 ms: its entries lie half a second before the callback.
-FAST = AttributionTiming(first_delay=1.0, grace=2.0, background_interval=3.0, lock_offset=-0.5)
+FAST = AttributionTiming(first_delay=1.0, grace=2.0, background_interval=3.0)
 _stock_init = hub.NukiHub.__init__
 
 
