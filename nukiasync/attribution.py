@@ -279,7 +279,7 @@ def _last_before(
             continue
         if record.occurred_at <= boundary:
             fits = record.record_id not in taken and compatible(change, record, skew)
-            run = [*run, record] if fits else []
+            run = [*run, record] if fits else []  # a stuck attempt ends the run too
         elif record.record_id not in taken and compatible(change, record, skew):
             if any(compatible(c, record, skew) for c in later):
                 if is_tight(change, record, skew, expected):
@@ -312,6 +312,9 @@ def _hidden(
     floor = change.previous_at
     found: list[ActionRecord] = []
     for record in reversed(before):
+        if record.stuck:
+            break  # a change to an error state, told by its own callback: what came before
+            # belongs before that change
         when = record.occurred_at - skew
         if record.record_id in taken or (floor is not None and when < floor):
             break  # accounted for, or before the previous change (its record, or older)

@@ -47,7 +47,11 @@ class ObservedChange:
 
 @attrs.frozen(kw_only=True)
 class ActionRecord:
-    """An action a log says happened, at device time; ``seen_at`` is when it was first read."""
+    """An action a log says happened, at device time; ``seen_at`` is when it was first read.
+
+    ``stuck``: it failed after the motor moved (blocked, no power): the device changed
+    state all the same (to an error state), so the record splits what came before from after.
+    """
 
     record_id: str
     smartlock_id: int
@@ -55,6 +59,7 @@ class ActionRecord:
     succeeded: bool
     occurred_at: datetime
     seen_at: datetime | None = None
+    stuck: bool = False
 
 
 _L = LogAction
@@ -145,8 +150,11 @@ def result_state(device_type: int, action: int) -> int | None:
 
 
 def moves_part(change: ObservedChange, record: ActionRecord) -> bool:
-    """Whether a record is a successful action on the part of the device the change is of."""
-    if record.smartlock_id != change.smartlock_id or not record.succeeded:
+    """Whether a record is an action on the part of the device the change is of that moved it.
+
+    Successful, or stuck on the way (`ActionRecord.stuck`).
+    """
+    if record.smartlock_id != change.smartlock_id or not (record.succeeded or record.stuck):
         return False
     if change.kind is ChangeKind.MODE:
         return record.action in MODE_ACTIONS

@@ -12,12 +12,22 @@ import attrs
 
 from nukiasync import attribution
 from nukiasync.attribution import ActionRecord, ChangeKind, ObservedChange
-from nukiasync.const import DeviceType
+from nukiasync.const import DeviceType, LogState
 from nukiasync.events import AttributionFailure
 from nukiasync.ids import device_type_from
 from nukiasync.web.models.log import SmartlockLog
 
 MIN_SAMPLES = 3  # matches before a device's own usual offset is trusted
+# Log outcomes of an action that failed after the motor moved: the device changed state.
+STUCK = frozenset(
+    {
+        LogState.MOTOR_BLOCKED,
+        LogState.LOW_MOTOR_VOLTAGE,
+        LogState.CLUTCH_FAILURE,
+        LogState.MOTOR_POWER_FAILURE,
+        LogState.INCOMPLETE,
+    }
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -137,6 +147,7 @@ def record_of(entry: SmartlockLog, seen_at: datetime | None = None) -> ActionRec
         succeeded=entry.succeeded,
         occurred_at=entry.date,
         seen_at=seen_at,
+        stuck=entry.state_code in STUCK,
     )
 
 

@@ -108,6 +108,28 @@ def test_of_a_run_leaving_the_same_state_the_first_made_it() -> None:
     assert names(match([stale], seen, now=t(3), claimed={"dana"}, expected=usual)) == {"c": "ben"}
 
 
+def test_a_stuck_attempt_ends_a_run() -> None:
+    """B7 cascade: unlocked by hand (callback lost), a lock blocked halfway, unlocked again."""
+    unlocked = change("c", LockState.UNLOCKED, 0, previous=LockState.MOTOR_BLOCKED)
+    records = [
+        rec("lost", U, -6.5),
+        ActionRecord(
+            record_id="blocked", smartlock_id=SL, action=L, succeeded=False,
+            occurred_at=t(-3.5), stuck=True,
+        ),
+        rec("own", U, -1.5),
+    ]  # fmt: skip
+    result = match([unlocked], records, now=t(3), expected=timedelta(seconds=-1.5))
+    assert names(result) == {"c": "own"}
+    assert "c" not in result.hidden  # the lost unlock is before the stuck attempt's change
+    # Without the stuck attempt the second unlock found the door unlocked: the first did it.
+    plain = match([unlocked], [records[0], records[2]], now=t(3), final={"c"})
+    assert names(plain) == {"c": "lost"}
+    # A stuck record is no candidate itself, nor a hidden change.
+    assert at.moves_part(unlocked, records[1])
+    assert not at.compatible(unlocked, records[1], timedelta(0))
+
+
 def test_a_failed_attempt_does_not_undo() -> None:
     locked = change("c", LockState.LOCKED, 0)
     records = [rec("lock", L, -1), rec("failed-unlock", U, -0.5, ok=False)]
