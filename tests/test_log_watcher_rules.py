@@ -10,7 +10,7 @@ from nukiasync import attribution
 from nukiasync.attribution import ChangeKind, ObservedChange
 from nukiasync.const import DeviceType, LockMode, LockState, LogAction, OpenerState
 from nukiasync.events import AttributionFailure
-from nukiasync.log_pending import Pending, change_from_json
+from nukiasync.log_pending import Pending, change_from_json, record_of
 from tests.test_log_watcher import SL, T0, TIMING, FakeTime, World, entry, make, run_until
 
 if TYPE_CHECKING:
@@ -258,3 +258,13 @@ def test_the_usual_offset_is_learnt_per_device_and_kind() -> None:
     assert watcher.expected_offset(SL) == -2.5 * sec
     watcher._offsets[OP] = [-0.4 * sec, -0.5 * sec, -0.6 * sec]
     assert watcher.expected_offset(OP) == -0.5 * sec
+
+
+def test_records_of_entries_say_when_the_motor_moved_and_failed() -> None:
+    assert not record_of(entry("a" * 24, T0)).stuck
+    assert record_of(entry("a" * 24, T0, state=1)).stuck  # motor blocked
+    assert record_of(entry("a" * 24, T0, state=7)).stuck  # motor power failure
+    assert not record_of(entry("a" * 24, T0, state=9)).stuck  # rejected: nothing moved
+    assert not record_of(entry("a" * 24, T0, state=224)).stuck  # an invalid code
+    seen = record_of(entry("a" * 24, T0), T0 + timedelta(seconds=3))
+    assert seen.seen_at == T0 + timedelta(seconds=3)
