@@ -94,6 +94,9 @@ AFTER_SLACK = timedelta(seconds=0.6)
 # could have ended: it is someone else's, or the change's own uploaded very fast; either way
 # not an answer at once.
 FRESH = timedelta(seconds=1)
+# Log dates are whole seconds (cut, not rounded): an action that began after a moment can be
+# dated up to this much before it.
+DATE_SLACK = timedelta(seconds=1)
 # Log dates are whole seconds and skew is corrected to about a second: a record of an action
 # that began just after the hub did can be dated this much before it.
 START_SLACK = timedelta(seconds=2)
@@ -131,7 +134,7 @@ def excluded(
         change.previous_at is not None
         and record.seen_at is not None
         and record.seen_at <= change.observed_at
-        and when < change.previous_at
+        and when < change.previous_at - DATE_SLACK
     )
 
 
@@ -309,7 +312,7 @@ def _hidden(
     """Records between the last one accounted for and the candidate: unreported changes."""
     key = (candidate.occurred_at, candidate.record_id)
     before = [r for r in history if (r.occurred_at, r.record_id) < key]
-    floor = change.previous_at
+    floor = None if change.previous_at is None else change.previous_at - DATE_SLACK
     found: list[ActionRecord] = []
     for record in reversed(before):
         if record.stuck:
@@ -337,6 +340,7 @@ def estimate_skew(samples: Sequence[timedelta], *, default: timedelta = timedelt
 
 __all__ = [
     "AFTER_SLACK",
+    "DATE_SLACK",
     "EXPECTED_OFFSET",
     "EXPECTED_OPENER_OFFSET",
     "FRESH",

@@ -103,7 +103,7 @@ def test_of_a_run_leaving_the_same_state_the_first_made_it() -> None:
     assert names(match([locked], records, now=t(3), claimed={"dana", "ann"}, expected=usual)) == {
         "c": "ben"
     }
-    stale = change("c", LockState.LOCKED, 0, previous_at=-1.2)
+    stale = change("c", LockState.LOCKED, 0, previous_at=-0.4)
     seen = [records[0], rec("ann", L, -1.5, seen=-0.5), rec("ben", L, -1, seen=0.5)]
     assert names(match([stale], seen, now=t(3), claimed={"dana"}, expected=usual)) == {"c": "ben"}
 
@@ -224,6 +224,9 @@ def test_a_visible_record_older_than_the_previous_change_never_explains() -> Non
     # Read only after the change was observed: it may be the change's (rule 2 does not apply).
     fresh = rec("stale", L, -8, seen=1)
     assert names(match([locked], [fresh], now=t(60), final={"c"})) == {"c": "stale"}
+    # Dated (in whole seconds, cut) less than a second before it: may have begun after it.
+    cut = rec("cut", L, -5.9, seen=-2)
+    assert names(match([locked], [cut], now=t(60), final={"c"})) == {"c": "cut"}
     # Dated after the previous change: not history.
     recent = rec("recent", L, -4, seen=-2)
     assert names(match([locked], [recent], now=t(60), final={"c"})) == {"c": "recent"}
