@@ -478,25 +478,13 @@ async def restart_trials(
 def _judge_names(report: RestartReport, world: World) -> None:
     """Issue 13: every name given, in any run, is the entry of the change it answers.
 
-    Callback state events are mapped to the world's ground-truth changes (B7's mapping); a
-    state the hub emitted from the log must come from the entry it names.
+    Callback state events are mapped to the world's ground-truth changes by the callback POST
+    just before them (several listeners came and went, so counting posts in order would
+    misalign after a kill); a state the hub emitted from the log must come from the entry it
+    names.
     """
-    from types import SimpleNamespace
-
-    from bench._truth_score import map_callback_events
-
     states = {e["event_id"]: e for e in report.lines if e["type"] == "LockStateChanged"}
-    events = [
-        SimpleNamespace(
-            event_id=e["event_id"],
-            source=e["source"],
-            received_at=_dt(e["received_at"]),
-            nuki_id=e["nuki_id"],
-            state=e["state"],
-        )
-        for e in states.values()
-    ]
-    mapped = map_callback_events(world, events)  # type: ignore[arg-type]
+    mapped = _map_by_time(world, states.values())
     for line in report.lines:
         if line["type"] != "ActionAttributed":
             continue
@@ -546,6 +534,31 @@ def _judge_restarts(report: RestartReport, known: set[str], dates: dict[str, dat
         for k, ids in by_entry.items()
         if len(ids) > 1
     ]
+
+
+def _map_by_time(world: World, events: Any) -> dict[str, int]:
+    """Callback state event id -> the change its callback reported (the nearest such POST)."""
+    posts = [
+        item
+        for bridge in world.bridges.values()
+        for item in bridge.sent
+        if item.status == 200 and item.change is not None
+    ]
+    mapped: dict[str, int] = {}
+    for event in events:
+        if event["source"] != "bridge_callback":
+            continue
+        seen = _dt(event["received_at"])
+        before = [
+            item
+            for item in posts
+            if item.body.get("nukiId") == event["nuki_id"]
+            and item.body.get("state") == event["state"]
+            and abs(seen - item.at) <= timedelta(seconds=1)  # stamped as the POST ends
+        ]
+        if before:
+            mapped[event["event_id"]] = min(before, key=lambda item: abs(seen - item.at)).change
+    return mapped
 
 
 def _dt(text: str) -> datetime:
