@@ -85,7 +85,7 @@ EXPECTED_OFFSET = timedelta(seconds=-0.5)
 EXPECTED_OPENER_OFFSET = timedelta(seconds=-0.5)
 # Around the usual offset, a record is where the device's own record lies: answered at once
 # (whole-second dates, skew corrected to about a second, motors that vary a little).
-TIGHT_BEFORE = timedelta(seconds=2)
+TIGHT_BEFORE = timedelta(seconds=1.25)
 TIGHT_AFTER = timedelta(seconds=1.5)
 # A record dated this long after the usual offset began after the change's own action: the
 # change was observed before it could have finished.

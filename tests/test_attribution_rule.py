@@ -288,7 +288,7 @@ def test_an_ambiguous_candidate_waits_then_answers_when_the_log_has_passed() -> 
 
 @pytest.mark.parametrize(
     ("offset_s", "tight"),
-    [(-1, True), (-3, True), (-3.5, False), (-0.4, True), (0.75, False), (-7, False)],
+    [(-1, True), (-2.25, True), (-2.5, False), (-0.4, True), (0.75, False), (-7, False)],
 )
 def test_tight_window_around_the_usual_offset(offset_s: float, tight: bool) -> None:
     c = change("c", LockState.LOCKED, 0)
