@@ -3,129 +3,106 @@
 No I/O, no tasks, no clock: time comes in as arguments. The rules work on two neutral records,
 `ObservedChange` (a state seen on a device at a host time) and `ActionRecord` (an action a log
 says happened at a device time), so sources other than Nuki's Web API log can plug in.
+
+The records and tables live in `nukiasync.attribution_tables` (re-exported here).
+
+The rule (docs/decisions/0011-who-is-never-wrong.md), per device and per part of it (lock state,
+or the Opener's mode), with record times corrected for clock skew:
+
+1. A record can explain a change only if it is the *last* successful state-changing record of
+   the device dated before the change, and its action leaves the state the change shows. A
+   later such record undoes it; a later one that leaves the same state does not (the device
+   was there already: of such a run, the first record made the state). "Before" ends where
+   the change's own record can lie (the usual offset plus a little): a record dated after
+   that began after the change's action and undoes nothing (it is the change's own,
+   ambiguous, only if nothing before explains the change and it fits no other change); so
+   does a record that explains a change observed later.
+2. A record already visible when the change was observed, but dated before the device's
+   previous observed change, never explains it. Nor does a record dated before the hub began
+   watching (the downtime of a restart), for a change observed after that.
+3. A record explains at most one change; the earlier change of a device goes first, and a
+   record an earlier change waits on is not free for a later one.
+4. A candidate dated where a device's own record lies (inside the tight window around the
+   usual offset) and first read after the change could have happened is the answer at once.
+   Any other candidate is ambiguous: it is the answer only once the log has passed the change
+   (a later record of the device is visible and ``settle`` has elapsed) or at the final read;
+   until then it is held, never guessed.
+5. Follow-on transitions (the latch springs back, lock'n'go locks after its delay, the Opener's
+   strike releases) are *maybe* attributable: rule 1 usually finds the record of the action
+   they finish, already claimed, and they end without an outcome; a person acting inside the
+   window leaves a newer record, which they claim.
+6. Records that no change can ever claim (failed attempts, invalid codes, door sensor, ring)
+   are not waited for (`claimable`).
+
+Successful state-changing records passed over between a change's record and the one claimed
+before it are changes no callback reported (`Matching.hidden`).
 """
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import attrs
 
-from nukiasync.const import DeviceType, DoorSensorState, LockMode, LockState, LogAction, OpenerState
+from nukiasync.attribution_tables import (
+    LOCK_ACTION_RESULTS,
+    LOCK_FOLLOW_ONS,
+    LOCK_RESULTS,
+    LOCK_STATE_ACTIONS,
+    MODE_ACTIONS,
+    MODE_RESULTS,
+    OPENER_ACTION_RESULTS,
+    OPENER_FOLLOW_ONS,
+    OPENER_RESULTS,
+    OPENER_STATE_ACTIONS,
+    ActionRecord,
+    ChangeKind,
+    ObservedChange,
+    claimable,
+    expected_actions,
+    is_attributable,
+    is_follow_on,
+    moves_part,
+    result_state,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Collection, Iterable, Sequence
 
 # A log entry's device time may precede the callback by this much: the bridge posts when the
 # motor stops, and a lock'n'go or slow bolt adds seconds.
 WINDOW_BEFORE = timedelta(seconds=30)
 # ... and follow it by this much: clocks are corrected for skew, but only to about a second.
 WINDOW_AFTER = timedelta(seconds=5)
-# Where a matching entry usually lies: it is dated (in whole seconds) when the action starts,
-# the bridge posts when the motor stops. Distances are measured from here, not from 0, so the
-# next action's entry is not nearer than the right one; the hub replaces it by what it learns.
-EXPECTED_OFFSET = timedelta(seconds=-1)
-
-
-class ChangeKind(enum.Enum):
-    """What part of a device changed."""
-
-    LOCK_STATE = "lock_state"
-    MODE = "mode"
-    DOOR = "door"
-    RING = "ring"
-
-
-@attrs.frozen(kw_only=True)
-class ObservedChange:
-    """A change seen on a device, at host time; ``change_id`` is the state event's id."""
-
-    change_id: str
-    smartlock_id: int
-    device_type: int
-    kind: ChangeKind
-    previous: int | None
-    current: int
-    observed_at: datetime
-
-
-@attrs.frozen(kw_only=True)
-class ActionRecord:
-    """An action a log says happened, at device time."""
-
-    record_id: str
-    smartlock_id: int
-    action: int
-    succeeded: bool
-    occurred_at: datetime
-
-
-_L = LogAction
-# Resting states of a Smart Lock (types 0, 3, 4, 5) and the log actions that end in them.
-LOCK_RESULTS: Mapping[int, frozenset[int]] = {
-    LockState.LOCKED: frozenset({_L.LOCK}),
-    LockState.UNLOCKED: frozenset({_L.UNLOCK, _L.UNLATCH}),
-    LockState.UNLATCHED: frozenset({_L.UNLATCH, _L.LOCK_N_GO_UNLATCH}),
-    LockState.UNLOCKED_LOCK_N_GO: frozenset({_L.LOCK_N_GO, _L.LOCK_N_GO_UNLATCH}),
-}
-# Opener (type 2): unlock = activate ring to open, lock = deactivate, unlatch = open.
-OPENER_RESULTS: Mapping[int, frozenset[int]] = {
-    OpenerState.RTO_ACTIVE: frozenset({_L.UNLOCK}),
-    OpenerState.ONLINE: frozenset({_L.LOCK}),
-    OpenerState.OPEN: frozenset({_L.UNLATCH}),
-}
-# Opener continuous mode is a change of mode, not of state.
-MODE_RESULTS: Mapping[int, frozenset[int]] = {
-    LockMode.CONTINUOUS: frozenset({_L.ACTIVATE_CONTINUOUS_MODE}),
-    LockMode.DOOR: frozenset({_L.DEACTIVATE_CONTINUOUS_MODE}),
-}
-# Door sensor and ring changes are matched so their log entries are not reported twice;
-# they name no one.
-DOOR_RESULTS: Mapping[int, frozenset[int]] = {
-    DoorSensorState.DOOR_OPENED: frozenset({_L.DOOR_OPENED}),
-    DoorSensorState.DOOR_CLOSED: frozenset({_L.DOOR_CLOSED}),
-}
-RING_RESULTS = frozenset({_L.DOORBELL_RECOGNITION})
-
-# Transitions that finish an earlier action by themselves and get no log entry of their own.
-LOCK_FOLLOW_ONS = frozenset(
-    {
-        (LockState.UNLATCHED, LockState.UNLOCKED),  # the latch springs back
-        (LockState.UNLOCKED_LOCK_N_GO, LockState.LOCKED),  # lock'n'go locks after its delay
-    }
-)
-OPENER_FOLLOW_ONS = frozenset(
-    {
-        (OpenerState.OPEN, OpenerState.ONLINE),  # the strike releases
-        (OpenerState.OPEN, OpenerState.RTO_ACTIVE),
-    }
-)
-
-
-def expected_actions(change: ObservedChange) -> frozenset[int]:
-    """Log actions that can explain a change (empty: nothing in the log will)."""
-    if change.kind is ChangeKind.DOOR:
-        return DOOR_RESULTS.get(change.current, frozenset())
-    if change.kind is ChangeKind.RING:
-        return RING_RESULTS
-    if change.kind is ChangeKind.MODE:
-        return MODE_RESULTS.get(change.current, frozenset())
-    if change.device_type == DeviceType.OPENER:
-        if (change.previous, change.current) in OPENER_FOLLOW_ONS:
-            return frozenset()
-        return OPENER_RESULTS.get(change.current, frozenset())
-    if (change.previous, change.current) in LOCK_FOLLOW_ONS:
-        return frozenset()
-    return LOCK_RESULTS.get(change.current, frozenset())
-
-
-def is_attributable(change: ObservedChange) -> bool:
-    """Whether a person or automation can have caused the change (so it gets an outcome)."""
-    if change.kind in (ChangeKind.DOOR, ChangeKind.RING):
-        return False
-    return bool(expected_actions(change))
+# Where a lock's matching entry usually lies: it is dated (in whole seconds) when the action
+# starts, the bridge posts when the motor stops. The hub replaces it by what it learns (from
+# its first match on); until then this suits the quickest motors, so an isolated action is
+# answered at once.
+EXPECTED_OFFSET = timedelta(seconds=-0.5)
+# An Opener turns at once: only the whole-second date and the bridge's posting remain.
+EXPECTED_OPENER_OFFSET = timedelta(seconds=-0.5)
+# Around the usual offset, a record is where the device's own record lies: answered at once
+# (whole-second dates, skew corrected to about a second, motors that vary a little).
+TIGHT_BEFORE = timedelta(seconds=1.25)
+TIGHT_AFTER = timedelta(seconds=1.5)
+# A record dated this long after the usual offset began after the change's own action: the
+# change was observed before it could have finished.
+AFTER_SLACK = timedelta(seconds=0.6)
+# A record first read this long before the change was observed was there before the action
+# could have ended: it is someone else's, or the change's own uploaded very fast; either way
+# not an answer at once.
+FRESH = timedelta(seconds=1)
+# Log dates are whole seconds (cut, not rounded): an action that began after a moment can be
+# dated up to this much before it.
+DATE_SLACK = timedelta(seconds=1)
+# Log dates are whole seconds and skew is corrected to about a second: a record of an action
+# that began just after the hub did can be dated this much before it.
+START_SLACK = timedelta(seconds=2)
+# An ambiguous candidate waits at least this long (most entries are visible by then, the
+# slow ones too), and for a later record of the device.
+SETTLE = timedelta(seconds=20)
 
 
 def offset(change: ObservedChange, record: ActionRecord, skew: timedelta) -> timedelta:
@@ -139,8 +116,65 @@ def compatible(change: ObservedChange, record: ActionRecord, skew: timedelta) ->
         return False
     if record.action not in expected_actions(change):
         return False
+    return -WINDOW_BEFORE <= offset(change, record, skew) <= WINDOW_AFTER
+
+
+def excluded(
+    change: ObservedChange, record: ActionRecord, skew: timedelta, not_before: datetime | None
+) -> bool:
+    """Rule 2: history the hub has already accounted for never explains the change."""
+    when = record.occurred_at - skew
+    if (
+        not_before is not None
+        and change.observed_at >= not_before
+        and when < not_before - START_SLACK
+    ):
+        return True  # dated before the hub watched: the downtime of a restart
+    return (
+        change.previous_at is not None
+        and record.seen_at is not None
+        and record.seen_at <= change.observed_at
+        and when < change.previous_at - DATE_SLACK
+    )
+
+
+def is_tight(
+    change: ObservedChange, record: ActionRecord, skew: timedelta, expected: timedelta
+) -> bool:
+    """Rule 4: the record lies where the device's own record of the change lies."""
     delta = offset(change, record, skew)
-    return -WINDOW_BEFORE <= delta <= WINDOW_AFTER
+    return expected - TIGHT_BEFORE <= delta <= expected + TIGHT_AFTER
+
+
+def is_fresh(change: ObservedChange, record: ActionRecord) -> bool:
+    """Rule 4: the record was first read after the change's action could have ended."""
+    return record.seen_at is None or record.seen_at > change.observed_at - FRESH
+
+
+def log_has_passed(
+    change: ObservedChange, records: Iterable[ActionRecord], skew: timedelta
+) -> bool:
+    """Whether the log already holds entries newer than the change's window on its device."""
+    return any(
+        record.smartlock_id == change.smartlock_id and offset(change, record, skew) > WINDOW_AFTER
+        for record in records
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Matching:
+    """What the rules decide: answers, candidates held back, and hidden changes."""
+
+    pairs: Mapping[str, ActionRecord]  # change id -> the record that explains it
+    waiting: Mapping[str, ActionRecord]  # change id -> its ambiguous candidate, held
+    hidden: Mapping[str, tuple[ActionRecord, ...]]  # change id -> records no callback reported
+
+    def held(self) -> frozenset[str]:
+        """Ids of records some pending change holds (not to be reported as unclaimed)."""
+        ids = {record.record_id for record in self.waiting.values()}
+        for change_id in self.waiting:
+            ids.update(record.record_id for record in self.hidden.get(change_id, ()))
+        return frozenset(ids)
 
 
 def match(
@@ -149,72 +183,151 @@ def match(
     *,
     now: datetime,
     skew: timedelta = timedelta(0),
-    claimed: frozenset[str] = frozenset(),
-    expected: timedelta = EXPECTED_OFFSET,
-) -> dict[str, ActionRecord]:
-    """Pair pending changes with records: each record at most once, nearest pairs first.
+    claimed: Collection[str] = frozenset(),
+    claimed_at: Mapping[str, datetime] | None = None,
+    expected: timedelta | Mapping[int, timedelta] = EXPECTED_OFFSET,
+    not_before: datetime | None = None,
+    final: Collection[str] = frozenset(),
+    settle: timedelta = SETTLE,
+) -> Matching:
+    """Apply the rule to every pending change (see the module docstring).
 
-    ``skew`` is device/cloud time minus host time; ``expected`` the usual offset of a
-    matching record. Pairs on one device never cross: an earlier change never gets a later
-    record than a later change of the same kind. Records dated after ``now`` (corrected)
-    plus the window are ignored as impossible. Returns change_id -> record.
+    ``expected`` is the usual record offset, or one per device (smartlock id; an Opener turns
+    at once, a lock's motor takes a second or two).
+    ``claimed``: records already explaining a change or reported; ``claimed_at``: for those
+    explaining a change, when that change was observed. ``final``: changes whose
+    last read happened (an ambiguous candidate is answered). Records dated after ``now``
+    plus the window (corrected) are ignored as impossible.
     """
     horizon = now + skew + WINDOW_AFTER
-    candidates = [
-        (abs(offset(change, record, skew) - expected), index, change, record)
-        for index, change in enumerate(pending)
-        for record in records
-        if record.record_id not in claimed
-        and record.occurred_at <= horizon
-        and compatible(change, record, skew)
-    ]
-    # Smallest time distance first across all pending changes; ties by arrival order.
-    candidates.sort(key=lambda item: (item[0], item[1], item[3].record_id))
-    result: dict[str, ActionRecord] = {}
-    chosen: list[tuple[ObservedChange, ActionRecord]] = []
-    taken: set[str] = set()
-    for _distance, _index, change, record in candidates:
-        if change.change_id in result or record.record_id in taken:
+    visible = [record for record in records if record.occurred_at <= horizon]
+    taken = set(claimed)
+    pairs: dict[str, ActionRecord] = {}
+    waiting: dict[str, ActionRecord] = {}
+    hidden: dict[str, tuple[ActionRecord, ...]] = {}
+    ordered = sorted(pending, key=lambda c: (c.observed_at, c.change_id))
+    contested: set[str] = set()  # records an earlier change could own, passed over as late
+    for index, change in enumerate(ordered):
+        usual = _usual(expected, change.smartlock_id)
+        history = sorted(
+            (r for r in visible if moves_part(change, r)),
+            key=lambda r: (r.occurred_at, r.record_id),
+        )
+        later = [c for c in ordered[index + 1 :] if c.smartlock_id == change.smartlock_id]
+        run, late, passed = _last_before(
+            change,
+            history,
+            later,
+            taken=taken,
+            claimed_at=claimed_at or {},
+            skew=skew,
+            expected=usual,
+        )
+        contested.update(passed)
+        candidate = next((r for r in run if not excluded(change, r, skew, not_before)), None)
+        if candidate is None:
             continue
-        if any(_crosses(change, record, other, theirs) for other, theirs in chosen):
-            continue
-        result[change.change_id] = record
-        chosen.append((change, record))
-        taken.add(record.record_id)
-    return result
+        late = late or candidate.record_id in contested
+        taken.add(candidate.record_id)
+        skipped = _hidden(change, candidate, history, taken=taken, skew=skew, not_before=not_before)
+        taken.update(record.record_id for record in skipped)
+        if skipped:
+            hidden[change.change_id] = skipped
+        if (
+            (not late and is_tight(change, candidate, skew, usual) and is_fresh(change, candidate))
+            or change.change_id in final
+            or (now - change.observed_at >= settle and log_has_passed(change, visible, skew))
+        ):
+            pairs[change.change_id] = candidate
+        else:
+            waiting[change.change_id] = candidate
+    return Matching(pairs=pairs, waiting=waiting, hidden=hidden)
 
 
-def _crosses(
-    change: ObservedChange, record: ActionRecord, other: ObservedChange, theirs: ActionRecord
-) -> bool:
-    """Whether two pairs on one device and of one kind are in opposite orders."""
-    if change.smartlock_id != other.smartlock_id or change.kind is not other.kind:
-        return False
-    before = change.observed_at < other.observed_at
-    after = change.observed_at > other.observed_at
-    return (before and record.occurred_at > theirs.occurred_at) or (
-        after and record.occurred_at < theirs.occurred_at
-    )
+def _last_before(
+    change: ObservedChange,
+    history: Sequence[ActionRecord],
+    later: Sequence[ObservedChange],
+    *,
+    taken: Collection[str],
+    claimed_at: Mapping[str, datetime],
+    skew: timedelta,
+    expected: timedelta,
+) -> tuple[list[ActionRecord], bool, list[str]]:
+    """Rule 1: the records that can explain the change (first is best); whether they are late.
 
+    The last record of the part before the change must leave the change's state; so may a
+    few before it with nothing else between: the first of that run made the state, those
+    after it found the device there already (a lock pressed twice, a command queued behind
+    another) and are no-ops.
 
-def log_has_passed(
-    change: ObservedChange, records: Iterable[ActionRecord], skew: timedelta
-) -> bool:
-    """Whether the log already holds entries newer than the change's window on its device.
-
-    Then a missing match means there is none, not that the log is still behind.
+    "Before" ends where the change's own record can lie (the usual offset plus a little): an
+    action that began later cannot have finished by the callback. A record dated after that
+    undoes nothing; it is the change's own only if nothing before explains the change, it
+    fits this change and no other change has or fits it (clocks are corrected to about a
+    second), and then only as an ambiguous (late) candidate. A record that explains a change
+    observed later is that change's, whatever its date (two actions in one second share one).
+    Also returns the late records that fit this change and a later one: until the log tells,
+    the later change may not take them at once.
     """
-    return any(
-        record.smartlock_id == change.smartlock_id and offset(change, record, skew) > WINDOW_AFTER
-        for record in records
-    )
+    boundary = change.observed_at + skew + expected + AFTER_SLACK
+    run: list[ActionRecord] = []  # the trailing records that all leave the change's state
+    late = None
+    passed: list[str] = []
+    for record in history:
+        if record.occurred_at > change.observed_at + skew + WINDOW_AFTER:
+            break
+        owner = claimed_at.get(record.record_id)
+        if owner is not None and owner > change.observed_at:
+            continue
+        if record.occurred_at <= boundary:
+            fits = record.record_id not in taken and compatible(change, record, skew)
+            run = [*run, record] if fits else []  # a stuck attempt ends the run too
+        elif record.record_id not in taken and compatible(change, record, skew):
+            if any(compatible(c, record, skew) for c in later):
+                if is_tight(change, record, skew, expected):
+                    passed.append(record.record_id)  # a later change's, or this one's
+            elif late is None:
+                late = record
+    if run:
+        return run, False, passed
+    return ([late] if late is not None else []), late is not None, passed
 
 
-def could_still_claim(
-    record: ActionRecord, pending: Iterable[ObservedChange], skew: timedelta
-) -> bool:
-    """Whether some pending change could still claim the record (not unclaimed yet)."""
-    return any(compatible(change, record, skew) for change in pending)
+def _usual(expected: timedelta | Mapping[int, timedelta], smartlock_id: int) -> timedelta:
+    if isinstance(expected, timedelta):
+        return expected
+    return expected.get(smartlock_id, EXPECTED_OFFSET)
+
+
+def _hidden(
+    change: ObservedChange,
+    candidate: ActionRecord,
+    history: Sequence[ActionRecord],
+    *,
+    taken: Collection[str],
+    skew: timedelta,
+    not_before: datetime | None,
+) -> tuple[ActionRecord, ...]:
+    """Records between the last one accounted for and the candidate: unreported changes."""
+    key = (candidate.occurred_at, candidate.record_id)
+    before = [r for r in history if (r.occurred_at, r.record_id) < key]
+    floor = None if change.previous_at is None else change.previous_at - DATE_SLACK
+    found: list[ActionRecord] = []
+    for record in reversed(before):
+        if record.stuck:
+            break  # a change to an error state, told by its own callback: what came before
+            # belongs before that change
+        when = record.occurred_at - skew
+        if record.record_id in taken or (floor is not None and when < floor):
+            break  # accounted for, or before the previous change (its record, or older)
+        if (
+            excluded(change, record, skew, not_before)
+            or offset(change, record, skew) < -WINDOW_BEFORE
+        ):
+            break
+        found.append(record)
+    return tuple(reversed(found))
 
 
 def estimate_skew(samples: Sequence[timedelta], *, default: timedelta = timedelta(0)) -> timedelta:
@@ -223,3 +336,46 @@ def estimate_skew(samples: Sequence[timedelta], *, default: timedelta = timedelt
         return default
     ordered = sorted(samples)
     return ordered[len(ordered) // 2]
+
+
+__all__ = [
+    "AFTER_SLACK",
+    "DATE_SLACK",
+    "EXPECTED_OFFSET",
+    "EXPECTED_OPENER_OFFSET",
+    "FRESH",
+    "LOCK_ACTION_RESULTS",
+    "LOCK_FOLLOW_ONS",
+    "LOCK_RESULTS",
+    "LOCK_STATE_ACTIONS",
+    "MODE_ACTIONS",
+    "MODE_RESULTS",
+    "OPENER_ACTION_RESULTS",
+    "OPENER_FOLLOW_ONS",
+    "OPENER_RESULTS",
+    "OPENER_STATE_ACTIONS",
+    "SETTLE",
+    "START_SLACK",
+    "TIGHT_AFTER",
+    "TIGHT_BEFORE",
+    "WINDOW_AFTER",
+    "WINDOW_BEFORE",
+    "ActionRecord",
+    "ChangeKind",
+    "Matching",
+    "ObservedChange",
+    "claimable",
+    "compatible",
+    "estimate_skew",
+    "excluded",
+    "expected_actions",
+    "is_attributable",
+    "is_follow_on",
+    "is_fresh",
+    "is_tight",
+    "log_has_passed",
+    "match",
+    "moves_part",
+    "offset",
+    "result_state",
+]

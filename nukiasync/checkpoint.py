@@ -39,7 +39,13 @@ FORMAT_VERSION = 1
 
 _EVENT_TYPES: dict[str, type[ev.NukiEvent]] = {
     cls.__name__: cls
-    for cls in (ev.ActionAttributed, ev.AttributionUnavailable, ev.LogEntryObserved, ev.Gap)
+    for cls in (
+        ev.ActionAttributed,
+        ev.AttributionUnavailable,
+        ev.LogEntryObserved,
+        ev.Gap,
+        ev.LockStateChanged,  # a change only the log showed (DECISIONS 0001)
+    )
 }
 
 
@@ -51,6 +57,7 @@ class Checkpoint:
     since: datetime | None = None  # first use of the state file: nothing older is reported
     emitted: dict[str, datetime] = attrs.field(factory=dict)  # log id -> entry date
     outbox: dict[str, dict[str, Any]] = attrs.field(factory=dict)  # event id -> event
+    pending: list[dict[str, Any]] = attrs.field(factory=list)  # changes waiting for an entry
 
     def seen(self, log_id: str) -> bool:
         """Whether an entry was emitted, or is on its way out."""
@@ -82,6 +89,7 @@ class Checkpoint:
             "since": None if self.since is None else self.since.isoformat(),
             "emitted": {key: when.isoformat() for key, when in self.emitted.items()},
             "outbox": self.outbox,
+            "pending": self.pending,
         }
 
     @classmethod
@@ -101,6 +109,7 @@ class Checkpoint:
             since=parse_datetime(since) if since else None,
             emitted={str(k): parse_datetime(v) for k, v in dict(data["emitted"]).items()},
             outbox={str(k): dict(v) for k, v in dict(data["outbox"]).items()},
+            pending=[dict(item) for item in list(data.get("pending") or [])],
         )
 
 
@@ -241,6 +250,14 @@ class Outbox:
             await self.state_file.save(self.checkpoint)
         self.bus.publish(event)
         self._sequence[event.event_id] = (self.bus.sequence, log_id or "", date or self._clock())
+
+    async def save_pending(self, pending: list[dict[str, Any]]) -> None:
+        """Keep the changes still waiting for their entry, so a restart can resume them."""
+        if pending == self.checkpoint.pending:
+            return
+        self.checkpoint.pending = pending
+        if self.state_file is not None:
+            await self.state_file.save(self.checkpoint)
 
     async def settle(self, *, force_save: bool = False) -> None:
         """Move what every consumer has taken from the outbox to the emitted ids."""

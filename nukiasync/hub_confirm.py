@@ -240,6 +240,8 @@ class ClaimChecks:
                 # A claim a later callback moved on from may have been a real, quick
                 # change (unlocked, then auto-locked before the read): the bridge cannot
                 # tell, so only what the hub still believes is corrected.
+                if field is ClaimField.STATE and device.moving(correction.snapshot.state):
+                    continue  # a moving state is no truth: the next callback or read settles it
                 if event_id is not None and _still_claimed(device, claim, field):
                     self._correct(device, field, claim, correction.snapshot, event_id)
 
@@ -261,8 +263,11 @@ class ClaimChecks:
             actual,
             claimed,
         )
-        set_record_value(device, field, actual)
         is_state = field is ClaimField.STATE
+        if is_state:
+            self._devices.correct(device.smartlock_id, snapshot.state, self._clock())
+        else:
+            set_record_value(device, field, actual)
         cls = StateCorrected if is_state else ClaimCorrected
         self._publish(
             cls(

@@ -7,6 +7,7 @@ log entry. Repeats and echoes give nothing and are counted.
 
 from __future__ import annotations
 
+import bisect
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -48,11 +49,17 @@ class HubCounters:
     attributed: int = 0
     unavailable: int = 0
     log_only: int = 0
+    hidden: int = 0  # states only the log showed, emitted from it
     gaps: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The counters as a plain dict."""
         return attrs.asdict(self)
+
+
+HISTORY = 32  # states kept per device: a few minutes of a busy door
+MOVING_LOCK = frozenset({LockState.UNLOCKING, LockState.LOCKING, LockState.UNLATCHING})
+MOVING_OPENER = frozenset({OpenerState.OPENING})
 
 
 @attrs.define
@@ -69,6 +76,30 @@ class DeviceRecord:
     door: int | None = None
     battery: tuple[Any, ...] | None = None
     ring_at: datetime | None = None
+    changed_at: datetime | None = None  # when the last state or mode change was observed
+    history: list[tuple[datetime, int]] = attrs.field(factory=list)  # recent (seen at, state)
+
+    def moving(self, state: int) -> bool:
+        """Whether a state is one a device passes through (locking, opening, ...)."""
+        table = MOVING_OPENER if self.device_type == DeviceType.OPENER else MOVING_LOCK
+        return state in table
+
+    def state_at(self, when: datetime) -> int | None:
+        """The state the hub believed the device in at a time (None: not known then)."""
+        believed = None
+        for since, state in self.history:
+            if since > when:
+                break
+            believed = state
+        return believed
+
+    def remember(self, when: datetime, state: int) -> None:
+        """Keep a state in the recent history, in time order (for entries no callback claimed).
+
+        States learnt from the log come late: they go in at their own time.
+        """
+        bisect.insort(self.history, (when, state), key=lambda item: item[0])
+        del self.history[:-HISTORY]
 
     def identity(self) -> dict[str, Any]:
         """The device fields every event carries."""
@@ -89,6 +120,7 @@ class CallbackDiff:
     callback: BridgeCallback
     events: tuple[NukiEvent, ...]
     changes: tuple[tuple[ObservedChange, bool], ...]  # (change, attributable)
+    at: datetime  # when the callback (or the polled state) was seen
 
     @property
     def claims_change(self) -> bool:
@@ -113,6 +145,7 @@ class DeviceTable:
 
     def __init__(self) -> None:
         self._devices: dict[int, DeviceRecord] = {}
+        self.started_at: datetime | None = None  # the hub began watching (set by the hub)
 
     def __len__(self) -> int:
         return len(self._devices)
@@ -138,6 +171,11 @@ class DeviceTable:
             state = device.last_known_state
             if state is not None and record.state is None:
                 record.state = state.state_code
+                if self.started_at is not None and state.state_code is not None:
+                    # Log dates are whole seconds: as the rules do, count them from a little
+                    # before the start (entries older than that are the downtime's).
+                    since = self.started_at - attribution.START_SLACK
+                    record.remember(since, state.state_code)
                 record.mode = state.mode_code
                 record.door = state.doorsensor_state_code
             if state is not None and record.battery is None:
@@ -159,9 +197,12 @@ class DeviceTable:
         if name:
             self.get(smartlock_id).name = name
 
-    def set_state(self, smartlock_id: int, state: int) -> None:
-        """Overwrite the state (a correction from the bridge)."""
-        self.get(smartlock_id).state = state
+    def correct(self, smartlock_id: int, state: int, now: datetime) -> int | None:
+        """Overwrite the state (a correction from the bridge); the state it replaced."""
+        device = self.get(smartlock_id)
+        wrong, device.state = device.state, state
+        device.remember(now, state)
+        return wrong
 
     def diff(
         self,
@@ -181,7 +222,9 @@ class DeviceTable:
         changes: list[tuple[ObservedChange, bool]] = []
         code = callback.device_type_code
 
-        def observed(kind: ChangeKind, previous: int | None, current: int, cid: str) -> None:
+        previous_at = device.changed_at or self.started_at
+
+        def observed(kind: ChangeKind, previous: int | None, current: int, cid: str) -> bool:
             change = ObservedChange(
                 change_id=cid,
                 smartlock_id=callback.smartlock_id,
@@ -190,9 +233,13 @@ class DeviceTable:
                 previous=previous,
                 current=current,
                 observed_at=now,
+                previous_at=previous_at,
             )
-            if attribution.expected_actions(change):
-                changes.append((change, attribution.is_attributable(change)))
+            if not attribution.expected_actions(change):
+                return False
+            attributable = attribution.is_attributable(change)
+            changes.append((change, attributable))
+            return attributable
 
         mode = callback.mode_code
         mode_changed = mode is not None and device.mode is not None and mode != device.mode
@@ -200,23 +247,15 @@ class DeviceTable:
             event_id = stable_id(
                 "state", callback.smartlock_id, device.state, callback.state_code, now.isoformat()
             )
-            kind_change = ObservedChange(
-                change_id=event_id,
-                smartlock_id=callback.smartlock_id,
-                device_type=code,
-                kind=ChangeKind.LOCK_STATE,
-                previous=device.state,
-                current=callback.state_code,
-                observed_at=now,
-            )
-            attributable = callback.state_code != device.state and attribution.is_attributable(
-                kind_change
-            )
+            attributable = False
             if callback.state_code != device.state:
-                observed(ChangeKind.LOCK_STATE, device.state, callback.state_code, event_id)
+                attributable = observed(
+                    ChangeKind.LOCK_STATE, device.state, callback.state_code, event_id
+                )
             if mode_changed and mode is not None:
-                observed(ChangeKind.MODE, device.mode, mode, event_id)
-                attributable = attributable or bool(attribution.MODE_RESULTS.get(mode))
+                attributable = (
+                    observed(ChangeKind.MODE, device.mode, mode, event_id) or attributable
+                )
             events.append(
                 LockStateChanged(
                     event_id=event_id,
@@ -242,7 +281,6 @@ class DeviceTable:
                     **base,
                 )
             )
-            observed(ChangeKind.DOOR, device.door, door, event_id)
         battery = _battery(callback, device.battery)
         if device.battery is not None and battery != device.battery:
             critical, charging, charge, keypad = battery
@@ -262,15 +300,22 @@ class DeviceTable:
             events.append(
                 RingActionReceived(event_id=event_id, ringaction_timestamp=ring_at, **base)
             )
-            observed(ChangeKind.RING, None, 1, event_id)
         return CallbackDiff(
-            device=device, callback=callback, events=tuple(events), changes=tuple(changes)
+            device=device,
+            callback=callback,
+            events=tuple(events),
+            changes=tuple(changes),
+            at=now,
         )
 
     def apply(self, diff: CallbackDiff, bridge_id: str) -> None:
         """Make a callback's state the known state."""
         device, callback = diff.device, diff.callback
         device.bridge_id = bridge_id
+        if diff.changes:
+            device.changed_at = diff.changes[0][0].observed_at
+        if device.state != callback.state_code:
+            device.remember(diff.at, callback.state_code)
         device.state = callback.state_code
         if callback.mode_code is not None:
             device.mode = callback.mode_code

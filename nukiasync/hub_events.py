@@ -18,6 +18,7 @@ from nukiasync.events import (
     EventSource,
     Gap,
     HealthChanged,
+    LockStateChanged,
     LogEntryObserved,
     NukiEvent,
     WebApiAvailable,
@@ -72,6 +73,33 @@ def unavailable(
         state_event_id=change.change_id,
         reason=reason,
         latency=(now - change.observed_at).total_seconds(),
+        **identity,
+    )
+
+
+def hidden_state(
+    entry: SmartlockLog,
+    *,
+    previous: int | None,
+    state: int,
+    name: str,
+    identity: dict[str, Any],
+    now: datetime,
+) -> LockStateChanged:
+    """A state no callback reported, proven by a log entry (DECISIONS 0001).
+
+    ``source`` is the Web log and ``occurred_at`` the entry's date, before the state the
+    hub reports now: history for a consumer's record, never the current state.
+    """
+    return LockStateChanged(
+        event_id=stable_id("hidden", entry.id),
+        received_at=now,
+        source=EventSource.WEB_LOG,
+        occurred_at=entry.date,
+        previous_state=previous,
+        state=state,
+        state_name=name,
+        attributable=True,
         **identity,
     )
 

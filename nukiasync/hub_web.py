@@ -13,14 +13,16 @@ from typing import TYPE_CHECKING
 
 from nukiasync import hub_events
 from nukiasync.actors import ActorDirectory
+from nukiasync.attribution import ChangeKind, ObservedChange, result_state
 from nukiasync.errors import NukiError
+from nukiasync.hub_devices import state_name
+from nukiasync.log_pending import change_from_json
 from nukiasync.log_watcher import AttributionTiming, LogWatcher, Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
     from datetime import datetime
 
-    from nukiasync.attribution import ObservedChange
     from nukiasync.bus import EventBus
     from nukiasync.checkpoint import Outbox
     from nukiasync.events import AttributionFailure
@@ -90,7 +92,11 @@ class WebSide:
             on_health=on_health,
             is_claimed=checkpoint.seen,  # entries emitted before a restart
             report_after=checkpoint.read_from(),
+            not_before=clock(),
         )
+        # History before now is accounted for: no record of it explains a later change.
+        devices.started_at = clock()
+        self.resume()
 
     async def load_names(self) -> NukiError | None:
         """Device names for the events, and the authorizations; the error if that failed."""
@@ -104,17 +110,38 @@ class WebSide:
         return None
 
     def add(self, change: ObservedChange, *, attributable: bool) -> None:
-        """Wait for the log entry of a change."""
+        """Wait for the log entry of a change (``attributable`` False: a follow-on)."""
         self.watcher.add(change, attributable=attributable)
 
     def retract(self, change_id: str) -> bool:
-        """Forget a pending change the bridge contradicted: never attributed, no outcome."""
+        """Drop a pending change without any outcome; whether one was dropped."""
         return self.watcher.retract(change_id)
 
+    def resume(self) -> int:
+        """Wait again for the changes pending when the hub last stopped; how many."""
+        resumed = 0
+        for data in self._outbox.checkpoint.pending:
+            try:
+                change, attributable = change_from_json(data)
+            except (ValueError, KeyError, TypeError) as err:
+                _LOGGER.warning("Dropping an unreadable pending change: %s", err)
+                continue
+            self.watcher.add(change, attributable=attributable, due=self._clock())
+            resumed += 1
+        return resumed
+
     def close(self, reason: AttributionFailure) -> None:
-        """Answer every pending change with ``reason`` (the hub is closing)."""
+        """The hub is closing: keep pending changes for the next start, or answer them.
+
+        With a state file they stay in it (saved as the hub closes) and the next start answers
+        them; without one each gets ``reason``.
+        """
+        if self._outbox.state_file is not None:
+            self._outbox.checkpoint.pending = [p.to_json() for p in self.watcher.pending()]
+            return
         for pending in self.watcher.drop_pending():
             self._outcomes.unavailable(pending.change, reason)
+        self._outbox.checkpoint.pending = []
 
     async def _fetch_logs(self, since: datetime) -> list[SmartlockLog]:
         limit = self._timing.catch_up_limit
@@ -128,6 +155,13 @@ class WebSide:
 
     async def _on_outcome(self, outcome: Outcome) -> None:
         now = self._clock()
+        states: dict[str, int | None] = {}  # change id -> state before it, as history goes
+        for pending, seen in outcome.hidden:
+            change = pending.change
+            before = states.get(change.change_id, change.previous)
+            states[change.change_id] = await self._hidden(
+                seen.entry, change.device_type, before, now
+            )
         for pending, seen in outcome.attributed:
             change, entry = pending.change, seen.entry
             self._counters.attributed += 1
@@ -142,10 +176,55 @@ class WebSide:
             await self._outbox.publish(hub_events.catch_up_gap(outcome.gap, now), None, None)
         for seen in outcome.unclaimed:
             entry = seen.entry
+            device = self._devices.get(entry.smartlock_id)
+            if seen.record.succeeded:
+                # A success no callback claimed: a change the hub missed if it moved the state.
+                # When its action ended: log dates are whole seconds, at the action's start.
+                ended = entry.date - self._skew() - self.watcher.expected_offset(entry.smartlock_id)
+                believed = device.state_at(ended)
+                await self._hidden(entry, device.device_type, believed, now)
+                continue
             self._counters.log_only += 1
             actor = await self.actors.actor_for(entry)
-            identity = self._devices.get(entry.smartlock_id).identity()
             await self._outbox.publish(
-                hub_events.observed(entry, actor, identity, now), entry.id, entry.date
+                hub_events.observed(entry, actor, device.identity(), now), entry.id, entry.date
             )
+        await self._outbox.save_pending([p.to_json() for p in self.watcher.pending()])
         await self._outbox.settle()
+
+    async def _hidden(
+        self, entry: SmartlockLog, device_type: int, previous: int | None, now: datetime
+    ) -> int | None:
+        """Emit a state only the log showed, then who did it; the state it leaves.
+
+        When the entry leaves the state the hub believed anyway, it is reported as it is.
+        """
+        state = result_state(device_type, entry.action_code)
+        identity = self._devices.get(entry.smartlock_id).identity()
+        actor = await self.actors.actor_for(entry)
+        if state is None or previous is None or state == previous:
+            self._counters.log_only += 1
+            seen_only = hub_events.observed(entry, actor, identity, now)
+            await self._outbox.publish(seen_only, entry.id, entry.date)
+            return previous
+        self._counters.hidden += 1
+        ended = entry.date - self._skew() - self.watcher.expected_offset(entry.smartlock_id)
+        self._devices.get(entry.smartlock_id).remember(ended, state)
+        name = state_name(device_type, state)
+        shown = hub_events.hidden_state(
+            entry, previous=previous, state=state, name=name, identity=identity, now=now
+        )
+        await self._outbox.publish(shown, None, None)
+        stand_in = ObservedChange(
+            change_id=shown.event_id,
+            smartlock_id=entry.smartlock_id,
+            device_type=device_type,
+            kind=ChangeKind.LOCK_STATE,
+            previous=previous,
+            current=state,
+            observed_at=entry.date - self._skew(),
+        )
+        self._counters.attributed += 1
+        event = hub_events.attributed(stand_in, entry, actor, identity, now)
+        await self._outbox.publish(event, entry.id, entry.date)
+        return state

@@ -12,14 +12,24 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-
-import attrs
+from typing import TYPE_CHECKING
 
 from nukiasync import attribution
-from nukiasync.attribution import ActionRecord, ObservedChange
 from nukiasync.errors import NukiAuthenticationError, NukiError, NukiRateLimitError
 from nukiasync.events import AttributionFailure
+from nukiasync.log_pending import (
+    AttributionTiming,
+    CatchUpGap,
+    Outcome,
+    Pending,
+    SeenRecord,
+    record_of,
+    usual_offset,
+)
 from nukiasync.web.models.log import SmartlockLog
+
+if TYPE_CHECKING:
+    from nukiasync.attribution import ActionRecord, ObservedChange
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,69 +39,15 @@ BACKGROUND_OVERLAP = timedelta(minutes=5)
 Sleep = Callable[[float], Awaitable[None]]
 FetchLogs = Callable[[datetime], Awaitable[list[SmartlockLog]]]
 
-
-@attrs.frozen(kw_only=True)
-class AttributionTiming:
-    """Tunables of log reading; defaults from the lags reported for Nuki (a few seconds)."""
-
-    first_delay: float = 2.0  # s after a change before the first read, until lags are learnt
-    poll_interval: float = 0.75  # s between reads while an answer is likely
-    burst_interval: float = 2.5  # s between reads when many changes wait: fewer requests (B4)
-    burst_size: int = 4  # pending changes from which reads are spaced as a burst
-    tight_phase: float = 12.0  # s of tight reads after the first, then back off
-    backoff: float = 1.6  # factor by which the interval grows after the tight phase
-    max_interval: float = 10.0  # s, the longest wait between reads while changes wait
-    deadline: float = 45.0  # s after a change: then "unavailable"
-    grace: float = 8.0  # s an unclaimed entry waits for a late callback before it is reported
-    background_interval: float = 60.0  # s between reads when nothing waits
-    catch_up_limit: int = 500  # entries read after a restart before a Gap is announced
-
-    def interval(self, since_first: float, pending: int) -> float:
-        """Seconds to the next read, given how long reads have gone on."""
-        base = self.burst_interval if pending >= self.burst_size else self.poll_interval
-        if since_first <= self.tight_phase:
-            return base
-        steps = (since_first - self.tight_phase) / max(base, 0.1)
-        return float(min(self.max_interval, base * self.backoff ** min(steps, 20.0)))
-
-
-@attrs.define
-class Pending:
-    """A change waiting for its log entry."""
-
-    change: ObservedChange
-    attributable: bool
-    due: datetime
-    deadline: datetime
-    first_read: datetime | None = None
-    final: bool = False  # a read at or after the deadline happened: decide now
-
-
-@attrs.define
-class SeenRecord:
-    """A log entry read at least once."""
-
-    entry: SmartlockLog
-    record: ActionRecord
-    first_seen: datetime
-
-
-@attrs.frozen(kw_only=True)
-class CatchUpGap:
-    """A read hit the catch-up bound: entries between these dates were not read."""
-
-    since: datetime
-    until: datetime
-
-
-@attrs.frozen(kw_only=True)
-class Outcome:
-    """What one evaluation decided, for the hub to publish."""
-
-    attributed: list[tuple[Pending, SeenRecord]]
-    unavailable: list[tuple[Pending, AttributionFailure]]
-    unclaimed: list[SeenRecord]
-    gap: CatchUpGap | None = None
+__all__ = [
+    "AttributionTiming",
+    "CatchUpGap",
+    "LogWatcher",
+    "Outcome",
+    "Pending",
+    "SeenRecord",
+    "record_of",
+]
 
 
 class LogWatcher:
@@ -109,6 +65,7 @@ class LogWatcher:
         on_health: Callable[[bool, str], None] | None = None,
         is_claimed: Callable[[str], bool] = lambda _log_id: False,
         report_after: datetime | None = None,
+        not_before: datetime | None = None,
     ) -> None:
         self._fetch = fetch
         self._on_outcome = on_outcome
@@ -118,14 +75,18 @@ class LogWatcher:
         self._skew = skew
         self._on_health = on_health
         self._is_claimed = is_claimed
+        # Records dated before the hub watched never explain a later change (a restart's).
+        self._started = not_before
         self._report_after = report_after if report_after is not None else clock()
+        self._held: frozenset[str] = frozenset()  # records waiting changes hold
         self._pending: list[Pending] = []
         self._seen: dict[str, SeenRecord] = {}
         self._claimed: set[str] = set()
+        self._claimed_at: dict[str, datetime] = {}  # record id -> when its change was seen
         self._reported: set[str] = set()
         self._wake = asyncio.Event()
         self._lags: list[float] = []
-        self._offsets: list[timedelta] = []  # record minus callback time of recent matches
+        self._offsets: dict[int, list[timedelta]] = {}  # per device: record minus callback time
         self._last_read: datetime | None = None
         self._background_from = self._report_after
         self._next_background: datetime = clock()
@@ -149,19 +110,39 @@ class LogWatcher:
         ordered = sorted(self._lags)
         return ordered[len(ordered) // 2]
 
-    def add(self, change: ObservedChange, *, attributable: bool) -> None:
-        """Wait for the log entry of a change; wakes the reader."""
+    def expected_offset(self, smartlock_id: int) -> timedelta:
+        """The usual record date minus callback time of a device (learnt from its matches)."""
+        return usual_offset(self._offsets, smartlock_id, self.timing)
+
+    def add(
+        self, change: ObservedChange, *, attributable: bool, due: datetime | None = None
+    ) -> None:
+        """Wait for the log entry of a change (``attributable`` False: a follow-on)."""
         lag = self.learnt_lag
         delay = self.timing.first_delay if lag is None else max(0.3, lag * 0.8)
+        wait = self.timing.deadline
+        if not attributable:
+            wait = min(wait, self.timing.follow_on_deadline)
         self._pending.append(
             Pending(
                 change=change,
                 attributable=attributable,
-                due=change.observed_at + timedelta(seconds=delay),
-                deadline=change.observed_at + timedelta(seconds=self.timing.deadline),
+                due=due or change.observed_at + timedelta(seconds=delay),
+                deadline=change.observed_at + timedelta(seconds=wait),
             )
         )
         self._wake.set()
+
+    def retract(self, change_id: str) -> bool:
+        """Drop a pending change silently: it gets no outcome. Whether one was dropped."""
+        kept = [p for p in self._pending if p.change.change_id != change_id]
+        dropped = len(kept) != len(self._pending)
+        self._pending = kept
+        return dropped
+
+    def pending(self) -> list[Pending]:
+        """The changes still waiting (saved in the state file across a restart)."""
+        return list(self._pending)
 
     def poke(self) -> None:
         """Read the log soon (when callbacks went quiet, or the bridge was away)."""
@@ -187,34 +168,47 @@ class LogWatcher:
         # Reported entries (in this run or before a restart) are never claimed afterwards.
         taken = self._claimed | self._reported
         taken.update(key for key in self._seen if key not in taken and self._is_claimed(key))
-        pairs = attribution.match(
+        result = attribution.match(
             [p.change for p in self._pending],
             records,
             now=now,
             skew=skew,
             claimed=frozenset(taken),
-            expected=attribution.estimate_skew(self._offsets, default=attribution.EXPECTED_OFFSET),
+            claimed_at=self._claimed_at,
+            expected={
+                p.change.smartlock_id: self.expected_offset(p.change.smartlock_id)
+                for p in self._pending
+            },
+            not_before=self._started,
+            final={p.change.change_id for p in self._pending if p.final},
+            settle=timedelta(seconds=self.timing.settle),
         )
+        self._held = result.held()
         attributed: list[tuple[Pending, SeenRecord]] = []
+        hidden: list[tuple[Pending, SeenRecord]] = []
+        answered: set[str] = set()  # one outcome per state event, whatever parts changed
+        for pending in sorted(self._pending, key=lambda p: p.change.observed_at):
+            change_id = pending.change.change_id
+            record = result.pairs.get(change_id)
+            if record is None or change_id in answered:
+                continue
+            answered.add(change_id)
+            seen = self._claim(pending, record, skew)
+            for earlier in result.hidden.get(change_id, ()):
+                self._claimed.add(earlier.record_id)
+                hidden.append((pending, self._seen[earlier.record_id]))
+            attributed.append((pending, seen))
         unavailable: list[tuple[Pending, AttributionFailure]] = []
         still: list[Pending] = []
         for pending in self._pending:
-            record = pairs.get(pending.change.change_id)
-            if record is not None:
-                seen = self._seen[record.record_id]
-                self._claimed.add(record.record_id)
-                lag = (seen.first_seen - pending.change.observed_at).total_seconds()
-                self._lags = [*self._lags[-19:], max(0.0, lag)]
-                if pending.change.kind is attribution.ChangeKind.LOCK_STATE:
-                    seen_offset = attribution.offset(pending.change, record, skew)
-                    self._offsets = [*self._offsets[-19:], seen_offset]
-                if pending.attributable:
-                    attributed.append((pending, seen))
-            elif pending.final:
-                if pending.attributable:
-                    unavailable.append((pending, self._reason_for(pending.change, records, skew)))
-            else:
+            change_id = pending.change.change_id
+            if change_id in answered:
+                continue
+            if not pending.final:
                 still.append(pending)
+            elif pending.attributable:  # a follow-on ends with no outcome
+                answered.add(change_id)
+                unavailable.append((pending, self._reason_for(pending.change, records, skew)))
         self._pending = still
         gap, self._gap = self._gap, None
         return Outcome(
@@ -222,19 +216,27 @@ class LogWatcher:
             unavailable=unavailable,
             unclaimed=self._due_unclaimed(now),
             gap=gap,
+            hidden=hidden,
         )
 
-    def retract(self, change_id: str) -> bool:
-        """Drop a pending change silently (the bridge contradicted it): no outcome at all."""
-        kept = [p for p in self._pending if p.change.change_id != change_id]
-        dropped = len(kept) != len(self._pending)
-        self._pending = kept
-        return dropped
+    def _claim(self, pending: Pending, record: ActionRecord, skew: timedelta) -> SeenRecord:
+        """Mark a record as explaining a change, and learn its lag and offset."""
+        seen = self._seen[record.record_id]
+        self._claimed.add(record.record_id)
+        self._claimed_at[record.record_id] = pending.change.observed_at
+        lag = (seen.first_seen - pending.change.observed_at).total_seconds()
+        self._lags = [*self._lags[-19:], max(0.0, lag)]
+        if pending.change.kind is attribution.ChangeKind.LOCK_STATE:
+            seen_offset = attribution.offset(pending.change, record, skew)
+            sid = record.smartlock_id
+            self._offsets[sid] = [*self._offsets.get(sid, [])[-19:], seen_offset]
+        return seen
 
     def drop_pending(self) -> list[Pending]:
         """Give up on every pending change at once (the hub is closing)."""
         gone, self._pending = self._pending, []
-        return [p for p in gone if p.attributable]
+        first = {p.change.change_id: p for p in reversed(gone) if p.attributable}
+        return [p for p in gone if first.get(p.change.change_id) is p]
 
     def _reason_for(
         self, change: ObservedChange, records: list[ActionRecord], skew: timedelta
@@ -246,19 +248,22 @@ class LogWatcher:
         return AttributionFailure.TIMED_OUT
 
     def _due_unclaimed(self, now: datetime) -> list[SeenRecord]:
+        """Entries no change can claim at once; claimable ones once their grace has ended."""
         grace = timedelta(seconds=self.timing.grace)
         skew = self._skew()
-        changes = [p.change for p in self._pending]
         floor = self._report_after - attribution.WINDOW_BEFORE
         due: list[SeenRecord] = []
         for key, seen in self._seen.items():
-            if key in self._claimed or key in self._reported or now - seen.first_seen < grace:
+            if key in self._claimed or key in self._reported:
                 continue
             if self._is_claimed(key) or seen.record.occurred_at - skew < floor:
                 self._reported.add(key)  # emitted before a restart, or before we started
                 continue
-            if not attribution.could_still_claim(seen.record, changes, skew):
-                due.append(seen)
+            if attribution.claimable(seen.record) and (
+                now - seen.first_seen < grace or key in self._held
+            ):
+                continue  # a late callback, or a waiting change, may still claim it
+            due.append(seen)
         due.sort(key=lambda seen: (seen.record.occurred_at, seen.record.record_id))
         self._reported.update(seen.record.record_id for seen in due)
         return due
@@ -272,8 +277,7 @@ class LogWatcher:
         if self._not_before is not None:
             due = max(due, self._not_before)
         grace = timedelta(seconds=self.timing.grace)
-        # Entries whose grace ends later need an evaluation then; those past it wait for
-        # the next read (a pending change may still claim them).
+        # Entries whose grace ends later need an evaluation then (not the next slow read).
         waiting = [
             seen.first_seen + grace
             for key, seen in self._seen.items()
@@ -307,7 +311,7 @@ class LogWatcher:
         for entry in entries:
             if entry.id not in self._seen:
                 self._seen[entry.id] = SeenRecord(
-                    entry=entry, record=record_of(entry), first_seen=read_at
+                    entry=entry, record=record_of(entry, read_at), first_seen=read_at
                 )
         self._after_read(now, background=background)
         self._prune(now)
@@ -372,6 +376,7 @@ class LogWatcher:
             if key in self._claimed or key in self._reported:
                 del self._seen[key]
                 self._claimed.discard(key)
+                self._claimed_at.pop(key, None)
                 self._reported.discard(key)
 
     async def _wait(self, seconds: float) -> None:
@@ -384,14 +389,3 @@ class LogWatcher:
             for task in (sleeper, waker):
                 task.cancel()
             await asyncio.gather(sleeper, waker, return_exceptions=True)
-
-
-def record_of(entry: SmartlockLog) -> ActionRecord:
-    """The neutral record of a Web API log entry."""
-    return ActionRecord(
-        record_id=entry.id,
-        smartlock_id=entry.smartlock_id,
-        action=entry.action_code,
-        succeeded=entry.succeeded,
-        occurred_at=entry.date,
-    )

@@ -209,12 +209,16 @@ def verdict_of(
     after: DeviceSnapshot | None,
     on_path: Callable[[int, int, int, int], bool],
     near_path: Callable[[int, int, int, int], bool] | None = None,
+    *,
+    follow_on: Callable[[int, int, int], bool] | None = None,
 ) -> ClaimVerdict:
     """Apply the rules of this module to each field of a claim.
 
     ``near_path`` marks a state that is off the shortest path but on a slightly longer
     legal one (an unlatch seen by a read that shows its end, ``unlocked``) as
     `Confirmation.SUPERSEDED`: it may have happened, ``/list`` shows where it ended.
+    ``follow_on`` confirms a state the device leaves by itself at once (an Opener's open,
+    then online): the read may already show where it went.
     """
     fields = claim.checked()
     if after is None:
@@ -223,9 +227,11 @@ def verdict_of(
     for field in fields:
         claimed, read = claim.value(field), after.value(field)
         if field is ClaimField.STATE:
-            ok = claim.state == after.state or (
-                before is not None
-                and on_path(claim.device_type, before.state, claim.state, after.state)
+            kind, claimed = claim.device_type, claim.state
+            ok = (
+                claimed == after.state
+                or (follow_on is not None and follow_on(kind, claimed, after.state))
+                or (before is not None and on_path(kind, before.state, claimed, after.state))
             )
             maybe = (
                 not ok

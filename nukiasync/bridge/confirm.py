@@ -72,6 +72,22 @@ _OPENER_TRANSITIONS: Mapping[int, frozenset[int]] = {
     _O.OPEN: frozenset({_O.ONLINE, _O.RTO_ACTIVE}),
 }
 
+# States a device leaves by itself at once: a read may already show where it went (issue 13).
+_FOLLOW_ONS = frozenset(
+    {
+        (DeviceType.OPENER, _O.OPEN, _O.ONLINE),  # the strike releases
+        (DeviceType.OPENER, _O.OPEN, _O.RTO_ACTIVE),
+        (None, _L.UNLATCHED, _L.UNLOCKED),  # the latch springs back
+        (None, _L.UNLOCKED_LOCK_N_GO, _L.LOCKED),  # lock'n'go locks after its delay
+    }
+)
+
+
+def is_follow_on(device_type: int, claimed: int, new: int) -> bool:
+    """Whether a device in ``claimed`` moves on to ``new`` by itself (a legal path)."""
+    kind = DeviceType.OPENER if device_type == DeviceType.OPENER else None
+    return (kind, claimed, new) in _FOLLOW_ONS
+
 
 @attrs.frozen(kw_only=True)
 class Correction:
@@ -143,7 +159,8 @@ def is_confirmed(
 
     True when every field the claim checks is confirmed (see `nukiasync.bridge.claims`).
     """
-    return verdict_of(claim, before, after, on_shortest_path).overall is Confirmation.CONFIRMED
+    verdict = verdict_of(claim, before, after, on_shortest_path, follow_on=is_follow_on)
+    return verdict.overall is Confirmation.CONFIRMED
 
 
 def _distances(table: Mapping[int, frozenset[int]], start: int) -> dict[int, int]:
@@ -344,7 +361,14 @@ class Confirmer:
         for pending in batch:
             sid = pending.claim.smartlock_id
             after = states.get(sid)
-            verdict = verdict_of(pending.claim, pending.before, after, on_shortest_path, near_path)
+            verdict = verdict_of(
+                pending.claim,
+                pending.before,
+                after,
+                on_shortest_path,
+                near_path,
+                follow_on=is_follow_on,
+            )
             self._finish(pending, verdict)
             if pending.future is None and verdict.with_result(Confirmation.CONTRADICTED):
                 contradicted.setdefault(sid, []).append((pending.claim, verdict))

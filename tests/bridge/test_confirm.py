@@ -86,6 +86,28 @@ def test_is_confirmed(
     assert is_confirmed(the_claim, before, after) is expected
 
 
+@pytest.mark.parametrize(
+    ("device_type", "claimed", "read", "expected"),
+    [
+        (OPENER, O.OPEN, O.ONLINE, True),  # the strike released within 0.2 s
+        (OPENER, O.OPEN, O.RTO_ACTIVE, True),
+        (LOCK, L.UNLATCHED, L.UNLOCKED, True),  # the latch sprang back
+        (LOCK, L.UNLOCKED_LOCK_N_GO, L.LOCKED, True),  # lock'n'go locked
+        (OPENER, O.ONLINE, O.OPEN, False),  # not the way round
+        (LOCK, L.UNLOCKED, L.UNLATCHED, False),
+        (LOCK, O.OPEN, O.ONLINE, False),  # the Opener's codes mean other things on a lock
+        (OPENER, L.UNLOCKED_LOCK_N_GO, L.LOCKED, False),  # a lock's follow-on, not an Opener's
+    ],
+)
+def test_a_follow_on_is_a_legal_path(
+    device_type: int, claimed: int, read: int, expected: bool
+) -> None:
+    """Issue 13: a genuine change that moved on by itself is not contradicted."""
+    the_claim = StateClaim(smartlock_id=SID, device_type=device_type, state=claimed)
+    for before in (None, snap(O.ONLINE if device_type == OPENER else L.LOCKED)):
+        assert is_confirmed(the_claim, before, snap(read)) is expected
+
+
 def test_claim_from_callback() -> None:
     cb = parse_callback(b'{"nukiId": 7, "deviceType": 4, "state": 3, "doorsensorState": 2}')
     assert StateClaim.from_callback(cb) == StateClaim(

@@ -2,105 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import pytest
 
-from nukiasync.attribution import ChangeKind, ObservedChange
-from nukiasync.const import DeviceType, LockState
 from nukiasync.errors import NukiAuthenticationError, NukiRateLimitError, NukiServerError
 from nukiasync.events import AttributionFailure
 from nukiasync.log_watcher import AttributionTiming, LogWatcher, Outcome
-from nukiasync.web.models.log import SmartlockLog
-
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-SL = 17618910285
-TIMING = AttributionTiming(
-    first_delay=2.0, poll_interval=1.0, burst_interval=2.0, burst_size=3, tight_phase=5.0,
-    backoff=2.0, max_interval=8.0, deadline=30.0, grace=5.0, background_interval=60.0,
-)  # fmt: skip
-
-
-class FakeTime:
-    """A clock that only moves when the watcher sleeps."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def clock(self) -> datetime:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-        await asyncio.sleep(0)
-
-
-def entry(log_id: str, at: datetime, *, action: int = 1, state: int = 0) -> SmartlockLog:
-    return SmartlockLog.from_api(
-        {
-            "id": log_id,
-            "smartlockId": SL,
-            "action": action,
-            "trigger": 5,
-            "state": state,
-            "name": "Alice",
-            "date": at.isoformat(),
-        }
-    )
-
-
-class World:
-    """Log entries that become visible at given times; records every read."""
-
-    def __init__(self, time: FakeTime) -> None:
-        self.time = time
-        self.entries: list[tuple[datetime, SmartlockLog]] = []
-        self.reads: list[datetime] = []
-        self.failures: list[Exception] = []
-
-    async def fetch(self, since: datetime) -> list[SmartlockLog]:
-        self.reads.append(self.time.now)
-        if self.failures:
-            raise self.failures.pop(0)
-        return [e for visible, e in self.entries if visible <= self.time.now and e.date >= since]
-
-
-def change(cid: str, at: datetime, state: int = LockState.UNLOCKED) -> ObservedChange:
-    return ObservedChange(
-        change_id=cid,
-        smartlock_id=SL,
-        device_type=DeviceType.SMARTLOCK_3,
-        kind=ChangeKind.LOCK_STATE,
-        previous=LockState.LOCKED,
-        current=state,
-        observed_at=at,
-    )
-
-
-async def run_until(
-    watcher: LogWatcher, outcomes: list[Outcome], done: Any, limit: int = 500
-) -> None:
-    task = asyncio.create_task(watcher.run())
-    try:
-        for _ in range(limit):
-            await asyncio.sleep(0)
-            if done():
-                return
-        pytest.fail("condition not reached")
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
-def make(time: FakeTime, world: World, outcomes: list[Outcome], **kw: Any) -> LogWatcher:
-    async def on_outcome(outcome: Outcome) -> None:
-        outcomes.append(outcome)
-
-    return LogWatcher(
-        world.fetch, on_outcome, clock=time.clock, sleep=time.sleep, timing=TIMING, **kw
-    )
+from tests.support.log_watch import T0, TIMING, FakeTime, World, change, entry, make, run_until
 
 
 async def test_first_read_near_the_lag_then_tight_reads() -> None:
@@ -191,16 +100,28 @@ async def test_unclaimed_entries_after_grace_in_order_and_failed_attempts() -> N
     outcomes: list[Outcome] = []
     claimed_before = {"c" * 24}
     watcher = make(time, world, outcomes, report_after=T0, is_claimed=lambda i: i in claimed_before)
+    when: list[datetime] = []
+
+    async def on_outcome(outcome: Outcome) -> None:
+        if outcome.unclaimed:
+            when.append(time.now)
+        outcomes.append(outcome)
+
+    watcher._on_outcome = on_outcome
     world.entries += [
         (T0, entry("e" * 24, T0 + timedelta(seconds=2), state=224)),
         (T0, entry("d" * 24, T0 + timedelta(seconds=1))),
         (T0, entry("c" * 24, T0 + timedelta(seconds=3))),  # emitted before a restart
         (T0, entry("0" * 24, T0 - timedelta(minutes=5))),  # before the hub started
     ]
-    await run_until(watcher, outcomes, lambda: any(o.unclaimed for o in outcomes))
-    unclaimed = next(o for o in outcomes if o.unclaimed).unclaimed
-    assert [s.entry.id for s in unclaimed] == ["d" * 24, "e" * 24]
-    assert time.now - T0 >= timedelta(seconds=TIMING.grace)
+    await run_until(watcher, outcomes, lambda: sum(bool(o.unclaimed) for o in outcomes) == 2)
+    first, second = (o.unclaimed for o in outcomes if o.unclaimed)
+    # The failed attempt can never be claimed: reported on the read that first sees it.
+    assert [s.entry.id for s in first] == ["e" * 24]
+    assert first[0].first_seen == T0
+    # The success waited its grace for a late callback: reported when the grace ended.
+    assert [s.entry.id for s in second] == ["d" * 24]
+    assert when == [T0, T0 + timedelta(seconds=TIMING.grace)]  # not at the next slow read
 
 
 async def test_catch_up_bound_announces_a_gap() -> None:

@@ -36,6 +36,9 @@ async def test_listen_survives_sigkill_at_random_points(tmp_path) -> None:
     assert not report.missing, report.missing
     assert not report.unknown, report.unknown
     assert not report.mixed_ids, report.mixed_ids  # one log entry, one event id
+    # Issue 13: a restart changes nothing about who is named.
+    assert report.named > 0
+    assert not report.wrong_names, report.wrong_names
 
 
 class _Later:

@@ -33,6 +33,7 @@ from nukiasync.events import (
     AttributionUnavailable,
     LockStateChanged,
     NukiEvent,
+    stable_id,
 )
 from nukiasync.hub import NukiHub
 from nukiasync.simulator import SimulationError, World
@@ -312,6 +313,8 @@ class RestartReport:
     duplicates: int = 0  # lines repeating an event id
     gaps: int = 0
     unknown: list[str] = attrs.field(factory=list)  # log ids not in the world's log book
+    named: int = 0  # attributions checked against the world's ground truth
+    wrong_names: list[str] = attrs.field(factory=list)  # attributions naming another entry
 
     def summary(self) -> str:
         return (
@@ -319,7 +322,8 @@ class RestartReport:
             f"{len(self.lines)} JSON lines ({self.torn_lines} torn), "
             f"{len(self.required)} log entries checked, {len(self.missing)} missing, "
             f"{self.duplicates} duplicate lines (same event id), "
-            f"{len(self.mixed_ids)} entries under two ids, {self.gaps} gaps"
+            f"{len(self.mixed_ids)} entries under two ids, {self.gaps} gaps, "
+            f"{self.named} names checked, {len(self.wrong_names)} wrong"
         )
 
 
@@ -466,8 +470,37 @@ async def restart_trials(
                 people.cancel()
         known = {e.id for e in world.logbook.entries}
         dates = {e.id: e.date for e in world.logbook.entries}
+        _judge_names(report, world)
     _judge_restarts(report, known, dates)
     return report
+
+
+def _judge_names(report: RestartReport, world: World) -> None:
+    """Issue 13: every name given, in any run, is the entry of the change it answers.
+
+    Callback state events are mapped to the world's ground-truth changes by the callback POST
+    just before them (several listeners came and went, so counting posts in order would
+    misalign after a kill); a state the hub emitted from the log must come from the entry it
+    names.
+    """
+    states = {e["event_id"]: e for e in report.lines if e["type"] == "LockStateChanged"}
+    mapped = _map_by_time(world, states.values())
+    for line in report.lines:
+        if line["type"] != "ActionAttributed":
+            continue
+        event_id, named = line["state_event_id"], line["log_entry_id"]
+        state = states.get(event_id)
+        if event_id in mapped:
+            right = world.changes[mapped[event_id] - 1].log_id
+        elif state is not None and state["source"] == "web_log":
+            right = named if event_id == stable_id("hidden", named) else None
+        else:
+            continue  # a state event whose callback the world cannot tell (none here)
+        report.named += 1
+        if named != right:
+            report.wrong_names.append(
+                f"run {line['_run']}: {event_id} named {named}, the change's entry is {right}"
+            )
 
 
 def _judge_restarts(report: RestartReport, known: set[str], dates: dict[str, datetime]) -> None:
@@ -501,6 +534,31 @@ def _judge_restarts(report: RestartReport, known: set[str], dates: dict[str, dat
         for k, ids in by_entry.items()
         if len(ids) > 1
     ]
+
+
+def _map_by_time(world: World, events: Any) -> dict[str, int]:
+    """Callback state event id -> the change its callback reported (the nearest such POST)."""
+    posts = [
+        item
+        for bridge in world.bridges.values()
+        for item in bridge.sent
+        if item.status == 200 and item.change is not None
+    ]
+    mapped: dict[str, int] = {}
+    for event in events:
+        if event["source"] != "bridge_callback":
+            continue
+        seen = _dt(event["received_at"])
+        before = [
+            item
+            for item in posts
+            if item.body.get("nukiId") == event["nuki_id"]
+            and item.body.get("state") == event["state"]
+            and abs(seen - item.at) <= timedelta(seconds=1)  # stamped as the POST ends
+        ]
+        if before:
+            mapped[event["event_id"]] = min(before, key=lambda item: abs(seen - item.at)).change
+    return mapped
 
 
 def _dt(text: str) -> datetime:

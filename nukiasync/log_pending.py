@@ -1,0 +1,174 @@
+"""What the log watcher keeps and decides: its timing, pending changes, entries read, outcomes.
+
+Kept apart from the scheduling so both stay small; `LogWatcher` re-exports the public names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from nukiasync import attribution
+from nukiasync.attribution import ActionRecord, ChangeKind, ObservedChange
+from nukiasync.const import DeviceType, LogState
+from nukiasync.events import AttributionFailure
+from nukiasync.ids import device_type_from
+from nukiasync.web.models.log import SmartlockLog
+
+MIN_SAMPLES = 3  # matches before a device's own usual offset is trusted
+# Log outcomes of an action that failed after the motor moved: the device changed state.
+STUCK = frozenset(
+    {
+        LogState.MOTOR_BLOCKED,
+        LogState.LOW_MOTOR_VOLTAGE,
+        LogState.CLUTCH_FAILURE,
+        LogState.MOTOR_POWER_FAILURE,
+        LogState.INCOMPLETE,
+    }
+)
+
+
+@attrs.frozen(kw_only=True)
+class AttributionTiming:
+    """Tunables of log reading; defaults from the lags reported for Nuki (a few seconds)."""
+
+    first_delay: float = 2.0  # s after a change before the first read, until lags are learnt
+    poll_interval: float = 0.75  # s between reads while an answer is likely
+    burst_interval: float = 2.5  # s between reads when many changes wait: fewer requests (B4)
+    burst_size: int = 4  # pending changes from which reads are spaced as a burst
+    tight_phase: float = 12.0  # s of tight reads after the first, then back off
+    backoff: float = 1.6  # factor by which the interval grows after the tight phase
+    max_interval: float = 10.0  # s, the longest wait between reads while changes wait
+    deadline: float = 45.0  # s after a change: then "unavailable"
+    follow_on_deadline: float = 20.0  # s a follow-on waits for a person's entry, then ends
+    settle: float = 20.0  # s an ambiguous candidate waits at least (and for the log to pass)
+    grace: float = 8.0  # s an unclaimed entry waits for a late callback before it is reported
+    background_interval: float = 60.0  # s between reads when nothing waits
+    lock_offset: float = -0.5  # s, a lock's entry date minus its callback, until learnt
+    opener_offset: float = -0.5  # s, the same for an Opener (it turns at once)
+    catch_up_limit: int = 500  # entries read after a restart before a Gap is announced
+
+    def interval(self, since_first: float, pending: int) -> float:
+        """Seconds to the next read, given how long reads have gone on."""
+        base = self.burst_interval if pending >= self.burst_size else self.poll_interval
+        if since_first <= self.tight_phase:
+            return base
+        steps = (since_first - self.tight_phase) / max(base, 0.1)
+        return float(min(self.max_interval, base * self.backoff ** min(steps, 20.0)))
+
+
+@attrs.define
+class Pending:
+    """A change waiting for its log entry; ``attributable`` False: a follow-on (maybe)."""
+
+    change: ObservedChange
+    attributable: bool
+    due: datetime
+    deadline: datetime
+    first_read: datetime | None = None
+    final: bool = False  # a read at or after the deadline happened: decide now
+
+    def to_json(self) -> dict[str, Any]:
+        """The pending change as saved in the state file."""
+        change = self.change
+        return {
+            "change_id": change.change_id,
+            "smartlock_id": change.smartlock_id,
+            "device_type": change.device_type,
+            "kind": change.kind.value,
+            "previous": change.previous,
+            "current": change.current,
+            "observed_at": change.observed_at.isoformat(),
+            "previous_at": None if change.previous_at is None else change.previous_at.isoformat(),
+            "attributable": self.attributable,
+        }
+
+
+def change_from_json(data: dict[str, Any]) -> tuple[ObservedChange, bool]:
+    """A pending change read back from the state file, and whether it is attributable.
+
+    Raises:
+        ValueError, KeyError, TypeError: the record is not one this version writes.
+    """
+    previous_at = data.get("previous_at")
+    change = ObservedChange(
+        change_id=str(data["change_id"]),
+        smartlock_id=int(data["smartlock_id"]),
+        device_type=int(data["device_type"]),
+        kind=ChangeKind(data["kind"]),
+        previous=None if data.get("previous") is None else int(data["previous"]),
+        current=int(data["current"]),
+        observed_at=datetime.fromisoformat(str(data["observed_at"])),
+        previous_at=None if previous_at is None else datetime.fromisoformat(str(previous_at)),
+    )
+    return change, bool(data.get("attributable", True))
+
+
+@attrs.define
+class SeenRecord:
+    """A log entry read at least once."""
+
+    entry: SmartlockLog
+    record: ActionRecord
+    first_seen: datetime
+
+
+@attrs.frozen(kw_only=True)
+class CatchUpGap:
+    """A read hit the catch-up bound: entries between these dates were not read."""
+
+    since: datetime
+    until: datetime
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    """What one evaluation decided, for the hub to publish.
+
+    ``hidden`` holds, oldest first, entries that prove a change no callback reported, each
+    with the pending change it came before (its state is emitted before that change's answer).
+    """
+
+    attributed: list[tuple[Pending, SeenRecord]]
+    unavailable: list[tuple[Pending, AttributionFailure]]
+    unclaimed: list[SeenRecord]
+    gap: CatchUpGap | None = None
+    hidden: list[tuple[Pending, SeenRecord]] = attrs.field(factory=list)
+
+
+def record_of(entry: SmartlockLog, seen_at: datetime | None = None) -> ActionRecord:
+    """The neutral record of a Web API log entry."""
+    return ActionRecord(
+        record_id=entry.id,
+        smartlock_id=entry.smartlock_id,
+        action=entry.action_code,
+        succeeded=entry.succeeded,
+        occurred_at=entry.date,
+        seen_at=seen_at,
+        stuck=entry.state_code in STUCK,
+    )
+
+
+def usual_offset(
+    offsets: dict[int, list[timedelta]], smartlock_id: int, timing: AttributionTiming
+) -> timedelta:
+    """A device's usual record offset, from its matches' offsets (per smartlock id).
+
+    Until a device has a few matches, those of its kind (Opener or lock, from the first match
+    on) stand in; an Opener turns at once, a lock's motor takes a second or two.
+    """
+    own = offsets.get(smartlock_id, [])
+    if len(own) >= MIN_SAMPLES:
+        return attribution.estimate_skew(own)
+    opener = device_type_from(smartlock_id) == DeviceType.OPENER
+    kin = [
+        offset
+        for sid, samples in offsets.items()
+        if (device_type_from(sid) == DeviceType.OPENER) is opener
+        for offset in samples
+    ]
+    if kin:
+        return attribution.estimate_skew(kin)
+    return timedelta(seconds=timing.opener_offset if opener else timing.lock_offset)

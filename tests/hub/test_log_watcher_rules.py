@@ -1,0 +1,270 @@
+"""Issue 13 in the log watcher, on a fake clock: outcomes per state event, follow-ons, retract,
+held entries, hidden changes, the restart floor and the state file's pending changes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from nukiasync import attribution
+from nukiasync.attribution import ChangeKind, ObservedChange
+from nukiasync.const import DeviceType, LockMode, LockState, LogAction, OpenerState
+from nukiasync.events import AttributionFailure
+from nukiasync.log_pending import Pending, change_from_json, record_of
+from tests.support.log_watch import SL, T0, TIMING, FakeTime, World, entry, make, run_until
+
+if TYPE_CHECKING:
+    from nukiasync.log_watcher import LogWatcher, Outcome
+
+OP = 9028975693
+
+
+def s(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def lock_change(
+    cid: str, at: float, state: int, previous: int, *, previous_at: float | None = None
+) -> ObservedChange:
+    return ObservedChange(
+        change_id=cid,
+        smartlock_id=SL,
+        device_type=DeviceType.SMARTLOCK_3,
+        kind=ChangeKind.LOCK_STATE,
+        previous=previous,
+        current=state,
+        observed_at=s(at),
+        previous_at=None if previous_at is None else s(previous_at),
+    )
+
+
+EMPTIED: dict[int, datetime] = {}  # id(watcher) -> when its last pending change went
+
+
+def setup(**kw: Any) -> tuple[FakeTime, World, list[Outcome], LogWatcher]:
+    time = FakeTime()
+    world = World(time)
+    outcomes: list[Outcome] = []
+    watcher = make(time, world, outcomes, report_after=T0, **kw)
+
+    async def on_outcome(outcome: Outcome) -> None:
+        if watcher.pending_count == 0 and id(watcher) not in EMPTIED:
+            EMPTIED[id(watcher)] = time.now
+        outcomes.append(outcome)
+
+    watcher._on_outcome = on_outcome
+    return time, world, outcomes, watcher
+
+
+def attributed(outcomes: list[Outcome]) -> list[tuple[str, str]]:
+    return [(p.change.change_id, seen.entry.id) for o in outcomes for p, seen in o.attributed]
+
+
+def unavailable(outcomes: list[Outcome]) -> list[tuple[str, AttributionFailure]]:
+    return [(p.change.change_id, reason) for o in outcomes for p, reason in o.unavailable]
+
+
+def unclaimed(outcomes: list[Outcome]) -> list[str]:
+    return [seen.entry.id for o in outcomes for seen in o.unclaimed]
+
+
+def opener_entry(log_id: str, at: datetime, action: int) -> Any:
+    log = entry(log_id, at, action=action)
+    return type(log).from_api({**log.raw, "smartlockId": OP, "deviceType": 2})
+
+
+async def test_state_and_mode_in_one_callback_get_one_outcome() -> None:
+    _time, world, outcomes, watcher = setup()
+    base = {
+        "change_id": "both", "smartlock_id": OP, "device_type": DeviceType.OPENER,
+        "observed_at": T0,
+    }  # fmt: skip
+    watcher.add(
+        ObservedChange(
+            kind=ChangeKind.LOCK_STATE,
+            previous=OpenerState.ONLINE,
+            current=OpenerState.RTO_ACTIVE,
+            **base,
+        ),
+        attributable=True,
+    )
+    watcher.add(
+        ObservedChange(
+            kind=ChangeKind.MODE, previous=LockMode.DOOR, current=LockMode.CONTINUOUS, **base
+        ),
+        attributable=True,
+    )
+    world.entries += [
+        (s(2), opener_entry("a" * 24, s(-1), LogAction.UNLOCK)),
+        (s(2), opener_entry("b" * 24, s(-1), LogAction.ACTIVATE_CONTINUOUS_MODE)),
+    ]
+    await run_until(watcher, outcomes, lambda: watcher.pending_count == 0 and attributed(outcomes))
+    assert [cid for cid, _ in attributed(outcomes)] == ["both"]
+    assert unavailable(outcomes) == []
+
+
+async def test_state_and_mode_without_entries_get_one_unavailable() -> None:
+    _time, _world, outcomes, watcher = setup()
+    for kind, previous, current in (
+        (ChangeKind.LOCK_STATE, OpenerState.ONLINE, OpenerState.RTO_ACTIVE),
+        (ChangeKind.MODE, LockMode.DOOR, LockMode.CONTINUOUS),
+    ):
+        watcher.add(
+            ObservedChange(
+                change_id="both", smartlock_id=OP, device_type=DeviceType.OPENER, kind=kind,
+                previous=previous, current=current, observed_at=T0,
+            ),
+            attributable=True,
+        )  # fmt: skip
+    await run_until(watcher, outcomes, lambda: unavailable(outcomes), limit=2000)
+    assert len(unavailable(outcomes)) == 1
+    assert len(watcher.drop_pending()) == 0
+
+
+def test_drop_pending_answers_each_state_event_once() -> None:
+    _time, _world, _outcomes, watcher = setup()
+    change = lock_change("c", 0, LockState.UNLOCKED, LockState.LOCKED)
+    watcher.add(change, attributable=True)
+    watcher.add(attrs_evolve_kind(change), attributable=True)
+    watcher.add(lock_change("f", 0, LockState.UNLOCKED, LockState.UNLATCHED), attributable=False)
+    assert [p.change.change_id for p in watcher.drop_pending()] == ["c"]
+
+
+def attrs_evolve_kind(change: ObservedChange) -> ObservedChange:
+    import attrs
+
+    return attrs.evolve(change, kind=ChangeKind.MODE, previous=LockMode.DOOR, current=2)
+
+
+async def test_a_follow_on_without_an_entry_ends_silently() -> None:
+    _time, _world, outcomes, watcher = setup()
+    watcher.add(lock_change("back", 0, LockState.UNLOCKED, LockState.UNLATCHED), attributable=False)
+    await run_until(watcher, outcomes, lambda: watcher.pending_count == 0, limit=2000)
+    assert unavailable(outcomes) == []
+    assert attributed(outcomes) == []
+    assert EMPTIED[id(watcher)] == s(TIMING.follow_on_deadline)
+
+
+async def test_a_follow_on_with_a_persons_entry_is_attributed() -> None:
+    _time, world, outcomes, watcher = setup()
+    watcher.add(
+        lock_change("auto", 0, LockState.LOCKED, LockState.UNLOCKED_LOCK_N_GO), attributable=False
+    )
+    world.entries.append((s(3), entry("c" * 24, s(-1), action=LogAction.LOCK)))
+    await run_until(watcher, outcomes, lambda: attributed(outcomes))
+    assert attributed(outcomes) == [("auto", "c" * 24)]
+
+
+async def test_retract_drops_a_change_without_any_outcome() -> None:
+    _time, world, outcomes, watcher = setup()
+    watcher.add(lock_change("gone", 0, LockState.UNLOCKED, LockState.LOCKED), attributable=True)
+    watcher.add(lock_change("kept", 0.5, LockState.LOCKED, LockState.UNLOCKED), attributable=True)
+    assert watcher.retract("gone") is True
+    assert watcher.retract("gone") is False
+    assert [p.change.change_id for p in watcher.pending()] == ["kept"]
+    world.entries.append((s(3), entry("d" * 24, s(-1), action=LogAction.UNLOCK)))
+    await run_until(watcher, outcomes, lambda: watcher.pending_count == 0, limit=2000)
+    assert all(cid == "kept" for cid, _ in [*attributed(outcomes), *unavailable(outcomes)])
+
+
+async def test_an_ambiguous_candidate_is_held_then_named_when_the_log_passes() -> None:
+    time, world, outcomes, watcher = setup()
+    watcher.add(lock_change("c", 0, LockState.LOCKED, LockState.UNLOCKED), attributable=True)
+    early = entry("e" * 24, s(-7), action=LogAction.LOCK)  # where no own entry lies
+    later = entry("f" * 24, s(9), action=LogAction.DOOR_OPENED)
+    world.entries += [(s(1), early), (s(10.5), later)]
+    await run_until(watcher, outcomes, lambda: attributed(outcomes), limit=2000)
+    assert attributed(outcomes) == [("c", "e" * 24)]
+    # Not before the log passed the change and settle elapsed; held, not reported meanwhile.
+    assert time.now >= s(10.5)
+    assert "e" * 24 not in unclaimed(outcomes)
+
+
+async def test_a_stale_visible_entry_is_never_named() -> None:
+    """The issue's cascade: the lost callback's entry is visible when the next change comes."""
+    time, world, outcomes, watcher = setup()
+    stale = entry("1" * 24, s(-9), action=LogAction.LOCK)
+    world.entries.append((T0, stale))
+    await run_until(watcher, outcomes, lambda: watcher.reads >= 1)
+    time.now = s(1)
+    change = lock_change("c", 1, LockState.LOCKED, LockState.UNLOCKED, previous_at=-5)
+    watcher.add(change, attributable=True)
+    await run_until(watcher, outcomes, lambda: unavailable(outcomes), limit=3000)
+    assert attributed(outcomes) == []
+    assert unavailable(outcomes) == [("c", AttributionFailure.TIMED_OUT)]
+
+
+async def test_hidden_changes_come_before_the_answer() -> None:
+    time, world, outcomes, watcher = setup()
+    watcher.add(
+        lock_change("c", 0, LockState.LOCKED, LockState.UNLOCKED, previous_at=-20),
+        attributable=True,
+    )
+    world.entries += [
+        (s(2), entry("2" * 24, s(-12), action=LogAction.LOCK)),
+        (s(2), entry("3" * 24, s(-8), action=LogAction.UNLOCK)),
+        (s(2), entry("4" * 24, s(-1), action=LogAction.LOCK)),
+    ]
+    await run_until(watcher, outcomes, lambda: attributed(outcomes))
+    outcome = next(o for o in outcomes if o.attributed)
+    assert [seen.entry.id for _, seen in outcome.hidden] == ["2" * 24, "3" * 24]
+    assert attributed(outcomes) == [("c", "4" * 24)]
+    await run_until(watcher, outcomes, lambda: time.now > s(30), limit=3000)
+    assert unclaimed(outcomes) == []  # hidden entries are not reported a second time
+
+
+async def test_entries_from_before_the_start_are_not_given_to_a_new_change() -> None:
+    _time, world, outcomes, watcher = setup(not_before=T0)
+    world.entries.append((s(1), entry("5" * 24, s(-4), action=LogAction.LOCK)))
+    watcher.add(lock_change("c", 0.5, LockState.LOCKED, LockState.UNLOCKED), attributable=True)
+    await run_until(watcher, outcomes, lambda: unavailable(outcomes), limit=3000)
+    assert attributed(outcomes) == []
+    assert unclaimed(outcomes) == ["5" * 24]
+
+
+def test_pending_changes_round_trip_through_the_state_file() -> None:
+    change = lock_change("c", 0, LockState.LOCKED, LockState.UNLOCKED, previous_at=-3)
+    pending = Pending(change=change, attributable=False, due=T0, deadline=s(45))
+    assert change_from_json(pending.to_json()) == (change, False)
+    bare = Pending(change=lock_change("d", 0, 1, 3), attributable=True, due=T0, deadline=T0)
+    assert change_from_json(bare.to_json()) == (bare.change, True)
+
+
+def test_added_with_due_reads_at_once_and_follow_ons_get_their_own_deadline() -> None:
+    _time, _world, _outcomes, watcher = setup()
+    watcher.add(lock_change("c", -50, 1, 3), attributable=True, due=T0)
+    watcher.add(lock_change("f", 0, 3, 5), attributable=False)
+    first, follow = watcher.pending()
+    assert first.due == T0
+    assert first.deadline == s(-50 + TIMING.deadline)
+    assert follow.deadline == s(TIMING.follow_on_deadline)
+    assert follow.due == s(TIMING.first_delay)
+
+
+def test_the_usual_offset_is_learnt_per_device_and_kind() -> None:
+    _time, _world, _outcomes, watcher = setup()
+    other_lock = 0x2B3C4D5E
+    sec = timedelta(seconds=1)
+    assert watcher.expected_offset(SL) == attribution.EXPECTED_OFFSET
+    watcher._offsets[other_lock] = [-1.8 * sec]
+    assert watcher.expected_offset(SL) == -1.8 * sec  # from the first match of a lock on
+    watcher._offsets[other_lock] = [-1.8 * sec, -1.6 * sec, -1.7 * sec]
+    # A lock without matches of its own borrows other locks'; an Opener does not.
+    assert watcher.expected_offset(SL) == -1.7 * sec
+    assert watcher.expected_offset(OP) == attribution.EXPECTED_OPENER_OFFSET
+    watcher._offsets[SL] = [-2.5 * sec, -2.4 * sec]
+    assert watcher.expected_offset(SL) == -1.8 * sec  # two of its own: all locks' median
+    watcher._offsets[SL].append(-2.6 * sec)
+    assert watcher.expected_offset(SL) == -2.5 * sec
+    watcher._offsets[OP] = [-0.4 * sec, -0.5 * sec, -0.6 * sec]
+    assert watcher.expected_offset(OP) == -0.5 * sec
+
+
+def test_records_of_entries_say_when_the_motor_moved_and_failed() -> None:
+    assert not record_of(entry("a" * 24, T0)).stuck
+    assert record_of(entry("a" * 24, T0, state=1)).stuck  # motor blocked
+    assert record_of(entry("a" * 24, T0, state=7)).stuck  # motor power failure
+    assert not record_of(entry("a" * 24, T0, state=9)).stuck  # rejected: nothing moved
+    assert not record_of(entry("a" * 24, T0, state=224)).stuck  # an invalid code
+    seen = record_of(entry("a" * 24, T0), T0 + timedelta(seconds=3))
+    assert seen.seen_at == T0 + timedelta(seconds=3)
