@@ -11,20 +11,20 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from nukiasync import hub_events
-from nukiasync.actors import ActorDirectory
 from nukiasync.errors import NukiError
-from nukiasync.log_watcher import AttributionTiming, LogWatcher, Outcome
+from nukiasync.hub import outcomes
+from nukiasync.hub.actors import ActorDirectory
+from nukiasync.hub.sources.log_watcher import AttributionTiming, LogWatcher, Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
     from datetime import datetime
 
     from nukiasync.attribution import ObservedChange
-    from nukiasync.bus import EventBus
-    from nukiasync.checkpoint import Outbox
     from nukiasync.events import AttributionFailure
-    from nukiasync.hub_devices import DeviceTable, HubCounters
+    from nukiasync.hub.bus import EventBus
+    from nukiasync.hub.delivery import Outbox
+    from nukiasync.hub.devices import DeviceTable, HubCounters
     from nukiasync.web.client import NukiWebClient
     from nukiasync.web.models.log import SmartlockLog
 
@@ -52,7 +52,7 @@ class Outcomes:
         """The explicit "could not attribute" for a change."""
         self._counters.unavailable += 1
         identity = self._devices.get(change.smartlock_id).identity()
-        self._bus.publish(hub_events.unavailable(change, reason, identity, self._clock()))
+        self._bus.publish(outcomes.unavailable(change, reason, identity, self._clock()))
 
 
 class WebSide:
@@ -133,19 +133,19 @@ class WebSide:
             self._counters.attributed += 1
             actor = await self.actors.actor_for(entry)
             identity = self._devices.get(change.smartlock_id).identity()
-            event = hub_events.attributed(change, entry, actor, identity, now)
+            event = outcomes.attributed(change, entry, actor, identity, now)
             await self._outbox.publish(event, entry.id, entry.date)
         for pending, reason in outcome.unavailable:
             self._outcomes.unavailable(pending.change, reason)
         if outcome.gap is not None:
             self._counters.gaps += 1
-            await self._outbox.publish(hub_events.catch_up_gap(outcome.gap, now), None, None)
+            await self._outbox.publish(outcomes.catch_up_gap(outcome.gap, now), None, None)
         for seen in outcome.unclaimed:
             entry = seen.entry
             self._counters.log_only += 1
             actor = await self.actors.actor_for(entry)
             identity = self._devices.get(entry.smartlock_id).identity()
             await self._outbox.publish(
-                hub_events.observed(entry, actor, identity, now), entry.id, entry.date
+                outcomes.observed(entry, actor, identity, now), entry.id, entry.date
             )
         await self._outbox.settle()
