@@ -30,7 +30,7 @@ from nukiasync.simulator import Knobs, World
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from nukiasync.log_watcher import AttributionTiming
+    from nukiasync.hub.sources.log_watcher import AttributionTiming
 
 WEB_TOKEN = "bench-web-token-not-a-secret-0123456789abcdef"  # noqa: S105 - simulator only
 BRIDGE_TOKEN = "benchtok42"  # noqa: S105 - simulator only

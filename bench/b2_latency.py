@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from bench._harness import Result, goal, median, percentile, print_table
 from bench._rig import build_world, quick_knobs, running_hub
-from nukiasync.bus import EventBus
 from nukiasync.const import LockState
 from nukiasync.events import EventSource, LockStateChanged
+from nukiasync.hub.bus import EventBus
 
 if TYPE_CHECKING:
     from nukiasync.hub import ConfirmPolicy

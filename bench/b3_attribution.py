@@ -26,7 +26,7 @@ from bench._harness import RESULTS_DIR, Result, goal, median, percentile, print_
 from bench._rig import build_world, quick_knobs, running_hub
 from nukiasync.const import LockState
 from nukiasync.events import ActionAttributed, AttributionUnavailable, LockStateChanged
-from nukiasync.log_watcher import AttributionTiming
+from nukiasync.hub.sources.log_watcher import AttributionTiming
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -80,7 +80,7 @@ async def clients_and_bus(endpoints: Endpoints) -> AsyncIterator[Subject]:
     """Today's idle system: both clients with the devices read, a listening server, a bus."""
     from nukiasync import NukiBridgeClient, NukiWebClient  # noqa: PLC0415
     from nukiasync.bridge.server import CallbackServer  # noqa: PLC0415
-    from nukiasync.bus import EventBus  # noqa: PLC0415
+    from nukiasync.hub.bus import EventBus  # noqa: PLC0415
 
     bus = EventBus()
     state: dict[str, Any] = {}

@@ -51,7 +51,7 @@ from nukiasync.events import (
     LogEntryObserved,
     StateCorrected,
 )
-from nukiasync.log_watcher import AttributionTiming
+from nukiasync.hub.sources.log_watcher import AttributionTiming
 
 if TYPE_CHECKING:
     from bench._rig import Recorder

@@ -42,10 +42,6 @@ from nukiasync.bridge import (
     parse_callback,
     request_token,
 )
-from nukiasync.bus import (
-    BusStats,
-    EventBus,
-)
 from nukiasync.const import (
     AccountUserType,
     AuthType,
@@ -120,13 +116,17 @@ from nukiasync.how import How, how_of
 from nukiasync.hub import (
     NukiHub,
 )
+from nukiasync.hub.bus import (
+    BusStats,
+    EventBus,
+)
+from nukiasync.hub.sources.log_watcher import (
+    AttributionTiming,
+)
 from nukiasync.ids import (
     device_type_from,
     nuki_id_from,
     smartlock_id_from,
-)
-from nukiasync.log_watcher import (
-    AttributionTiming,
 )
 from nukiasync.web import (
     SIGNATURE_HEADER,

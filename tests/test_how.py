@@ -66,8 +66,8 @@ def test_labels_are_what_a_person_reads() -> None:
 def test_how_survives_the_state_file_round_trip() -> None:
     from datetime import UTC, datetime
 
-    from nukiasync.checkpoint import event_from_record, event_to_record
     from nukiasync.events import ActionAttributed, Actor, EventSource
+    from nukiasync.hub.delivery import event_from_record, event_to_record
 
     event = ActionAttributed(
         event_id="a", received_at=datetime(2026, 1, 1, tzinfo=UTC), source=EventSource.WEB_LOG,

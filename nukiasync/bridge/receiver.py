@@ -2,9 +2,9 @@
 
 `CallbackReceiver` is the seam shared by the aiohttp `CallbackServer` and a Home
 Assistant webhook (``hub.handle_callback``): it checks the source, the size and the
-encoding, parses the body, and hands each `BridgeCallback` to a consumer *off the
-request path*, through a queue drained by one task it owns, so the bridge gets its
-answer at once (it serves one request at a time and waits for ours).
+encoding, parses the body, and hands each `BridgeCallback` to a consumer after the bridge
+got its answer (it serves one request at a time and waits for ours). A plain, quick
+consumer (the hub's) is called inline; any other runs in one task fed by a queue.
 
 Every request that reaches it is counted exactly once: ``received = accepted +
 rejected``, rejections by reason (decision 0001).
@@ -111,6 +111,7 @@ class CallbackReceiver:
         max_body_size: int = MAX_BODY_SIZE,
         queue_size: int = QUEUE_SIZE,
         drain_timeout: float = DRAIN_TIMEOUT,
+        inline: bool = False,
     ) -> None:
         """Create a receiver; no I/O, no task until :meth:`start`.
 
@@ -123,6 +124,9 @@ class CallbackReceiver:
             max_body_size: larger bodies are refused with 413.
             queue_size: callbacks waiting for the consumer before 429.
             drain_timeout: how long :meth:`close` waits for the consumer.
+            inline: call a plain (sync, quick, no I/O) consumer in :meth:`deliver` itself,
+                after the answer, instead of through the queue and its task: the hub's
+                path, where the callback becomes events at once.
 
         Raises:
             ValueError: an address is not an IP address or network, or a limit is < 1.
@@ -130,7 +134,11 @@ class CallbackReceiver:
         if max_body_size < 1 or queue_size < 1:
             msg = "max_body_size and queue_size must be at least 1"
             raise ValueError(msg)
+        if inline and inspect.iscoroutinefunction(consumer):
+            msg = "an inline consumer must be a plain function"
+            raise ValueError(msg)
         self._consumer = consumer
+        self._inline = inline
         self._allowed = _networks(allowed_sources)
         self._proxies = _networks(trusted_proxies)
         self.bridge_id = bridge_id
@@ -170,7 +178,9 @@ class CallbackReceiver:
 
     @property
     def running(self) -> bool:
-        """Whether the consumer task is running."""
+        """Whether callbacks reach the consumer (its task runs, or it is called inline)."""
+        if self._inline:
+            return not self._closed
         return self._task is not None and not self._task.done()
 
     async def start(self) -> None:
@@ -182,6 +192,8 @@ class CallbackReceiver:
         if self._closed or self._task is not None:
             msg = "receiver closed" if self._closed else "receiver already started"
             raise RuntimeError(msg)
+        if self._inline:
+            return
         self._task = asyncio.create_task(
             self._drain(), name=f"nukiasync.callbacks[{self.bridge_id}]"
         )
@@ -308,7 +320,19 @@ class CallbackReceiver:
         if verdict.callback is None:
             return
         self._reserved -= 1
+        if self._inline:
+            self._consume(verdict.callback)
+            return
         self._queue.put_nowait(verdict.callback)
+
+    def _consume(self, callback: BridgeCallback) -> None:
+        try:
+            self._consumer(callback)
+        except Exception:
+            self._consumer_errors += 1
+            _LOGGER.exception("bridge %s: callback consumer failed", self.bridge_id)
+        else:
+            self._delivered += 1
 
     def handle(
         self,

@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _demo(args: argparse.Namespace) -> int:
     """``nukiasync demo``."""
-    from nukiasync.demo import build_world, run_demo  # noqa: PLC0415  (only here)
+    from nukiasync.cli.demo import build_world, run_demo  # noqa: PLC0415  (only here)
 
     if args.speed <= 0:
         sys.stderr.write("nukiasync demo: --speed must be positive\n")

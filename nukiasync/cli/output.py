@@ -36,7 +36,7 @@ from nukiasync.events import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
 
-    from nukiasync.demo import DemoSummary
+    from nukiasync.cli.demo import DemoSummary
 
 WHO_WIDTH = 12
 HOW_WIDTH = 12

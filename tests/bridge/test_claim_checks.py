@@ -1,4 +1,4 @@
-"""Field-by-field verdicts (claims.py) and what the hub does with them (hub_confirm.py).
+"""Field-by-field verdicts (claims.py) and what the hub does with them (hub/confirm.py).
 
 The rules are pure and tested on their own; `ClaimChecks` is driven with a stand-in for
 the bridge's ``/list`` (the read is its only seam), so the cases that a forger cannot
@@ -42,8 +42,8 @@ from nukiasync.events import (
     StateCorrected,
     event_to_dict,
 )
-from nukiasync.hub_confirm import ClaimChecks, record_value, set_record_value
-from nukiasync.hub_devices import CallbackDiff, DeviceTable, HubCounters
+from nukiasync.hub.confirm import ClaimChecks, record_value, set_record_value
+from nukiasync.hub.devices import CallbackDiff, DeviceTable, HubCounters
 
 OPENER_ID = 0x1E5FE23A
 OPENER = (2 << 32) | OPENER_ID

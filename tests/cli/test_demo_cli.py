@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from nukiasync import cli
+from nukiasync.cli.demo import DemoSummary, run_demo
 from nukiasync.cli.output import EventPrinter, print_summary
-from nukiasync.demo import DemoSummary, run_demo
 from tests.support import canary
 from tests.support.simulator import make_world
 

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from nukiasync.bus import EventBus
 from nukiasync.events import (
     EventSource,
     Gap,
@@ -20,6 +19,7 @@ from nukiasync.events import (
     event_to_dict,
     stable_id,
 )
+from nukiasync.hub.bus import EventBus
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

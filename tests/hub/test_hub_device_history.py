@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from nukiasync.const import DeviceType, LockState, OpenerState
-from nukiasync.hub_devices import HISTORY, DeviceRecord
+from nukiasync.hub.devices import HISTORY, DeviceRecord
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from nukiasync.bridge_watch import BridgeWatchTiming
 from nukiasync.events import (
     ActionAttributed,
     BridgeReachable,
@@ -15,6 +14,7 @@ from nukiasync.events import (
     EventSource,
     LockStateChanged,
 )
+from nukiasync.hub.bridge_link import BridgeWatchTiming
 from tests.support.hub import FRONT, attributed_to, running
 
 pytestmark = pytest.mark.sockets

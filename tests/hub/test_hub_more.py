@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from nukiasync.checkpoint import Checkpoint, StateFile, event_from_record, event_to_record
 from nukiasync.events import (
     AttributionFailure,
     AttributionUnavailable,
@@ -19,6 +18,7 @@ from nukiasync.events import (
     WebApiUnavailable,
 )
 from nukiasync.hub import NukiHub
+from nukiasync.hub.delivery import Checkpoint, StateFile, event_from_record, event_to_record
 from tests.support import canary
 from tests.support.hub import BACK, FRONT, WAIT, attributed_to, running, spoof
 
@@ -52,7 +52,7 @@ async def test_webhook_checks_source_and_shape() -> None:
         assert await hub.handle_callback(spoof(0x1A2B3C4D, 1), "127.0.0.3") == 403
         assert await hub.handle_callback(b"{nope", "127.0.0.1") == 400
         assert await hub.handle_callback(b"", "127.0.0.1", content_encoding="gzip") == 415
-        assert hub._receivers["bridge"].stats.rejected["encoding"] == 1
+        assert hub._links["bridge"].receiver.stats.rejected["encoding"] == 1
         assert await hub.handle_callback(spoof(0x1A2B3C4D, 1), "127.0.0.1") == 200
         with pytest.raises(RuntimeError, match="no bridge"):
             await hub.handle_callback(b"{}", "127.0.0.1", bridge_id="garage")

@@ -8,7 +8,7 @@ import pytest
 
 from nukiasync.errors import NukiAuthenticationError, NukiRateLimitError, NukiServerError
 from nukiasync.events import AttributionFailure
-from nukiasync.log_watcher import AttributionTiming, LogWatcher, Outcome
+from nukiasync.hub.sources.log_watcher import AttributionTiming, LogWatcher, Outcome
 from tests.support.log_watch import T0, TIMING, FakeTime, World, change, entry, make, run_until
 
 

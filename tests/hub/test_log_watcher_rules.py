@@ -10,11 +10,11 @@ from nukiasync import attribution
 from nukiasync.attribution import ChangeKind, ObservedChange
 from nukiasync.const import DeviceType, LockMode, LockState, LogAction, OpenerState
 from nukiasync.events import AttributionFailure
-from nukiasync.log_pending import Pending, change_from_json, record_of
+from nukiasync.hub.sources.log_pending import Pending, change_from_json, record_of
 from tests.support.log_watch import SL, T0, TIMING, FakeTime, World, entry, make, run_until
 
 if TYPE_CHECKING:
-    from nukiasync.log_watcher import LogWatcher, Outcome
+    from nukiasync.hub.sources.log_watcher import LogWatcher, Outcome
 
 OP = 9028975693
 

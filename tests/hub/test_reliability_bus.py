@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nukiasync.bus import EventBus
 from nukiasync.events import EventSource, Gap, HealthChanged, LockStateChanged, NukiEvent
+from nukiasync.hub.bus import EventBus
 from tests.soak.harness import percentile
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -62,7 +62,7 @@ async def test_ten_thousand_events_two_episodes(caplog) -> None:
     first = asyncio.ensure_future(anext(stalled))
     await asyncio.sleep(0)  # let it subscribe and wait
     durations: list[float] = []
-    with caplog.at_level(logging.WARNING, logger="nukiasync.bus"):
+    with caplog.at_level(logging.WARNING, logger="nukiasync.hub.bus"):
         for n in range(10_000):
             t0 = time.perf_counter()
             bus.publish(event(n, n % 3))

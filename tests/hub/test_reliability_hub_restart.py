@@ -17,7 +17,7 @@ import pytest
 from nukiasync import NukiWebClient
 from nukiasync.events import ActionAttributed, LogEntryObserved
 from nukiasync.hub import NukiHub
-from nukiasync.log_watcher import AttributionTiming
+from nukiasync.hub.sources.log_watcher import AttributionTiming
 from tests.soak.hub_harness import restart_trials
 from tests.support import canary
 from tests.support.hub import TIMING, WAIT, running

@@ -44,7 +44,7 @@ from tests.support.simulator import make_world
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
-    from nukiasync.log_watcher import AttributionTiming
+    from nukiasync.hub.sources.log_watcher import AttributionTiming
     from nukiasync.simulator.logbook import ActionRecord
 
 # Log actions whose entries the hub claims silently with a door or ring event (no

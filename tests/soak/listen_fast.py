@@ -15,7 +15,7 @@ from typing import Any
 
 from nukiasync import hub
 from nukiasync.cli import main
-from nukiasync.log_watcher import AttributionTiming
+from nukiasync.hub.sources.log_watcher import AttributionTiming
 
 FAST = AttributionTiming(first_delay=1.0, grace=2.0, background_interval=3.0)
 _stock_init = hub.NukiHub.__init__

@@ -187,7 +187,7 @@ async def run_hub_traffic(duration: float, *, seed: int = 7) -> HubTrafficReport
     """
     import psutil  # the bench extra; imported here so collecting the fast profile needs none
 
-    from nukiasync.log_watcher import AttributionTiming
+    from nukiasync.hub.sources.log_watcher import AttributionTiming
     from tests.soak.hub_harness import hub_on_world
 
     timing = AttributionTiming(

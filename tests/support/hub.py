@@ -16,7 +16,7 @@ from nukiasync.events import (
     NukiEvent,
 )
 from nukiasync.hub import NukiHub
-from nukiasync.log_watcher import AttributionTiming
+from nukiasync.hub.sources.log_watcher import AttributionTiming
 from tests.support import canary
 from tests.support.simulator import make_world
 

@@ -10,7 +10,7 @@ import pytest
 
 from nukiasync.attribution import ChangeKind, ObservedChange
 from nukiasync.const import DeviceType, LockState
-from nukiasync.log_watcher import AttributionTiming, LogWatcher, Outcome
+from nukiasync.hub.sources.log_watcher import AttributionTiming, LogWatcher, Outcome
 from nukiasync.web.models.log import SmartlockLog
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

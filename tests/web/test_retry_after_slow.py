@@ -21,7 +21,7 @@ import pytest
 from aiohttp import web
 
 from nukiasync.errors import NukiRateLimitError
-from nukiasync.log_watcher import AttributionTiming, LogWatcher
+from nukiasync.hub.sources.log_watcher import AttributionTiming, LogWatcher
 from nukiasync.web.client import NukiWebClient
 from tests.support import canary
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from nukiasync.attribution import ObservedChange
-    from nukiasync.log_watcher import CatchUpGap
+    from nukiasync.hub.sources.log_watcher import CatchUpGap
     from nukiasync.web.models.log import SmartlockLog
 
 

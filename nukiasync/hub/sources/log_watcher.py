@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from nukiasync import attribution
 from nukiasync.errors import NukiAuthenticationError, NukiError, NukiRateLimitError
 from nukiasync.events import AttributionFailure
-from nukiasync.log_pending import (
+from nukiasync.hub.sources.log_pending import (
     AttributionTiming,
     CatchUpGap,
     Outcome,

@@ -10,6 +10,7 @@ a crash at least once with stable event ids.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -17,23 +18,16 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 import attrs
 
-from nukiasync import hub_events
-from nukiasync.bridge.callbacks import BridgeCallback
-from nukiasync.bridge.claims import DeviceSnapshot
-from nukiasync.bridge.receiver import CallbackReceiver
-from nukiasync.bridge_watch import BridgeWatcher, BridgeWatchTiming
-from nukiasync.bus import EventBus, EventCallback
-from nukiasync.checkpoint import Checkpoint, Outbox, StateFile
 from nukiasync.errors import NukiAuthenticationError, NukiError
-from nukiasync.events import (
-    AttributionFailure,
-    EventSource,
-    NukiEvent,
-)
-from nukiasync.hub_confirm import ClaimChecks
-from nukiasync.hub_devices import CallbackDiff, DeviceTable, HubCounters
-from nukiasync.hub_web import Outcomes, WebSide
-from nukiasync.log_watcher import AttributionTiming
+from nukiasync.events import AttributionFailure, NukiEvent
+from nukiasync.hub import outcomes
+from nukiasync.hub.bridge_link import BridgeLink, BridgeWatchTiming
+from nukiasync.hub.bus import EventBus, EventCallback
+from nukiasync.hub.confirm import ClaimChecks
+from nukiasync.hub.delivery import Checkpoint, Outbox, StateFile
+from nukiasync.hub.devices import CallbackDiff, DeviceTable, HubCounters
+from nukiasync.hub.sources.log_watcher import AttributionTiming
+from nukiasync.hub.sources.web_log import Outcomes, WebSide
 
 if TYPE_CHECKING:
     import os
@@ -41,7 +35,6 @@ if TYPE_CHECKING:
 
     from nukiasync.attribution import ObservedChange
     from nukiasync.bridge.client import NukiBridgeClient
-    from nukiasync.bridge.models import BridgeDevice
     from nukiasync.bridge.server import CallbackServer
     from nukiasync.web.client import NukiWebClient
 
@@ -58,9 +51,9 @@ class NukiHub:
     """Joins Bridge callbacks and Web API logs into one stream of events.
 
     Give it a `NukiWebClient`, a `NukiBridgeClient` (with a `CallbackServer`, or feed it
-    webhooks through `handle_callback`), or both. With only a bridge, state events come
-    and attribution answers "unavailable"; with only the Web API, events come from
-    reading its log.
+    webhooks through `handle_callback` and say where they arrive with ``callback_url``), or
+    both. With only a bridge, state events come and attribution answers "unavailable"; with
+    only the Web API, events come from reading its log. The hub never closes the clients.
     """
 
     def __init__(
@@ -69,6 +62,7 @@ class NukiHub:
         web: NukiWebClient | None = None,
         bridge: NukiBridgeClient | Sequence[NukiBridgeClient] | None = None,
         callback_server: CallbackServer | None = None,
+        callback_url: str | Callable[[str], str] | None = None,
         confirm: ConfirmPolicy = "background",
         state_file: str | os.PathLike[str] | None = None,
         allowed_sources: Iterable[str] | None = None,
@@ -90,6 +84,7 @@ class NukiHub:
             msg = "every bridge needs a distinct bridge_id"
             raise ValueError(msg)
         self._server = callback_server
+        self._callback_url = _url_provider(callback_url, callback_server)
         self._policy: ConfirmPolicy = confirm
         self._clock = clock or _utcnow
         self._sleep = sleep or asyncio.sleep
@@ -97,7 +92,6 @@ class NukiHub:
         self._trusted_proxies = tuple(trusted_proxies)
         self._timing = timing or AttributionTiming()
         self._watch_timing = watch or BridgeWatchTiming()
-        self._watchers: dict[str, BridgeWatcher] = {}
         self.bus = EventBus(clock=self._clock)
         self._outbox = Outbox(
             self.bus, StateFile(state_file) if state_file is not None else None, self._clock
@@ -107,8 +101,7 @@ class NukiHub:
         self.last_error: NukiError | None = None
         self._outcomes = Outcomes(self.bus, self._outbox, self.devices, self.counters, self._clock)
         self._web_side: WebSide | None = None
-        self._receivers: dict[str, CallbackReceiver] = {}
-        self._health = hub_events.HealthBoard(self.bus.publish, self._clock)
+        self._health = outcomes.HealthBoard(self.bus.publish, self._clock)
         self._checks = ClaimChecks(
             confirm,
             self.devices,
@@ -120,9 +113,25 @@ class NukiHub:
             on_unconfirmed=lambda b: self._bridge_health(b, available=False, detail="unconfirmed"),
             clock=self._clock,
         )
+        self._links = {
+            bridge_id: BridgeLink(
+                bridge_id,
+                client,
+                devices=self.devices,
+                health=self._health,
+                on_callback=self._checks.take,
+                on_polled=self._emit,
+                callback_url=self._callback_url,
+                allowed_sources=self._allowed_sources,
+                trusted_proxies=self._trusted_proxies,
+                clock=self._clock,
+                sleep=self._sleep,
+                timing=self._watch_timing,
+            )
+            for bridge_id, client in self._bridges.items()
+        }
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._registered: dict[str, str] = {}
-        self._started_server = False
+        self._stack = contextlib.AsyncExitStack()
         self._state = "new"
 
     def __repr__(self) -> str:
@@ -192,14 +201,30 @@ class NukiHub:
     async def start(self) -> None:
         """Load the state file, read the devices, start the tasks, register callbacks.
 
+        A failure unwinds whatever had started: no task is left and the hub is closed.
+
         Raises:
             RuntimeError: started twice, or after close.
+            NukiAuthenticationError: a bridge refuses its token.
+            NukiCallbackServerError: the callback server cannot listen.
         """
         if self._state != "new":
             msg = "hub already started" if self._state == "running" else "hub closed"
             raise RuntimeError(msg)
+        self._state = "starting"
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                await self._start_parts(stack)
+                self._stack = stack.pop_all()
+        except BaseException:
+            self._state = "closed"
+            raise
         self._state = "running"
+
+    async def _start_parts(self, stack: contextlib.AsyncExitStack) -> None:
+        """Start each part and push how to stop it, so `close` stops them in reverse."""
         await self._outbox.load()
+        stack.push_async_callback(self._outbox.settle, force_save=True)
         if self._web is not None:
             self._web_side = WebSide(
                 self._web,
@@ -212,49 +237,47 @@ class NukiHub:
                 timing=self._timing,
                 on_health=lambda ok, detail: self._web_health(available=ok, detail=detail),
             )
+            stack.callback(self._web_side.close, AttributionFailure.HUB_CLOSED)
             error = await self._web_side.load_names()
             if error is not None:
                 self._web_health(available=False, detail=type(error).__name__)
                 self._note_error(error)
-        for bridge_id, bridge in self._bridges.items():
-            await self._start_bridge(bridge_id, bridge)
+        stack.push_async_callback(self._stop_tasks)
+        stack.push_async_callback(self._checks.close)  # held confirmations end unconfirmed
+        for link in self._links.values():
+            stack.push_async_callback(link.receiver.close)
+        if self._server is not None:
+            for link in self._links.values():
+                await self._server.add_receiver(link.receiver)
+            if not _server_running(self._server):
+                await self._server.start()
+                stack.push_async_callback(self._server.close)
+        for bridge_id, link in self._links.items():
+            try:
+                await link.start()
+            except NukiError as err:
+                self._note_error(err)
+                raise
+            stack.push_async_callback(link.close)
+            await self._checks.add_bridge(bridge_id, link.read_states)
         if self._web_side is not None:
             self._tasks["log_watcher"] = asyncio.create_task(
                 self._web_side.watcher.run(), name="nukiasync.hub.log_watcher"
             )
-        if self._server is not None:
-            await self._start_server()
-        for bridge_id, watcher in self._watchers.items():
-            self._tasks[f"bridge_watch[{bridge_id}]"] = asyncio.create_task(
-                watcher.run(), name=f"nukiasync.hub.bridge_watch[{bridge_id}]"
-            )
 
-    async def close(self) -> None:
-        """Stop the tasks, unregister callbacks, deliver what was accepted, save the state."""
-        if self._state != "running":
-            self._state = "closed"
-            return
-        self._state = "closed"
-        for bridge_id, url in list(self._registered.items()):
-            try:
-                await self._bridges[bridge_id].remove_callback_url(url)
-            except NukiError as err:
-                _LOGGER.debug(
-                    "bridge %s: could not remove callback: %s", bridge_id, type(err).__name__
-                )
-        self._registered.clear()
-        if self._server is not None and self._started_server:
-            await self._server.close()
-        for receiver in self._receivers.values():
-            await receiver.close()
-        await self._checks.close()  # waiting confirmations end as "unconfirmed"
+    async def _stop_tasks(self) -> None:
         tasks, self._tasks = self._tasks, {}
         for task in tasks.values():
             task.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
-        if self._web_side is not None:
-            self._web_side.close(AttributionFailure.HUB_CLOSED)
-        await self._outbox.settle(force_save=True)
+
+    async def close(self) -> None:
+        """Unregister callbacks, stop the tasks, deliver what was accepted, save the state."""
+        if self._state != "running":
+            self._state = "closed"
+            return
+        self._state = "closed"
+        await self._stack.aclose()
 
     # Feeding callbacks
 
@@ -281,11 +304,10 @@ class NukiHub:
         if self._state != "running":
             msg = "hub not running"
             raise RuntimeError(msg)
-        receiver = self._receiver_for(bridge_id)
-        verdict = receiver.handle(
+        link = self._link_for(bridge_id)
+        return link.handle(
             body, remote, forwarded_for=forwarded_for, content_encoding=content_encoding
         )
-        return int(verdict.status)
 
     def diagnostics(self) -> dict[str, Any]:
         """A redacted snapshot for Home Assistant's diagnostics: no tokens, no secrets."""
@@ -298,7 +320,11 @@ class NukiHub:
             "counters": self.counters.as_dict(),
             "bus": attrs.asdict(self.bus.stats),
             "devices": self.devices.summary(),
-            "receivers": {k: _plain(r.stats) for k, r in self._receivers.items()},
+            "links": {
+                k: {"reachability": link.reachability.value, "callbacks": link.callbacks.value}
+                for k, link in self._links.items()
+            },
+            "receivers": {k: _plain(link.receiver.stats) for k, link in self._links.items()},
             "confirmers": self._checks.stats(),
             "log_watcher": None
             if watcher is None
@@ -308,123 +334,17 @@ class NukiHub:
                 "pending": watcher.pending_count,
                 "learnt_lag": watcher.learnt_lag,
             },
-            "tasks": {name: ("done" if t.done() else "running") for name, t in self._tasks.items()},
+            "tasks": {
+                **{name: ("done" if t.done() else "running") for name, t in self._tasks.items()},
+                **{
+                    f"bridge_watch[{k}]": "running" if link.watching else "done"
+                    for k, link in self._links.items()
+                },
+            },
             "last_error": None if self.last_error is None else type(self.last_error).__name__,
         }
 
-    # Start-up
-
-    async def _start_bridge(self, bridge_id: str, bridge: NukiBridgeClient) -> None:
-        allowed = self._allowed_sources if self._allowed_sources is not None else (bridge.host,)
-        receiver = CallbackReceiver(
-            lambda callback: self._on_callback(bridge_id, callback),
-            allowed_sources=allowed,
-            trusted_proxies=self._trusted_proxies,
-            bridge_id=bridge_id,
-        )
-        self._receivers[bridge_id] = receiver
-        watcher = BridgeWatcher(
-            bridge_id,
-            poll=lambda: self._poll_bridge(bridge_id),
-            register=(lambda: self._register(bridge_id)) if self._server is not None else None,
-            on_unreached=lambda reason: self._callback_health(bridge_id, ok=False, detail=reason),
-            clock=self._clock,
-            sleep=self._sleep,
-            timing=self._watch_timing,
-        )
-        self._watchers[bridge_id] = watcher
-        try:
-            self.devices.seed(bridge_id, await bridge.devices())
-            self._bridge_health(bridge_id, available=True, detail="")
-        except NukiError as err:
-            self._bridge_health(bridge_id, available=False, detail=type(err).__name__)
-            self._note_error(err)
-            watcher.bridge_away()
-        await self._checks.add_bridge(bridge_id, lambda: self._read_states(bridge_id))
-        if self._server is None:
-            await receiver.start()
-
-    async def _start_server(self) -> None:
-        server = self._server
-        assert server is not None  # noqa: S101  (checked by the caller)
-        for receiver in self._receivers.values():
-            await server.add_receiver(receiver)
-        if not self._server_running(server):
-            await server.start()
-            self._started_server = True
-        for bridge_id in self._bridges:
-            try:
-                await self._register(bridge_id)
-            except NukiError as err:
-                self._note_error(err)
-                self._callback_health(bridge_id, ok=False, detail=str(err))
-
-    async def _register(self, bridge_id: str) -> bool:
-        """Make sure the bridge calls us; True when the registration had to be added."""
-        assert self._server is not None  # noqa: S101  (only called with a server)
-        url = self._server.callback_url(bridge_id)
-        first = bridge_id not in self._registered
-        added = await self._bridges[bridge_id].ensure_callback(url)
-        self._registered[bridge_id] = url
-        if first or added:
-            # Registered (again); whether callbacks really arrive, only a callback tells.
-            self._callback_health(
-                bridge_id, ok=True, detail="registered" if first else "re-registered"
-            )
-        return added
-
-    @staticmethod
-    def _server_running(server: CallbackServer) -> bool:
-        try:
-            server.url  # noqa: B018  (raises until the server listens)
-        except RuntimeError:
-            return False
-        return True
-
-    # Bridge side
-
-    async def _read_devices(self, bridge_id: str) -> list[BridgeDevice]:
-        try:
-            devices = await self._bridges[bridge_id].devices()
-        except NukiError as err:
-            self._bridge_health(bridge_id, available=False, detail=type(err).__name__)
-            self._watchers[bridge_id].bridge_away()
-            raise
-        self._bridge_health(bridge_id, available=True, detail="")
-        self.devices.seed(bridge_id, devices)
-        return devices
-
-    async def _read_states(self, bridge_id: str) -> Mapping[int, DeviceSnapshot]:
-        devices = await self._read_devices(bridge_id)
-        snapshots = {d.smartlock_id: DeviceSnapshot.of(d) for d in devices}
-        return {sid: snapshot for sid, snapshot in snapshots.items() if snapshot is not None}
-
-    async def _poll_bridge(self, bridge_id: str) -> int:
-        """Read /list and emit what changed, marked as polled; return how many changed."""
-        changed = 0
-        for device in await self._read_devices(bridge_id):
-            state = device.last_known_state
-            if state is None or state.state_code is None:
-                continue
-            body = {**state.raw, "nukiId": device.nuki_id, "deviceType": device.device_type_code}
-            try:
-                polled = BridgeCallback.from_api(body)
-            except NukiError:
-                continue
-            diff = self.devices.diff(
-                polled, bridge_id, self._clock(), source=EventSource.BRIDGE_POLL
-            )
-            if diff.claims_change:
-                changed += 1
-                self._emit(diff, bridge_id)
-        return changed
-
-    async def _on_callback(self, bridge_id: str, callback: BridgeCallback) -> None:
-        """One callback, off the request path: events under the confirm policy, then who."""
-        self._watchers[bridge_id].callback_seen()
-        if self._health.is_down(f"callback:{bridge_id}"):
-            self._callback_health(bridge_id, ok=True, detail="callbacks arrive again")
-        self._checks.take(bridge_id, callback)
+    # Events
 
     def _emit(self, diff: CallbackDiff, bridge_id: str, *, attribute: bool = True) -> None:
         """Publish a change's events and (unless told not to) open its attributions."""
@@ -459,13 +379,13 @@ class NukiHub:
         if isinstance(err, NukiAuthenticationError):
             _LOGGER.warning("Authentication failed (%s): reauthenticate", type(err).__name__)
 
-    def _receiver_for(self, bridge_id: str | None) -> CallbackReceiver:
-        if bridge_id is None and len(self._receivers) == 1:
-            return next(iter(self._receivers.values()))
-        if bridge_id is None or bridge_id not in self._receivers:
+    def _link_for(self, bridge_id: str | None) -> BridgeLink:
+        if bridge_id is None and len(self._links) == 1:
+            return next(iter(self._links.values()))
+        if bridge_id is None or bridge_id not in self._links:
             msg = f"no bridge {bridge_id!r} in this hub"
             raise RuntimeError(msg)
-        return self._receivers[bridge_id]
+        return self._links[bridge_id]
 
 
 def _plain(stats: Any) -> dict[str, Any]:
@@ -480,3 +400,25 @@ def _bridge_key(bridge: NukiBridgeClient, index: int, count: int) -> str:
     if bridge.bridge_id:
         return bridge.bridge_id
     return "bridge" if count == 1 else f"bridge{index + 1}"
+
+
+def _url_provider(
+    callback_url: str | Callable[[str], str] | None, server: CallbackServer | None
+) -> Callable[[str], str] | None:
+    """Where each bridge is told to post: given, or the callback server's URL for it."""
+    if isinstance(callback_url, str):
+        url = callback_url
+        return lambda _bridge_id: url
+    if callback_url is not None:
+        return callback_url
+    if server is not None:
+        return server.callback_url
+    return None
+
+
+def _server_running(server: CallbackServer) -> bool:
+    try:
+        server.url  # noqa: B018  (raises until the server listens)
+    except RuntimeError:
+        return False
+    return True

@@ -37,7 +37,7 @@ from nukiasync.events import (
     StateCorrected,
     stable_id,
 )
-from nukiasync.hub_devices import (
+from nukiasync.hub.devices import (
     CALLBACK_ATTRIBUTE,
     claimed_fields,
     record_value,
@@ -53,11 +53,15 @@ if TYPE_CHECKING:
     from nukiasync.bridge.callbacks import BridgeCallback
     from nukiasync.bridge.claims import ClaimVerdict, DeviceSnapshot
     from nukiasync.bridge.confirm import Correction, Policy
-    from nukiasync.hub_devices import CallbackDiff, DeviceRecord, DeviceTable, HubCounters
+    from nukiasync.hub.devices import CallbackDiff, DeviceRecord, DeviceTable, HubCounters
 
 _LOGGER = logging.getLogger(__name__)
 
 _UNSURE = Confirmation.UNCONFIRMED
+# s a contradicted claim waits before it is corrected: the bridge shows a newer state in
+# /list before it posts that state's callback, so a real change the device already moved
+# on from looks false until the next callback arrives (within a second on a LAN).
+CORRECTION_GRACE = 1.0
 
 
 class ClaimChecks:
@@ -75,8 +79,11 @@ class ClaimChecks:
         retract: Callable[[str], bool],
         on_unconfirmed: Callable[[str], None],
         clock: Callable[[], datetime],
+        grace: float = CORRECTION_GRACE,
     ) -> None:
         self.policy: Policy = policy
+        self._grace = grace
+        self._later: set[asyncio.TimerHandle] = set()
         self.confirmers: dict[str, Confirmer] = {}
         self._devices = devices
         self._counters = counters
@@ -100,7 +107,9 @@ class ClaimChecks:
         confirmer = Confirmer(
             read_states,
             policy=self.policy,
-            on_correction=self._on_correction,
+            on_correction=lambda c: self._after_grace(
+                lambda: self._on_correction(c), contradicted=True
+            ),
             name=bridge_id,
             min_interval=min_interval,
         )
@@ -109,6 +118,9 @@ class ClaimChecks:
 
     async def close(self) -> None:
         """Stop reading; held callbacks end unconfirmed and are not emitted."""
+        for handle in self._later:
+            handle.cancel()
+        self._later.clear()
         for confirmer in self.confirmers.values():
             await confirmer.close()
         await self.settled()
@@ -146,8 +158,25 @@ class ClaimChecks:
         # a forged change can never take a real person's log entry.
         claim = StateClaim.from_callback(callback, fields=frozenset(claimed), event_ids=claimed)
         self.confirmers[bridge_id].observe(
-            claim, lambda verdict: self._attribute_unless_false(diff, claim, verdict)
+            claim,
+            lambda verdict: self._after_grace(
+                lambda: self._attribute_unless_false(diff, claim, verdict),
+                contradicted=bool(verdict.with_result(Confirmation.CONTRADICTED)),
+            ),
         )
+
+    def _after_grace(self, decide: Callable[[], None], *, contradicted: bool) -> None:
+        """Decide now when nothing was contradicted, else after `CORRECTION_GRACE`."""
+        if not contradicted or self._grace <= 0:
+            decide()
+            return
+
+        def fire() -> None:
+            self._later.discard(handle)
+            decide()
+
+        handle = asyncio.get_running_loop().call_later(self._grace, fire)
+        self._later.add(handle)
 
     def _attribute_unless_false(
         self, diff: CallbackDiff, claim: StateClaim, verdict: ClaimVerdict

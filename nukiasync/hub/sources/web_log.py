@@ -11,22 +11,22 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from nukiasync import hub_events
-from nukiasync.actors import ActorDirectory
 from nukiasync.attribution import ChangeKind, ObservedChange, result_state
 from nukiasync.errors import NukiError
-from nukiasync.hub_devices import state_name
-from nukiasync.log_pending import change_from_json
-from nukiasync.log_watcher import AttributionTiming, LogWatcher, Outcome
+from nukiasync.hub import outcomes
+from nukiasync.hub.actors import ActorDirectory
+from nukiasync.hub.devices import state_name
+from nukiasync.hub.sources.log_pending import change_from_json
+from nukiasync.hub.sources.log_watcher import AttributionTiming, LogWatcher, Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
     from datetime import datetime
 
-    from nukiasync.bus import EventBus
-    from nukiasync.checkpoint import Outbox
     from nukiasync.events import AttributionFailure
-    from nukiasync.hub_devices import DeviceTable, HubCounters
+    from nukiasync.hub.bus import EventBus
+    from nukiasync.hub.delivery import Outbox
+    from nukiasync.hub.devices import DeviceTable, HubCounters
     from nukiasync.web.client import NukiWebClient
     from nukiasync.web.models.log import SmartlockLog
 
@@ -54,7 +54,7 @@ class Outcomes:
         """The explicit "could not attribute" for a change."""
         self._counters.unavailable += 1
         identity = self._devices.get(change.smartlock_id).identity()
-        self._bus.publish(hub_events.unavailable(change, reason, identity, self._clock()))
+        self._bus.publish(outcomes.unavailable(change, reason, identity, self._clock()))
 
 
 class WebSide:
@@ -167,13 +167,13 @@ class WebSide:
             self._counters.attributed += 1
             actor = await self.actors.actor_for(entry)
             identity = self._devices.get(change.smartlock_id).identity()
-            event = hub_events.attributed(change, entry, actor, identity, now)
+            event = outcomes.attributed(change, entry, actor, identity, now)
             await self._outbox.publish(event, entry.id, entry.date)
         for pending, reason in outcome.unavailable:
             self._outcomes.unavailable(pending.change, reason)
         if outcome.gap is not None:
             self._counters.gaps += 1
-            await self._outbox.publish(hub_events.catch_up_gap(outcome.gap, now), None, None)
+            await self._outbox.publish(outcomes.catch_up_gap(outcome.gap, now), None, None)
         for seen in outcome.unclaimed:
             entry = seen.entry
             device = self._devices.get(entry.smartlock_id)
@@ -187,7 +187,7 @@ class WebSide:
             self._counters.log_only += 1
             actor = await self.actors.actor_for(entry)
             await self._outbox.publish(
-                hub_events.observed(entry, actor, device.identity(), now), entry.id, entry.date
+                outcomes.observed(entry, actor, device.identity(), now), entry.id, entry.date
             )
         await self._outbox.save_pending([p.to_json() for p in self.watcher.pending()])
         await self._outbox.settle()
@@ -204,14 +204,14 @@ class WebSide:
         actor = await self.actors.actor_for(entry)
         if state is None or previous is None or state == previous:
             self._counters.log_only += 1
-            seen_only = hub_events.observed(entry, actor, identity, now)
+            seen_only = outcomes.observed(entry, actor, identity, now)
             await self._outbox.publish(seen_only, entry.id, entry.date)
             return previous
         self._counters.hidden += 1
         ended = entry.date - self._skew() - self.watcher.expected_offset(entry.smartlock_id)
         self._devices.get(entry.smartlock_id).remember(ended, state)
         name = state_name(device_type, state)
-        shown = hub_events.hidden_state(
+        shown = outcomes.hidden_state(
             entry, previous=previous, state=state, name=name, identity=identity, now=now
         )
         await self._outbox.publish(shown, None, None)
@@ -225,6 +225,6 @@ class WebSide:
             observed_at=entry.date - self._skew(),
         )
         self._counters.attributed += 1
-        event = hub_events.attributed(stand_in, entry, actor, identity, now)
+        event = outcomes.attributed(stand_in, entry, actor, identity, now)
         await self._outbox.publish(event, entry.id, entry.date)
         return state

@@ -29,7 +29,7 @@ from nukiasync.const import DeviceType
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from nukiasync.bus import EventBus
+    from nukiasync.hub.bus import EventBus
 
 _LOGGER = logging.getLogger(__name__)
 

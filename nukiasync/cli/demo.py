@@ -27,7 +27,7 @@ from nukiasync.events import (
     NukiEvent,
 )
 from nukiasync.hub import NukiHub
-from nukiasync.log_watcher import AttributionTiming
+from nukiasync.hub.sources.log_watcher import AttributionTiming
 from nukiasync.simulator import Knobs, World
 from nukiasync.web.client import NukiWebClient
 
