@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
+import re
+from pathlib import Path
 
 import nukiasync
 from nukiasync import bridge, errors, web
@@ -29,9 +32,37 @@ def test_all_is_importable_and_complete() -> None:
     assert len(set(nukiasync.__all__)) == len(nukiasync.__all__)
 
 
-def test_subpackages_are_reexported() -> None:
-    assert set(web.__all__) <= set(nukiasync.__all__)
-    assert set(bridge.__all__) <= set(nukiasync.__all__)
+# Internals stay in their packages: users never need them, and they may change.
+INTERNAL = {
+    "Confirmer", "ConfirmerStats", "Correction", "DeviceSnapshot", "StateClaim", "Verdict",
+    "ClaimField", "ClaimVerdict", "Confirmation", "is_confirmed", "on_shortest_path",
+    "ReceiverStats", "RejectReason", "ServerStats", "is_ours",
+    "callback_marker", "EventBus", "BusStats",
+}  # fmt: skip
+
+
+def test_internals_stay_in_their_packages() -> None:
+    assert not INTERNAL & set(nukiasync.__all__)
+    for name in INTERNAL - {"EventBus", "BusStats"}:
+        assert hasattr(bridge, name), name
+    models = set(web.__all__) | set(bridge.__all__)
+    assert models - INTERNAL <= set(nukiasync.__all__)
+
+
+def test_what_readme_and_examples_import_is_public() -> None:
+    root = Path(__file__).parent.parent
+    sources = re.findall(r"```python\n(.*?)```", (root / "README.md").read_text(), re.DOTALL)
+    sources += [path.read_text() for path in sorted((root / "examples").rglob("*.py"))]
+    flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    imported = {
+        alias.name
+        for source in sources
+        for node in ast.walk(compile(source, "<snippet>", "exec", flags=flags))
+        if isinstance(node, ast.ImportFrom) and node.module == "nukiasync"
+        for alias in node.names
+    }
+    assert imported, "README and the examples import from nukiasync"
+    assert imported <= set(nukiasync.__all__), imported - set(nukiasync.__all__)
 
 
 def test_every_error_is_exported_and_a_nuki_error() -> None:

@@ -217,8 +217,8 @@ def verdict_of(
     ``near_path`` marks a state that is off the shortest path but on a slightly longer
     legal one (an unlatch seen by a read that shows its end, ``unlocked``) as
     `Confirmation.SUPERSEDED`: it may have happened, ``/list`` shows where it ended.
-    ``follow_on`` confirms a state the device leaves by itself at once (an Opener's open,
-    then online): the read may already show where it went.
+    ``follow_on`` marks a state the device leaves by itself at once (an Opener's open, then
+    online) as superseded too: never contradicted, but not proven either.
     """
     fields = claim.checked()
     if after is None:
@@ -228,16 +228,16 @@ def verdict_of(
         claimed, read = claim.value(field), after.value(field)
         if field is ClaimField.STATE:
             kind, claimed = claim.device_type, claim.state
-            ok = (
-                claimed == after.state
-                or (follow_on is not None and follow_on(kind, claimed, after.state))
-                or (before is not None and on_path(kind, before.state, claimed, after.state))
+            ok = claimed == after.state or (
+                before is not None and on_path(kind, before.state, claimed, after.state)
             )
-            maybe = (
-                not ok
-                and before is not None
-                and near_path is not None
-                and near_path(claim.device_type, before.state, claim.state, after.state)
+            maybe = not ok and (
+                (follow_on is not None and follow_on(kind, claimed, after.state))
+                or (
+                    before is not None
+                    and near_path is not None
+                    and near_path(kind, before.state, claimed, after.state)
+                )
             )
             results[field] = (
                 Confirmation.CONFIRMED

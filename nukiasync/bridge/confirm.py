@@ -160,7 +160,9 @@ def is_confirmed(
     True when every field the claim checks is confirmed (see `nukiasync.bridge.claims`).
     """
     verdict = verdict_of(claim, before, after, on_shortest_path, follow_on=is_follow_on)
-    return verdict.overall is Confirmation.CONFIRMED
+    # A follow-on is a legal path: the state was left by itself, not contradicted.
+    results = set(verdict.fields.values())
+    return bool(results) and results <= {Confirmation.CONFIRMED, Confirmation.SUPERSEDED}
 
 
 def _distances(table: Mapping[int, frozenset[int]], start: int) -> dict[int, int]:

@@ -37,12 +37,12 @@ from nukiasync.events import (
     StateCorrected,
     stable_id,
 )
-from nukiasync.hub.devices import (
+from nukiasync.hub.devices import state_name
+from nukiasync.hub.fields import (
     CALLBACK_ATTRIBUTE,
     claimed_fields,
     record_value,
     set_record_value,
-    state_name,
 )
 
 if TYPE_CHECKING:

@@ -42,8 +42,9 @@ from nukiasync.events import (
     StateCorrected,
     event_to_dict,
 )
-from nukiasync.hub.confirm import ClaimChecks, record_value, set_record_value
+from nukiasync.hub.confirm import ClaimChecks
 from nukiasync.hub.devices import CallbackDiff, DeviceTable, HubCounters
+from nukiasync.hub.fields import record_value, set_record_value
 
 OPENER_ID = 0x1E5FE23A
 OPENER = (2 << 32) | OPENER_ID
