@@ -22,11 +22,16 @@ import asyncio
 import contextlib
 import enum
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import attrs
+from aiohttp import web
 
+from nukiasync._encoding import is_identity
+from nukiasync.bridge._serving import read_capped
 from nukiasync.bridge.callbacks import BridgeCallback
 from nukiasync.bridge.claims import DeviceSnapshot
 from nukiasync.bridge.receiver import CallbackReceiver
@@ -34,10 +39,11 @@ from nukiasync.errors import NukiAuthenticationError, NukiError
 from nukiasync.events import EventSource
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+    from collections.abc import Awaitable, Callable, Iterable, Sequence
 
     from nukiasync.bridge.client import NukiBridgeClient
     from nukiasync.bridge.models import BridgeDevice
+    from nukiasync.bridge.server import CallbackServer
     from nukiasync.hub.devices import CallbackDiff, DeviceTable
     from nukiasync.hub.outcomes import HealthBoard
 
@@ -168,6 +174,17 @@ class BridgeLink:
         """Whether the watch task runs."""
         return self._task is not None and not self._task.done()
 
+    def diagnostics(self) -> dict[str, Any]:
+        """The link's state and counters, JSON-ready and free of secrets."""
+        return {
+            "reachability": self.reachability.value,
+            "callbacks": self.callbacks.value,
+            "polls": self.polls,
+            "registrations": self.registrations,
+            "watch": "running" if self.watching else "done",
+            "receiver": _plain(self.receiver.stats),
+        }
+
     # Callbacks
 
     def handle(
@@ -183,6 +200,19 @@ class BridgeLink:
             body, remote, forwarded_for=forwarded_for, content_encoding=content_encoding
         )
         return int(verdict.status)
+
+    async def handle_request(self, request: web.BaseRequest) -> web.Response:
+        """Answer an aiohttp request carrying a callback, reading no body it would refuse."""
+        encodings = request.headers.getall("Content-Encoding", [])
+        cap = self.receiver.max_body_size
+        body = b"" if not is_identity(encodings) else await read_capped(request, cap)
+        status = self.handle(
+            b"\0" * (cap + 1) if body is None else body,  # over the cap: refused as too large
+            request.remote or "",
+            forwarded_for=request.headers.get("X-Forwarded-For"),
+            content_encoding=encodings,
+        )
+        return web.Response(status=status)
 
     def _take(self, callback: BridgeCallback) -> None:
         self.last_callback = self._clock()
@@ -239,6 +269,8 @@ class BridgeLink:
             return False
         url = self._callback_url(self.bridge_id)
         first = self.registered_url is None
+        if first:
+            await self._drop_moved(url)
         added = await self.client.ensure_callback(url)
         self.registered_url = url
         if first or added:
@@ -248,6 +280,13 @@ class BridgeLink:
                 self.bridge_id, available=True, detail="registered" if first else "re-registered"
             )
         return added
+
+    async def _drop_moved(self, url: str) -> None:
+        """Remove our URL's path registered under another origin (a new host or port)."""
+        path = urlsplit(url).path
+        for entry in await self.client.callbacks():
+            if entry.url != url and urlsplit(entry.url).path == path:
+                await self.client.remove_callback(entry.id)
 
     def _away(self, detail: str) -> None:
         self.reachability = Reachability.AWAY
@@ -305,3 +344,41 @@ class BridgeLink:
                 "it may not reach the registered URL",
             )
             self._waiting_since = None
+
+
+def url_provider(
+    callback_url: str | Callable[[str], str] | None, server: CallbackServer | None
+) -> Callable[[str], str] | None:
+    """Where each bridge is told to post: given, or the callback server's URL for it."""
+    if isinstance(callback_url, str):
+        url = callback_url
+        return lambda _bridge_id: url
+    if callback_url is not None:
+        return callback_url
+    if server is not None:
+        return server.callback_url
+    return None
+
+
+def server_running(server: CallbackServer) -> bool:
+    """Whether a callback server already listens (the hub then leaves it to its owner)."""
+    try:
+        server.url  # noqa: B018  (raises until the server listens)
+    except RuntimeError:
+        return False
+    return True
+
+
+def _plain(stats: Any) -> dict[str, Any]:
+    """Counters as JSON-ready data (enum keys and mapping proxies become plain dicts)."""
+    return {
+        key: {str(k): v for k, v in value.items()} if isinstance(value, Mapping) else value
+        for key, value in attrs.asdict(stats, recurse=False).items()
+    }
+
+
+def bridge_key(bridge: NukiBridgeClient, index: int, count: int) -> str:
+    """The hub's name for a bridge: its own id, else ``bridge`` (or ``bridge2``, ...)."""
+    if bridge.bridge_id:
+        return bridge.bridge_id
+    return "bridge" if count == 1 else f"bridge{index + 1}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Self
 
@@ -21,7 +21,13 @@ import attrs
 from nukiasync.errors import NukiAuthenticationError, NukiError
 from nukiasync.events import AttributionFailure, NukiEvent
 from nukiasync.hub import outcomes
-from nukiasync.hub.bridge_link import BridgeLink, BridgeWatchTiming
+from nukiasync.hub.bridge_link import (
+    BridgeLink,
+    BridgeWatchTiming,
+    bridge_key,
+    server_running,
+    url_provider,
+)
 from nukiasync.hub.bus import EventBus, EventCallback
 from nukiasync.hub.confirm import ClaimChecks
 from nukiasync.hub.delivery import Checkpoint, Outbox, StateFile
@@ -32,6 +38,8 @@ from nukiasync.hub.sources.web_log import Outcomes, WebSide
 if TYPE_CHECKING:
     import os
     from types import TracebackType
+
+    from aiohttp import web
 
     from nukiasync.attribution import ObservedChange
     from nukiasync.bridge.client import NukiBridgeClient
@@ -79,12 +87,12 @@ class NukiHub:
         bridges = (
             [] if bridge is None else [bridge] if not isinstance(bridge, Sequence) else list(bridge)
         )
-        self._bridges = {_bridge_key(b, i, len(bridges)): b for i, b in enumerate(bridges)}
+        self._bridges = {bridge_key(b, i, len(bridges)): b for i, b in enumerate(bridges)}
         if len(self._bridges) != len(bridges):
             msg = "every bridge needs a distinct bridge_id"
             raise ValueError(msg)
         self._server = callback_server
-        self._callback_url = _url_provider(callback_url, callback_server)
+        self._callback_url = url_provider(callback_url, callback_server)
         self._policy: ConfirmPolicy = confirm
         self._clock = clock or _utcnow
         self._sleep = sleep or asyncio.sleep
@@ -110,7 +118,7 @@ class NukiHub:
             emit=lambda diff, bridge_id: self._emit(diff, bridge_id, attribute=False),
             attribute=self._attribute,
             retract=lambda cid: self._web_side is not None and self._web_side.retract(cid),
-            on_unconfirmed=lambda b: self._bridge_health(b, available=False, detail="unconfirmed"),
+            on_unconfirmed=lambda b: self._health.bridge(b, available=False, detail="unconfirmed"),
             clock=self._clock,
         )
         self._links = {
@@ -235,12 +243,12 @@ class NukiHub:
                 clock=self._clock,
                 sleep=self._sleep,
                 timing=self._timing,
-                on_health=lambda ok, detail: self._web_health(available=ok, detail=detail),
+                on_health=lambda ok, detail: self._health.web(available=ok, detail=detail),
             )
             stack.callback(self._web_side.close, AttributionFailure.HUB_CLOSED)
             error = await self._web_side.load_names()
             if error is not None:
-                self._web_health(available=False, detail=type(error).__name__)
+                self._health.web(available=False, detail=type(error).__name__)
                 self._note_error(error)
         stack.push_async_callback(self._stop_tasks)
         stack.push_async_callback(self._checks.close)  # held confirmations end unconfirmed
@@ -249,7 +257,7 @@ class NukiHub:
         if self._server is not None:
             for link in self._links.values():
                 await self._server.add_receiver(link.receiver)
-            if not _server_running(self._server):
+            if not server_running(self._server):
                 await self._server.start()
                 stack.push_async_callback(self._server.close)
         for bridge_id, link in self._links.items():
@@ -309,9 +317,26 @@ class NukiHub:
             body, remote, forwarded_for=forwarded_for, content_encoding=content_encoding
         )
 
+    async def handle_request(
+        self, request: web.BaseRequest, *, bridge_id: str | None = None
+    ) -> web.Response:
+        """Answer an aiohttp request that carries a callback (a Home Assistant webhook).
+
+        Reads no body it would refuse (a compressed one gets 415 unread, one over the size
+        limit 413 after that many bytes), then checks it as `handle_callback` does.
+
+        Raises:
+            RuntimeError: the hub is not running, or has no such bridge.
+        """
+        if self._state != "running":
+            msg = "hub not running"
+            raise RuntimeError(msg)
+        return await self._link_for(bridge_id).handle_request(request)
+
     def diagnostics(self) -> dict[str, Any]:
         """A redacted snapshot for Home Assistant's diagnostics: no tokens, no secrets."""
         watcher = self._web_side.watcher if self._web_side is not None else None
+        links = {k: link.diagnostics() for k, link in self._links.items()}
         return {
             "state": self._state,
             "confirm": self._policy,
@@ -320,11 +345,8 @@ class NukiHub:
             "counters": self.counters.as_dict(),
             "bus": attrs.asdict(self.bus.stats),
             "devices": self.devices.summary(),
-            "links": {
-                k: {"reachability": link.reachability.value, "callbacks": link.callbacks.value}
-                for k, link in self._links.items()
-            },
-            "receivers": {k: _plain(link.receiver.stats) for k, link in self._links.items()},
+            "links": links,
+            "receivers": {k: link.pop("receiver") for k, link in links.items()},
             "confirmers": self._checks.stats(),
             "log_watcher": None
             if watcher is None
@@ -336,10 +358,7 @@ class NukiHub:
             },
             "tasks": {
                 **{name: ("done" if t.done() else "running") for name, t in self._tasks.items()},
-                **{
-                    f"bridge_watch[{k}]": "running" if link.watching else "done"
-                    for k, link in self._links.items()
-                },
+                **{f"bridge_watch[{k}]": link.pop("watch") for k, link in links.items()},
             },
             "last_error": None if self.last_error is None else type(self.last_error).__name__,
         }
@@ -363,16 +382,7 @@ class NukiHub:
             elif attributable:
                 self._outcomes.unavailable(change, AttributionFailure.NO_WEB_API)
 
-    # Health
-
-    def _bridge_health(self, bridge_id: str, *, available: bool, detail: str) -> None:
-        self._health.bridge(bridge_id, available=available, detail=detail)
-
-    def _callback_health(self, bridge_id: str, *, ok: bool, detail: str) -> None:
-        self._health.callback(bridge_id, available=ok, detail=detail)
-
-    def _web_health(self, *, available: bool, detail: str) -> None:
-        self._health.web(available=available, detail=detail)
+    # Errors
 
     def _note_error(self, err: NukiError) -> None:
         self.last_error = err
@@ -386,39 +396,3 @@ class NukiHub:
             msg = f"no bridge {bridge_id!r} in this hub"
             raise RuntimeError(msg)
         return self._links[bridge_id]
-
-
-def _plain(stats: Any) -> dict[str, Any]:
-    """Counters as JSON-ready data (enum keys and mapping proxies become plain dicts)."""
-    return {
-        key: {str(k): v for k, v in value.items()} if isinstance(value, Mapping) else value
-        for key, value in attrs.asdict(stats, recurse=False).items()
-    }
-
-
-def _bridge_key(bridge: NukiBridgeClient, index: int, count: int) -> str:
-    if bridge.bridge_id:
-        return bridge.bridge_id
-    return "bridge" if count == 1 else f"bridge{index + 1}"
-
-
-def _url_provider(
-    callback_url: str | Callable[[str], str] | None, server: CallbackServer | None
-) -> Callable[[str], str] | None:
-    """Where each bridge is told to post: given, or the callback server's URL for it."""
-    if isinstance(callback_url, str):
-        url = callback_url
-        return lambda _bridge_id: url
-    if callback_url is not None:
-        return callback_url
-    if server is not None:
-        return server.callback_url
-    return None
-
-
-def _server_running(server: CallbackServer) -> bool:
-    try:
-        server.url  # noqa: B018  (raises until the server listens)
-    except RuntimeError:
-        return False
-    return True

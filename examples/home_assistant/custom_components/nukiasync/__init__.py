@@ -4,7 +4,8 @@ The intended integration in a few lines each: Home Assistant's shared ``httpx`` 
 borrowed for the Web API, bridge callbacks arrive on a Home Assistant webhook and go to
 ``hub.handle_callback``, lock entities ``subscribe`` to the hub, and every attribution is
 fired on the bus as ``nukiasync_attributed``. There is no ``CallbackServer`` here: the webhook
-is the callback endpoint, so this module tells the bridge the webhook's URL itself.
+is the callback endpoint, and the hub is given its URL (``callback_url``), so it registers it
+with the bridge, re-registers it after a reboot and reports when callbacks stop coming.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from homeassistant.components import webhook
@@ -32,7 +32,6 @@ from nukiasync import (
     NukiWebClient,
     event_to_dict,
 )
-from nukiasync.bridge.receiver import MAX_BODY_SIZE, is_identity
 
 from .const import (
     CONF_ADVERTISE_URL,
@@ -96,8 +95,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> bool
         await bridge.close()
         msg = f"bridge {data[CONF_HOST]} unreachable: {type(err).__name__}"
         raise ConfigEntryNotReady(msg) from err
-    hub = NukiHub(web=web_client, bridge=bridge)
-    await hub.start()
+    hub = NukiHub(web=web_client, bridge=bridge, callback_url=url)
     runtime = NukiData(hub, bridge, web_client, devices, bridge_key, url)
     webhook.async_register(
         hass,
@@ -109,13 +107,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> bool
         allowed_methods=["POST"],
     )
     try:
-        await _register_callback(bridge, url)
+        await hub.start()  # registers the webhook's URL with the bridge
     except (NukiError, ValueError) as err:
         await _shutdown(hass, entry, runtime)
         if isinstance(err, ValueError):  # https, or too long: no retry will help
             msg = f"the bridge cannot post to this URL: {err}"
             raise ConfigEntryError(msg) from err
-        msg = f"could not register the callback: {type(err).__name__}"
+        msg = f"could not start: {type(err).__name__}"
         raise ConfigEntryNotReady(msg) from err
     entry.runtime_data = runtime
     entry.async_on_unload(hub.subscribe(_bus_forwarder(hass), types=_BUS_EVENTS))
@@ -144,31 +142,12 @@ def _make_handler(
     runtime: NukiData,
 ) -> Callable[[HomeAssistant, str, web.Request], Awaitable[web.Response]]:
     async def handle(_hass: HomeAssistant, _webhook_id: str, request: web.Request) -> web.Response:
-        # aiohttp would inflate a compressed body while reading it: the hub refuses (and
-        # counts) a compressed one with 415 before anything is read (decision 0001).
-        # Every header counts: "identity" then "gzip" is compressed.
-        encodings = request.headers.getall("Content-Encoding", [])
-        body = b"" if not is_identity(encodings) else await _read_capped(request)
-        status = await runtime.hub.handle_callback(
-            body, request.remote or "", bridge_id=runtime.bridge_key, content_encoding=encodings
-        )
-        return web.Response(status=status)
+        if runtime.hub.state != "running":
+            return web.Response(status=503)  # starting or stopping: the bridge posts again
+        # The hub reads no body it would refuse: compressed (415) or too large (413).
+        return await runtime.hub.handle_request(request, bridge_id=runtime.bridge_key)
 
     return handle
-
-
-async def _read_capped(request: web.Request) -> bytes:
-    """Read one byte more than the hub takes, so an oversized body is refused (413), not cut.
-
-    ``read(n)`` returns what has arrived so far, which may be less than the body: loop.
-    """
-    body = b""
-    while len(body) <= MAX_BODY_SIZE:
-        chunk = await request.content.read(MAX_BODY_SIZE + 1 - len(body))
-        if not chunk:
-            break
-        body += chunk
-    return body
 
 
 def _webhook_url(hass: HomeAssistant, entry: NukiConfigEntry) -> str:
@@ -191,21 +170,8 @@ def _webhook_url(hass: HomeAssistant, entry: NukiConfigEntry) -> str:
         raise ConfigEntryError(msg) from err
 
 
-async def _register_callback(bridge: NukiBridgeClient, url: str) -> None:
-    """Register ``url``; drop this webhook's old registrations under another base URL."""
-    path = urlsplit(url).path
-    for registered in await bridge.callbacks():
-        if registered.url != url and urlsplit(registered.url).path == path:
-            await bridge.remove_callback(registered.id)
-    await bridge.ensure_callback(url)
-
-
 async def _shutdown(hass: HomeAssistant, entry: NukiConfigEntry, runtime: NukiData) -> None:
-    """Stop the bridge posting, then stop listening, then close the hub and clients."""
-    try:
-        await runtime.bridge.remove_callback_url(runtime.webhook_url)
-    except NukiError as err:
-        _LOGGER.warning("Could not remove the callback from the bridge: %s", type(err).__name__)
+    """Stop listening, close the hub (it removes its registration), then the clients."""
     webhook.async_unregister(hass, entry.data[CONF_WEBHOOK_ID])
     await runtime.hub.close()
     await runtime.bridge.close()
