@@ -18,12 +18,14 @@ field by field (docs/decisions/0014-confirmation-field-by-field.md):
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from nukiasync.bridge.claims import BATTERY_FIELDS, ClaimField, Confirmation, StateClaim
+from nukiasync.attribution import ObservedChange
+from nukiasync.bridge.claims import ClaimField, Confirmation, StateClaim
 from nukiasync.bridge.confirm import MIN_INTERVAL, Confirmer
 from nukiasync.events import (
     BatteryChanged,
@@ -39,17 +41,17 @@ from nukiasync.events import (
 )
 from nukiasync.hub.devices import state_name
 from nukiasync.hub.fields import (
-    CALLBACK_ATTRIBUTE,
     claimed_fields,
-    record_value,
+    passed,
     set_record_value,
+    still_claimed,
+    trusted,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Mapping
     from datetime import datetime
 
-    from nukiasync.attribution import ObservedChange
     from nukiasync.bridge.callbacks import BridgeCallback
     from nukiasync.bridge.claims import ClaimVerdict, DeviceSnapshot
     from nukiasync.bridge.confirm import Correction, Policy
@@ -95,6 +97,9 @@ class ClaimChecks:
         self._clock = clock
         self._chains: dict[int, asyncio.Task[None]] = {}  # last task per device
         self._confirming: set[asyncio.Task[None]] = set()
+        # Changes go to the sources in the order they were seen on each device, whatever
+        # order their verdicts come in: a later change never overtakes one still checked.
+        self._queued: dict[int, collections.deque[_Handoff]] = {}
 
     async def add_bridge(
         self,
@@ -151,8 +156,10 @@ class ClaimChecks:
             return
         claimed = claimed_fields(diff)  # before the emit changes the device record
         self._emit(diff, bridge_id)
+        handoff = _Handoff(list(diff.changes))
+        self._queued.setdefault(sid, collections.deque()).append(handoff)
         if self.policy != "background" or not claimed:
-            self._attribute(diff.changes)
+            self._hand_on(sid, handoff, handoff.changes)
             return
         # Who did it is asked only once the bridge has not contradicted the change, so
         # a forged change can never take a real person's log entry.
@@ -160,10 +167,21 @@ class ClaimChecks:
         self.confirmers[bridge_id].observe(
             claim,
             lambda verdict: self._after_grace(
-                lambda: self._attribute_unless_false(diff, claim, verdict),
+                lambda: self._hand_on(sid, handoff, self._not_false(diff, claim, verdict)),
                 contradicted=bool(verdict.with_result(Confirmation.CONTRADICTED)),
             ),
         )
+
+    def _hand_on(
+        self, sid: int, handoff: _Handoff, changes: list[tuple[ObservedChange, bool]]
+    ) -> None:
+        """Decide one hand-off, then pass on every decided one at the head, in order."""
+        handoff.changes, handoff.decided = changes, True
+        queue = self._queued.get(sid)
+        while queue and queue[0].decided:
+            self._attribute(queue.popleft().changes)
+        if queue is not None and not queue:
+            del self._queued[sid]
 
     def _after_grace(self, decide: Callable[[], None], *, contradicted: bool) -> None:
         """Decide now when nothing was contradicted, else after `CORRECTION_GRACE`."""
@@ -178,16 +196,16 @@ class ClaimChecks:
         handle = asyncio.get_running_loop().call_later(self._grace, fire)
         self._later.add(handle)
 
-    def _attribute_unless_false(
+    def _not_false(
         self, diff: CallbackDiff, claim: StateClaim, verdict: ClaimVerdict
-    ) -> None:
+    ) -> list[tuple[ObservedChange, bool]]:
         device = self._devices.get(claim.smartlock_id)
         false = {
             claim.event_ids[f]
             for f in verdict.with_result(Confirmation.CONTRADICTED)
-            if not verdict.listed or _still_claimed(device, claim, f)
+            if not verdict.listed or still_claimed(device, claim, f)
         }
-        self._attribute([(c, a) for c, a in diff.changes if c.change_id not in false])
+        return [(c, a) for c, a in diff.changes if c.change_id not in false]
 
     # before_emit
 
@@ -220,7 +238,7 @@ class ClaimChecks:
         if not claimed:
             self._counters.deduplicated += 1
             return
-        held = {f for f in claimed if not _passed(f, verdict)}
+        held = {f for f in claimed if not passed(f, verdict)}
         unreported = {f for f in held if verdict.answered and verdict.fields.get(f) is _UNSURE}
         if unreported:  # /list has no such field: never emitted, not the bridge's fault
             self._counters.unverifiable += 1
@@ -231,10 +249,10 @@ class ClaimChecks:
             if not verdict.listed and self._devices.get(callback.smartlock_id).state is None:
                 self._devices.forget(callback.smartlock_id)  # only ever claimed
             return
-        trusted = _trusted(callback, self._devices.get(callback.smartlock_id), verdict)
-        if trusted is None:
+        kept = trusted(callback, self._devices.get(callback.smartlock_id), verdict)
+        if kept is None:
             return
-        diff = self._devices.diff(trusted, bridge_id, now)
+        diff = self._devices.diff(kept, bridge_id, now)
         ring_confirmed = verdict.fields.get(ClaimField.RING) is Confirmation.CONFIRMED
         events = tuple(
             _marked(e, ring_confirmed if isinstance(e, RingActionReceived) else True)
@@ -271,7 +289,7 @@ class ClaimChecks:
                 # tell, so only what the hub still believes is corrected.
                 if field is ClaimField.STATE and device.moving(correction.snapshot.state):
                     continue  # a moving state is no truth: the next callback or read settles it
-                if event_id is not None and _still_claimed(device, claim, field):
+                if event_id is not None and still_claimed(device, claim, field):
                     self._correct(device, field, claim, correction.snapshot, event_id)
 
     def _correct(
@@ -342,17 +360,12 @@ class ClaimChecks:
         )
 
 
-def _passed(field: ClaimField, verdict: ClaimVerdict) -> bool:
-    """Whether before_emit may emit a field: confirmed, or a ring /list cannot check."""
-    result = verdict.fields.get(field)
-    return result is Confirmation.CONFIRMED or (
-        field is ClaimField.RING and result is Confirmation.SUPERSEDED
-    )
+@attrs.define
+class _Handoff:
+    """A callback's changes on their way to the sources, once the policy has decided."""
 
-
-def _still_claimed(device: DeviceRecord, claim: StateClaim, field: ClaimField) -> bool:
-    """Whether the hub still holds what the claim said (no later callback moved it on)."""
-    return record_value(device, field) == claim.value(field)
+    changes: list[tuple[ObservedChange, bool]]
+    decided: bool = False
 
 
 def _marked(event: NukiEvent, confirmed: bool) -> NukiEvent:
@@ -361,25 +374,3 @@ def _marked(event: NukiEvent, confirmed: bool) -> NukiEvent:
     if isinstance(event, RingActionReceived):
         return attrs.evolve(event, confirmed=confirmed)
     return event
-
-
-def _trusted(
-    callback: BridgeCallback, device: DeviceRecord, verdict: ClaimVerdict
-) -> BridgeCallback | None:
-    """The callback with every field the read did not pass replaced by what we knew.
-
-    None when its state did not pass and we know no state to put instead.
-    """
-    changes: dict[str, Any] = {}
-    for field in ClaimField:
-        if _passed(field, verdict):
-            continue
-        if field in BATTERY_FIELDS:
-            changes[CALLBACK_ATTRIBUTE[field]] = None  # "not reported": the known value stays
-        elif field is ClaimField.STATE and device.state is None:
-            return None
-        else:
-            changes[CALLBACK_ATTRIBUTE[field]] = record_value(device, field)
-    if not _passed(ClaimField.RING, verdict):
-        changes["ringaction_state"] = False
-    return attrs.evolve(callback, **changes)

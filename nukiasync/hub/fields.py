@@ -6,14 +6,16 @@ that knows which attribute of a `DeviceRecord` and of a `BridgeCallback` each fi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from nukiasync.bridge.claims import BATTERY_FIELDS, ClaimField
+import attrs
+
+from nukiasync.bridge.claims import BATTERY_FIELDS, ClaimField, Confirmation, StateClaim
 from nukiasync.events import BatteryChanged, DoorSensorChanged, LockStateChanged, RingActionReceived
 
 if TYPE_CHECKING:
     from nukiasync.bridge.callbacks import BridgeCallback
-    from nukiasync.bridge.claims import FieldValue
+    from nukiasync.bridge.claims import ClaimVerdict, FieldValue
     from nukiasync.hub.devices import CallbackDiff, DeviceRecord
 
 
@@ -80,3 +82,38 @@ CALLBACK_ATTRIBUTE = {
 def _callback_value(callback: BridgeCallback, field: ClaimField) -> FieldValue:
     value: FieldValue = getattr(callback, CALLBACK_ATTRIBUTE[field])
     return value
+
+
+def passed(field: ClaimField, verdict: ClaimVerdict) -> bool:
+    """Whether before_emit may emit a field: confirmed, or a ring /list cannot check."""
+    result = verdict.fields.get(field)
+    return result is Confirmation.CONFIRMED or (
+        field is ClaimField.RING and result is Confirmation.SUPERSEDED
+    )
+
+
+def still_claimed(device: DeviceRecord, claim: StateClaim, field: ClaimField) -> bool:
+    """Whether the hub still holds what the claim said (no later callback moved it on)."""
+    return record_value(device, field) == claim.value(field)
+
+
+def trusted(
+    callback: BridgeCallback, device: DeviceRecord, verdict: ClaimVerdict
+) -> BridgeCallback | None:
+    """The callback with every field the read did not pass replaced by what we knew.
+
+    None when its state did not pass and we know no state to put instead.
+    """
+    changes: dict[str, Any] = {}
+    for field in ClaimField:
+        if passed(field, verdict):
+            continue
+        if field in BATTERY_FIELDS:
+            changes[CALLBACK_ATTRIBUTE[field]] = None  # "not reported": the known value stays
+        elif field is ClaimField.STATE and device.state is None:
+            return None
+        else:
+            changes[CALLBACK_ATTRIBUTE[field]] = record_value(device, field)
+    if not passed(ClaimField.RING, verdict):
+        changes["ringaction_state"] = False
+    return attrs.evolve(callback, **changes)

@@ -182,7 +182,7 @@ async def test_a_lost_callback_with_nothing_after_is_shown_from_the_log() -> Non
 
 async def test_retract_and_unreadable_pending_changes(tmp_path) -> None:
     state_file = tmp_path / "state.json"
-    async with running(state_file=state_file, log_lag=2.5) as (world, hub, rec):
+    async with running(state_file=state_file, log_lag=2.5, confirm="off") as (world, hub, rec):
         await world.person("Alice").unlock("Front door", via="app")
         unlocked = await callback_state(rec, 3)
         web_side = hub._web_side
