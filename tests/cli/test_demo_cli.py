@@ -56,11 +56,11 @@ async def test_demo_attributes_everything_it_can() -> None:
     lost = [r for r in rows if r[12:].startswith("Back door") and "from the log" in r]
     assert len(lost) == 1
     if "from the log only" in lost[0]:
-        assert lost[0].split()[3:6] == ["unlocked", "Alice", "app"]
+        assert lost[0][37:].split()[:3] == ["unlocked", "Alice", "app"]
     else:
         ref = lost[0][31:37].strip()
         answer = next(r for r in rows if r[31:37].strip() == ref and " by " in r)
-        assert answer.split()[3:7] == ["unlocked", "by", "Alice", "app"]
+        assert answer[37:].split()[:4] == ["unlocked", "by", "Alice", "app"]
     print_summary(summary, out)
     assert f"attributed {summary.attributed} of {summary.attributable}" in out.getvalue()
 
