@@ -19,7 +19,6 @@ from nukiasync.bridge.confirm import (
     ConfirmerStats,
     Correction,
     is_confirmed,
-    on_shortest_path,
 )
 from nukiasync.bridge.discovery import DiscoveredBridge, discover_bridges
 from nukiasync.bridge.models import (
@@ -35,6 +34,7 @@ from nukiasync.bridge.pairing import request_token
 from nukiasync.bridge.receiver import CallbackReceiver, ReceiverStats, RejectReason, Verdict
 from nukiasync.bridge.server import CallbackServer
 from nukiasync.bridge.token import TokenMode
+from nukiasync.bridge.transitions import on_shortest_path
 
 __all__ = [
     "BridgeCallback",

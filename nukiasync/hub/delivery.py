@@ -44,7 +44,7 @@ _EVENT_TYPES: dict[str, type[ev.NukiEvent]] = {
         ev.AttributionUnavailable,
         ev.LogEntryObserved,
         ev.Gap,
-        ev.LockStateChanged,  # a change only the log showed (DECISIONS 0001)
+        ev.LockStateChanged,  # a change only the log showed (decision 0011)
     )
 }
 

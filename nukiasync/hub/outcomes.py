@@ -86,7 +86,7 @@ def hidden_state(
     identity: dict[str, Any],
     now: datetime,
 ) -> LockStateChanged:
-    """A state no callback reported, proven by a log entry (DECISIONS 0001).
+    """A state no callback reported, proven by a log entry (decision 0011).
 
     ``source`` is the Web log and ``occurred_at`` the entry's date, before the state the
     hub reports now: history for a consumer's record, never the current state.

@@ -26,8 +26,8 @@ from nukiasync.bridge.claims import (
     StateClaim,
     verdict_of,
 )
-from nukiasync.bridge.confirm import near_path, on_shortest_path
 from nukiasync.bridge.models import BridgeDevice
+from nukiasync.bridge.transitions import near_path, on_shortest_path
 from nukiasync.cli.output import EventPrinter
 from nukiasync.const import LockState as L
 from nukiasync.errors import NukiConnectionError

@@ -15,8 +15,8 @@ from nukiasync.bridge.confirm import (
     DeviceSnapshot,
     StateClaim,
     is_confirmed,
-    on_shortest_path,
 )
+from nukiasync.bridge.transitions import on_shortest_path
 from nukiasync.const import LockState as L
 from nukiasync.const import OpenerState as O
 
