@@ -90,6 +90,8 @@ class DeviceSnapshot:
     battery_charge_state: int | None = None
     keypad_battery_critical: bool | None = None
     ringaction_timestamp: datetime | None = None
+    # When the bridge last saw the device change (``lastKnownState.timestamp``, whole seconds).
+    changed_at: datetime | None = attrs.field(default=None, eq=False)
 
     @classmethod
     def of(cls, device: BridgeDevice) -> Self | None:
@@ -106,6 +108,7 @@ class DeviceSnapshot:
             battery_charge_state=state.battery_charge_state,
             keypad_battery_critical=state.keypad_battery_critical,
             ringaction_timestamp=state.ringaction_timestamp,
+            changed_at=state.timestamp,
         )
 
     def value(self, field: ClaimField) -> FieldValue:
@@ -233,6 +236,7 @@ def verdict_of(
             )
             maybe = not ok and (
                 (follow_on is not None and follow_on(kind, claimed, after.state))
+                or _moved_since(before, after)
                 or (
                     before is not None
                     and near_path is not None
@@ -254,6 +258,18 @@ def verdict_of(
             ok = claimed == read
             results[field] = Confirmation.CONFIRMED if ok else Confirmation.CONTRADICTED
     return ClaimVerdict(fields=results)
+
+
+def _moved_since(before: DeviceSnapshot | None, after: DeviceSnapshot) -> bool:
+    """Whether the bridge saw the device change after the snapshot before the claim.
+
+    Then a claimed state the read does not show may have been real and already left (an
+    unlock, then a lock, before the read): superseded, not a lie. ``/list`` shows the new
+    state before the bridge posts its callback, so without this a real change is retracted.
+    """
+    if before is None or before.changed_at is None or after.changed_at is None:
+        return False
+    return after.changed_at > before.changed_at
 
 
 def _ring(claim: StateClaim, before: DeviceSnapshot | None, after: DeviceSnapshot) -> Confirmation:
