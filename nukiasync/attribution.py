@@ -229,7 +229,20 @@ def match(
             continue
         late = late or candidate.record_id in contested
         taken.add(candidate.record_id)
-        skipped = _hidden(change, candidate, history, taken=taken, skew=skew, not_before=not_before)
+        earlier = [
+            c
+            for c in ordered[:index]
+            if c.smartlock_id == change.smartlock_id and c.change_id not in pairs
+        ]
+        skipped = _hidden(
+            change,
+            candidate,
+            history,
+            taken=taken,
+            skew=skew,
+            not_before=not_before,
+            earlier=earlier,
+        )
         taken.update(record.record_id for record in skipped)
         if skipped:
             hidden[change.change_id] = skipped
@@ -308,8 +321,13 @@ def _hidden(
     taken: Collection[str],
     skew: timedelta,
     not_before: datetime | None,
+    earlier: Sequence[ObservedChange] = (),
 ) -> tuple[ActionRecord, ...]:
-    """Records between the last one accounted for and the candidate: unreported changes."""
+    """Records between the last one accounted for and the candidate: unreported changes.
+
+    A record that an earlier change still unanswered could explain is that change's (its
+    callback came, the record is not hidden): it and what lies before it are left alone.
+    """
     key = (candidate.occurred_at, candidate.record_id)
     before = [r for r in history if (r.occurred_at, r.record_id) < key]
     floor = None if change.previous_at is None else change.previous_at - DATE_SLACK
@@ -321,6 +339,8 @@ def _hidden(
         when = record.occurred_at - skew
         if record.record_id in taken or (floor is not None and when < floor):
             break  # accounted for, or before the previous change (its record, or older)
+        if any(compatible(c, record, skew) for c in earlier):
+            break  # an earlier change's own record, still to be claimed
         if (
             excluded(change, record, skew, not_before)
             or offset(change, record, skew) < -WINDOW_BEFORE

@@ -139,6 +139,11 @@ class ClaimChecks:
         """The confirmers' counters, for diagnostics."""
         return {k: attrs.asdict(c.stats) for k, c in self.confirmers.items()}
 
+    def undecided(self, smartlock_id: int) -> bool:
+        """Whether a change of the device still waits for its verdict (or a held read)."""
+        queue = self._queued.get(smartlock_id)
+        return smartlock_id in self._chains or (queue is not None and not queue[0].decided)
+
     def take(self, bridge_id: str, callback: BridgeCallback) -> None:
         """One callback, under the policy: emit it, hold it for a read, or both."""
         now = self._clock()
@@ -225,6 +230,7 @@ class ClaimChecks:
         self._confirming.discard(task)
         if self._chains.get(smartlock_id) is task:
             del self._chains[smartlock_id]
+            self._attribute(())  # nothing new: the entries this chain held may now be due
 
     async def _confirm_then_emit(
         self, bridge_id: str, callback: BridgeCallback, previous: asyncio.Task[None] | None

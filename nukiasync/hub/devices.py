@@ -16,6 +16,7 @@ import attrs
 from nukiasync import attribution
 from nukiasync.attribution import ChangeKind, ObservedChange
 from nukiasync.bridge.callbacks import BridgeCallback
+from nukiasync.bridge.claims import ClaimField
 from nukiasync.const import DeviceType, DoorSensorState, LockState, OpenerState
 from nukiasync.events import (
     BatteryChanged,
@@ -26,6 +27,7 @@ from nukiasync.events import (
     RingActionReceived,
     stable_id,
 )
+from nukiasync.hub.fields import claimed_fields
 from nukiasync.ids import device_type_from, nuki_id_from
 
 if TYPE_CHECKING:
@@ -76,6 +78,9 @@ class DeviceRecord:
     ring_at: datetime | None = None
     changed_at: datetime | None = None  # when the last state or mode change was observed
     history: list[tuple[datetime, int]] = attrs.field(factory=list)  # recent (seen at, state)
+    # field -> id of the event that set its value ("" once a correction set it): a claim
+    # the device moved on from is not "still" held when a later change repeats its value.
+    owners: dict[ClaimField, str] = attrs.field(factory=dict)
 
     def moving(self, state: int) -> bool:
         """Whether a state is one a device passes through (locking, opening, ...)."""
@@ -199,6 +204,7 @@ class DeviceTable:
         """Overwrite the state (a correction from the bridge); the state it replaced."""
         device = self.get(smartlock_id)
         wrong, device.state = device.state, state
+        device.owners[ClaimField.STATE] = ""
         device.remember(now, state)
         return wrong
 
@@ -310,6 +316,7 @@ class DeviceTable:
         """Make a callback's state the known state."""
         device, callback = diff.device, diff.callback
         device.bridge_id = bridge_id
+        device.owners.update(claimed_fields(diff))
         if diff.changes:
             device.changed_at = diff.changes[0][0].observed_at
         if device.state != callback.state_code:

@@ -53,6 +53,7 @@ def record_value(device: DeviceRecord, field: ClaimField) -> FieldValue:
 
 def set_record_value(device: DeviceRecord, field: ClaimField, value: FieldValue) -> None:
     """Overwrite a field of a device with what the bridge reports."""
+    device.owners[field] = ""
     if field in BATTERY_FIELDS:
         battery = list(device.battery or (None,) * len(BATTERY_FIELDS))
         battery[BATTERY_FIELDS.index(field)] = value
@@ -93,7 +94,14 @@ def passed(field: ClaimField, verdict: ClaimVerdict) -> bool:
 
 
 def still_claimed(device: DeviceRecord, claim: StateClaim, field: ClaimField) -> bool:
-    """Whether the hub still holds what the claim said (no later callback moved it on)."""
+    """Whether the hub still holds what the claim said (no later callback moved it on).
+
+    The value alone is not enough: unlocked, locked, unlocked again holds the first claim's
+    value, but not its change.
+    """
+    own = claim.event_ids.get(field)
+    if own is not None and device.owners.get(field, own) != own:
+        return False
     return record_value(device, field) == claim.value(field)
 
 

@@ -244,6 +244,7 @@ class NukiHub:
                 sleep=self._sleep,
                 timing=self._timing,
                 on_health=lambda ok, detail: self._health.web(available=ok, detail=detail),
+                undecided=self._checks.undecided,
             )
             stack.callback(self._web_side.close, AttributionFailure.HUB_CLOSED)
             error = await self._web_side.load_names()
@@ -381,6 +382,8 @@ class NukiHub:
                 self._web_side.add(change, attributable=attributable)
             elif attributable:
                 self._outcomes.unavailable(change, AttributionFailure.NO_WEB_API)
+        if self._web_side is not None:
+            self._web_side.watcher.reconsider()  # entries a decided change held may be due
 
     # Errors
 

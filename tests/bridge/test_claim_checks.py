@@ -391,3 +391,28 @@ async def test_an_unlatch_seen_when_it_ended_is_neither_emitted_nor_corrected() 
         assert len(states) == (0 if policy == "before_emit" else 1), policy
         assert rig.counters.corrections == 0
         assert rig.attributed == [s.event_id for s in states]  # background: still asked
+
+
+async def test_background_a_claim_the_device_moved_on_from_is_never_corrected() -> None:
+    # Unlocked, locked, unlocked again within the correction grace: the read for the first
+    # claim already shows "locked". The hub holds "unlocked" again, but from a later change:
+    # the first claim is not "still held", so nothing is corrected and each change is asked.
+    bridge = Bridge(lock=snap(state=1, mode=2))
+    rig = Rig("background", bridge)
+    await rig.start()
+    bridge.primed.clear()
+    rig.checks.take("b", callback(LOCK, state=3, mode=2))  # the bridge is at "locked" again
+    async with asyncio.timeout(3):
+        await bridge.primed.wait()  # the read for the first claim
+    rig.checks.take("b", callback(LOCK, state=1, mode=2))
+    bridge.truth[LOCK] = snap(state=3, mode=2)
+    rig.checks.take("b", callback(LOCK, state=3, mode=2))
+    states = [e.event_id for e in rig.events if isinstance(e, LockStateChanged)]
+    async with asyncio.timeout(3):
+        while len(rig.attributed) < len(states):
+            rig.changed.clear()
+            await rig.changed.wait()
+    assert rig.attributed == states  # in the order seen, none dropped as false
+    assert not [e for e in rig.events if isinstance(e, StateCorrected)]
+    assert rig.counters.corrections == 0
+    await rig.checks.close()

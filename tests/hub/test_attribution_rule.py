@@ -446,6 +446,23 @@ def test_hidden_changes_stop_at_the_previous_change() -> None:
     assert waiting.held() == frozenset({"lock", "between"})
 
 
+def test_an_earlier_changes_own_record_is_never_hidden_by_a_later_change() -> None:
+    # Unlock then lock 0.56 s apart: both entries dated the same whole second. In one pass the
+    # unlock finds its record undone (the lock's, same second) and waits; the lock takes its
+    # own record and must leave the unlock's alone: its callback came, it is not hidden.
+    unlocked = change("u", LockState.UNLOCKED, 0.17, previous=LockState.LOCKED, previous_at=-20)
+    locked = change("l", LockState.LOCKED, 0.73, previous_at=0.17)
+    records = [rec("a-unlock", U, 0, seen=1.6), rec("b-lock", L, 0, seen=1.6)]
+    first = match([unlocked, locked], records, now=t(1.6))
+    assert names(first) == {"l": "b-lock"}
+    assert "l" not in first.hidden
+    # The next pass, the lock's record known as the later change's: the unlock gets its own.
+    second = match(
+        [unlocked], records, now=t(1.8), claimed={"b-lock"}, claimed_at={"b-lock": t(0.73)}
+    )
+    assert names(second) == {"u": "a-unlock"}
+
+
 def test_no_hidden_changes_outside_the_window_or_before_the_hub_watched() -> None:
     locked = change("c", LockState.LOCKED, 0)
     records = [rec("ancient", U, -40), rec("downtime", U, -4.5), rec("lock", L, -1)]

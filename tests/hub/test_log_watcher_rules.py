@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from nukiasync import attribution
 from nukiasync.attribution import ChangeKind, ObservedChange
 from nukiasync.const import DeviceType, LockMode, LockState, LogAction, OpenerState
 from nukiasync.events import AttributionFailure
-from nukiasync.hub.sources.log_pending import Pending, change_from_json, record_of
+from nukiasync.hub.sources.log_pending import Pending, change_from_json, decide_now, record_of
 from tests.support.log_watch import SL, T0, TIMING, FakeTime, World, entry, make, run_until
 
 if TYPE_CHECKING:
@@ -180,6 +182,20 @@ async def test_an_ambiguous_candidate_is_held_then_named_when_the_log_passes() -
     assert "e" * 24 not in unclaimed(outcomes)
 
 
+async def test_an_entry_waits_while_its_devices_change_is_still_checked() -> None:
+    # The bridge's read of a change can take longer than an entry's grace: until the change
+    # is handed on (or dropped as false), its entry is not reported as claimed by nobody.
+    checking = {SL}
+    time, world, outcomes, watcher = setup(undecided=lambda sid: sid in checking)
+    world.entries.append((T0, entry("7" * 24, T0, action=LogAction.UNLOCK)))
+    await run_until(watcher, outcomes, lambda: time.now > s(TIMING.grace * 3), limit=3000)
+    assert unclaimed(outcomes) == []
+    checking.clear()  # dropped as false: nothing to claim it, so it is reported now
+    watcher.reconsider()
+    await run_until(watcher, outcomes, lambda: unclaimed(outcomes), limit=50)
+    assert unclaimed(outcomes) == ["7" * 24]
+
+
 async def test_a_stale_visible_entry_is_never_named() -> None:
     """The issue's cascade: the lost callback's entry is visible when the next change comes."""
     time, world, outcomes, watcher = setup()
@@ -192,6 +208,50 @@ async def test_a_stale_visible_entry_is_never_named() -> None:
     await run_until(watcher, outcomes, lambda: unavailable(outcomes), limit=3000)
     assert attributed(outcomes) == []
     assert unavailable(outcomes) == [("c", AttributionFailure.TIMED_OUT)]
+
+
+async def test_three_quick_changes_with_same_second_entries_each_get_their_own() -> None:
+    # Unlock, lock, unlock 0.56 s apart: whole-second dates put two entries in one second,
+    # so each change's record looks undone by the next one's until that one is claimed.
+    _time, world, outcomes, watcher = setup()
+    unlocked, locked = LockState.UNLOCKED, LockState.LOCKED
+    steps = [("u1", 0.17, unlocked, locked), ("l", 0.73, locked, unlocked),
+             ("u2", 1.29, unlocked, locked)]  # fmt: skip
+    for cid, at, state, previous in steps:
+        watcher.add(lock_change(cid, at, state, previous, previous_at=at - 0.56), attributable=True)
+    world.entries += [
+        (s(2), entry("a" * 24, s(0), action=LogAction.UNLOCK)),
+        (s(2), entry("b" * 24, s(0), action=LogAction.LOCK)),
+        (s(2), entry("c" * 24, s(1), action=LogAction.UNLOCK)),
+    ]
+    await run_until(watcher, outcomes, lambda: watcher.pending_count == 0, limit=5000)
+    assert sorted(attributed(outcomes)) == [("l", "b" * 24), ("u1", "a" * 24), ("u2", "c" * 24)]
+    assert unavailable(outcomes) == []
+    assert unclaimed(outcomes) == []
+    assert not [h for o in outcomes for h in o.hidden]
+    assert EMPTIED[id(watcher)] < s(3)  # on the read that first shows them, not at a deadline
+
+
+def test_an_earlier_change_is_decided_only_after_a_later_one_of_its_device() -> None:
+    def pending(cid: str, at: float, *, final: bool, lock: int = SL) -> Pending:
+        change = attrs_evolve_lock(lock_change(cid, at, LockState.LOCKED, 1), lock)
+        return Pending(change=change, attributable=True, due=s(at), deadline=s(at + 30),
+                       final=final)  # fmt: skip
+
+    limit = timedelta(seconds=30)
+    first, later = pending("first", 0, final=True), pending("later", 1, final=False)
+    other = pending("other", 2, final=False, lock=OP)
+    # The later change may yet free the first one's record: the first waits for it ...
+    assert decide_now([first, later, other], s(31), limit) == set()
+    # ... but not past one more deadline, and a change on another device never holds it.
+    assert decide_now([first, later], s(61), limit) == {"first"}
+    assert decide_now([first, other], s(31), limit) == {"first"}
+    later.final = True
+    assert decide_now([first, later], s(32), limit) == {"first", "later"}
+
+
+def attrs_evolve_lock(change: ObservedChange, lock: int) -> ObservedChange:
+    return attrs.evolve(change, smartlock_id=lock)
 
 
 async def test_hidden_changes_come_before_the_answer() -> None:

@@ -51,11 +51,6 @@ async def toggle(world: Any, person: str, lock: str, via: str = "app") -> Any:
     return await who.lock(lock, via=via)
 
 
-@pytest.mark.xfail(
-    reason="open (issue 13/16): since callbacks reach the hub inline, a change checked by the "
-    "bridge's read can end timed_out under some timings (an xfail hides any failure here)",
-    strict=False,
-)
 async def test_fault_storm_loses_nothing_and_waits_for_retry_after() -> None:
     async with hub_on_world(timing=TIMING, log_lag=(0.2, 0.5), web_hang=1.5) as rig:
         world, knobs = rig.world, rig.world.knobs
@@ -141,11 +136,6 @@ async def _play(world: Any, step: str, gap: float) -> None:
         await toggle(world, "Alice", "Back door")
 
 
-@pytest.mark.xfail(
-    reason="open (issue 13/16): since callbacks reach the hub inline, a change checked by the "
-    "bridge's read can end timed_out under some timings (an xfail hides any failure here)",
-    strict=False,
-)
 @settings(
     max_examples=4,
     deadline=None,

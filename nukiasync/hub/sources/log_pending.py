@@ -5,8 +5,9 @@ Kept apart from the scheduling so both stay small; `LogWatcher` re-exports the p
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -16,6 +17,9 @@ from nukiasync.const import DeviceType, LogState
 from nukiasync.events import AttributionFailure
 from nukiasync.ids import device_type_from
 from nukiasync.web.models.log import SmartlockLog
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
 
 MIN_SAMPLES = 3  # matches before a device's own usual offset is trusted
 # Log outcomes of an action that failed after the motor moved: the device changed state.
@@ -172,3 +176,65 @@ def usual_offset(
     if kin:
         return attribution.estimate_skew(kin)
     return timedelta(seconds=timing.opener_offset if opener else timing.lock_offset)
+
+
+def decide_now(pending: Sequence[Pending], now: datetime, limit: timedelta) -> set[str]:
+    """Changes to decide now: past their last read, and no later change still waiting.
+
+    An earlier change's record may be freed only when a later change of the device takes
+    its own (same-second entries): it waits for those, at most ``limit`` past its deadline.
+    """
+    final: set[str] = set()
+    for item in pending:
+        if not item.final:
+            continue
+        change = item.change
+        waiting_later = any(
+            not other.final
+            and other.change.smartlock_id == change.smartlock_id
+            and other.change.observed_at > change.observed_at
+            for other in pending
+        )
+        if not waiting_later or now >= item.deadline + limit:
+            final.add(change.change_id)
+    return final
+
+
+def could_explain(
+    pending: Sequence[Pending], record: ActionRecord, skew: timedelta, started: datetime | None
+) -> bool:
+    """Whether a waiting change may still claim a record (it is not reported meanwhile)."""
+    return any(
+        attribution.compatible(p.change, record, skew)
+        and not attribution.excluded(p.change, record, skew, started)
+        for p in pending
+    )
+
+
+def failure_reason(
+    failure: AttributionFailure | None,
+    change: ObservedChange,
+    records: list[ActionRecord],
+    skew: timedelta,
+) -> AttributionFailure:
+    """Why a change ends with no name: the Web API's failure, or what the log shows."""
+    if failure is not None:
+        return failure
+    if attribution.log_has_passed(change, records, skew):
+        return AttributionFailure.NO_MATCHING_ENTRY
+    return AttributionFailure.TIMED_OUT
+
+
+async def sleep_or_wake(
+    sleep: Callable[[float], Awaitable[None]], wake: asyncio.Event, seconds: float
+) -> None:
+    """Sleep (on the injected clock) until the time is up or ``wake`` is set."""
+    wake.clear()
+    sleeper = asyncio.ensure_future(sleep(seconds))
+    waker = asyncio.ensure_future(wake.wait())
+    try:
+        await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeper, waker):
+            task.cancel()
+        await asyncio.gather(sleeper, waker, return_exceptions=True)

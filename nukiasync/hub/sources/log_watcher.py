@@ -23,7 +23,11 @@ from nukiasync.hub.sources.log_pending import (
     Outcome,
     Pending,
     SeenRecord,
+    could_explain,
+    decide_now,
+    failure_reason,
     record_of,
+    sleep_or_wake,
     usual_offset,
 )
 from nukiasync.web.models.log import SmartlockLog
@@ -39,15 +43,7 @@ BACKGROUND_OVERLAP = timedelta(minutes=5)
 Sleep = Callable[[float], Awaitable[None]]
 FetchLogs = Callable[[datetime], Awaitable[list[SmartlockLog]]]
 
-__all__ = [
-    "AttributionTiming",
-    "CatchUpGap",
-    "LogWatcher",
-    "Outcome",
-    "Pending",
-    "SeenRecord",
-    "record_of",
-]
+__all__ = ["AttributionTiming", "CatchUpGap", "LogWatcher", "Outcome"]
 
 
 class LogWatcher:
@@ -64,6 +60,7 @@ class LogWatcher:
         skew: Callable[[], timedelta] = lambda: timedelta(0),
         on_health: Callable[[bool, str], None] | None = None,
         is_claimed: Callable[[str], bool] = lambda _log_id: False,
+        undecided: Callable[[int], bool] = lambda _smartlock_id: False,
         report_after: datetime | None = None,
         not_before: datetime | None = None,
     ) -> None:
@@ -75,6 +72,9 @@ class LogWatcher:
         self._skew = skew
         self._on_health = on_health
         self._is_claimed = is_claimed
+        # A device whose change the bridge is still checking: its entries may be that
+        # change's, so none is reported as unclaimed until the change is handed on or dropped.
+        self._undecided = undecided
         # Records dated before the hub watched never explain a later change (a restart's).
         self._started = not_before
         self._report_after = report_after if report_after is not None else clock()
@@ -105,10 +105,7 @@ class LogWatcher:
     @property
     def learnt_lag(self) -> float | None:
         """Median seconds from a change to its entry being read, once known."""
-        if not self._lags:
-            return None
-        ordered = sorted(self._lags)
-        return ordered[len(ordered) // 2]
+        return sorted(self._lags)[len(self._lags) // 2] if self._lags else None
 
     def expected_offset(self, smartlock_id: int) -> timedelta:
         """The usual record date minus callback time of a device (learnt from its matches)."""
@@ -135,14 +132,17 @@ class LogWatcher:
 
     def retract(self, change_id: str) -> bool:
         """Drop a pending change silently: it gets no outcome. Whether one was dropped."""
-        kept = [p for p in self._pending if p.change.change_id != change_id]
-        dropped = len(kept) != len(self._pending)
-        self._pending = kept
-        return dropped
+        before = len(self._pending)
+        self._pending = [p for p in self._pending if p.change.change_id != change_id]
+        return len(self._pending) != before
 
     def pending(self) -> list[Pending]:
         """The changes still waiting (saved in the state file across a restart)."""
         return list(self._pending)
+
+    def reconsider(self) -> None:
+        """Evaluate again soon: a change was handed on or dropped, an entry may be due."""
+        self._wake.set()
 
     def poke(self) -> None:
         """Read the log soon (when callbacks went quiet, or the bridge was away)."""
@@ -155,60 +155,56 @@ class LogWatcher:
             now = self._clock()
             due = self._next_due(now)
             if due > now:
-                await self._wait((due - now).total_seconds())
+                await sleep_or_wake(self._sleep, self._wake, (due - now).total_seconds())
             else:
                 await self._read(now)
             # Evaluating is cheap: after every wake, so a grace that ended is acted on now.
             await self._on_outcome(self.evaluate(self._clock()))
 
     def evaluate(self, now: datetime) -> Outcome:
-        """Apply the rules to what has been read, updating the bookkeeping."""
+        """Apply the rules to what has been read, updating the bookkeeping.
+
+        Matching repeats until it names nothing new: a record a later change claims is not
+        later for an earlier one (rule 1), so one pass can free the next change's record.
+        """
         skew = self._skew()
         records = [seen.record for seen in self._seen.values()]
-        # Reported entries (in this run or before a restart) are never claimed afterwards.
-        taken = self._claimed | self._reported
-        taken.update(key for key in self._seen if key not in taken and self._is_claimed(key))
-        result = attribution.match(
-            [p.change for p in self._pending],
-            records,
-            now=now,
-            skew=skew,
-            claimed=frozenset(taken),
-            claimed_at=self._claimed_at,
-            expected={
-                p.change.smartlock_id: self.expected_offset(p.change.smartlock_id)
-                for p in self._pending
-            },
-            not_before=self._started,
-            final={p.change.change_id for p in self._pending if p.final},
-            settle=timedelta(seconds=self.timing.settle),
-        )
-        self._held = result.held()
+        final = decide_now(self._pending, now, timedelta(seconds=self.timing.deadline))
         attributed: list[tuple[Pending, SeenRecord]] = []
         hidden: list[tuple[Pending, SeenRecord]] = []
         answered: set[str] = set()  # one outcome per state event, whatever parts changed
-        for pending in sorted(self._pending, key=lambda p: p.change.observed_at):
-            change_id = pending.change.change_id
-            record = result.pairs.get(change_id)
-            if record is None or change_id in answered:
-                continue
-            answered.add(change_id)
-            seen = self._claim(pending, record, skew)
-            for earlier in result.hidden.get(change_id, ()):
-                self._claimed.add(earlier.record_id)
-                hidden.append((pending, self._seen[earlier.record_id]))
-            attributed.append((pending, seen))
+        while True:
+            result = self._match([p for p in self._pending if p.change.change_id not in answered],
+                                 records, now, skew, final)  # fmt: skip
+            named = False
+            for pending in sorted(self._pending, key=lambda p: p.change.observed_at):
+                change_id = pending.change.change_id
+                record = result.pairs.get(change_id)
+                if record is None or change_id in answered:
+                    continue
+                answered.add(change_id)
+                named = True
+                seen = self._claim(pending, record, skew)
+                for earlier in result.hidden.get(change_id, ()):
+                    self._claimed.add(earlier.record_id)
+                    hidden.append((pending, self._seen[earlier.record_id]))
+                attributed.append((pending, seen))
+            if not named:
+                break
+        self._held = result.held()
         unavailable: list[tuple[Pending, AttributionFailure]] = []
         still: list[Pending] = []
         for pending in self._pending:
             change_id = pending.change.change_id
             if change_id in answered:
                 continue
-            if not pending.final:
+            if change_id not in final:
                 still.append(pending)
             elif pending.attributable:  # a follow-on ends with no outcome
                 answered.add(change_id)
-                unavailable.append((pending, self._reason_for(pending.change, records, skew)))
+                unavailable.append(
+                    (pending, failure_reason(self._failure, pending.change, records, skew))
+                )
         self._pending = still
         gap, self._gap = self._gap, None
         return Outcome(
@@ -217,6 +213,32 @@ class LogWatcher:
             unclaimed=self._due_unclaimed(now),
             gap=gap,
             hidden=hidden,
+        )
+
+    def _match(
+        self,
+        pending: list[Pending],
+        records: list[ActionRecord],
+        now: datetime,
+        skew: timedelta,
+        final: set[str],
+    ) -> attribution.Matching:
+        # Reported entries (in this run or before a restart) are never claimed afterwards.
+        taken = self._claimed | self._reported
+        taken.update(key for key in self._seen if key not in taken and self._is_claimed(key))
+        return attribution.match(
+            [p.change for p in pending],
+            records,
+            now=now,
+            skew=skew,
+            claimed=frozenset(taken),
+            claimed_at=self._claimed_at,
+            expected={
+                p.change.smartlock_id: self.expected_offset(p.change.smartlock_id) for p in pending
+            },
+            not_before=self._started,
+            final=final,
+            settle=timedelta(seconds=self.timing.settle),
         )
 
     def _claim(self, pending: Pending, record: ActionRecord, skew: timedelta) -> SeenRecord:
@@ -238,15 +260,6 @@ class LogWatcher:
         first = {p.change.change_id: p for p in reversed(gone) if p.attributable}
         return [p for p in gone if first.get(p.change.change_id) is p]
 
-    def _reason_for(
-        self, change: ObservedChange, records: list[ActionRecord], skew: timedelta
-    ) -> AttributionFailure:
-        if self._failure is not None:
-            return self._failure
-        if attribution.log_has_passed(change, records, skew):
-            return AttributionFailure.NO_MATCHING_ENTRY
-        return AttributionFailure.TIMED_OUT
-
     def _due_unclaimed(self, now: datetime) -> list[SeenRecord]:
         """Entries no change can claim at once; claimable ones once their grace has ended."""
         grace = timedelta(seconds=self.timing.grace)
@@ -260,7 +273,10 @@ class LogWatcher:
                 self._reported.add(key)  # emitted before a restart, or before we started
                 continue
             if attribution.claimable(seen.record) and (
-                now - seen.first_seen < grace or key in self._held
+                now - seen.first_seen < grace
+                or key in self._held
+                or self._undecided(seen.record.smartlock_id)
+                or could_explain(self._pending, seen.record, skew, self._started)
             ):
                 continue  # a late callback, or a waiting change, may still claim it
             due.append(seen)
@@ -378,14 +394,3 @@ class LogWatcher:
                 self._claimed.discard(key)
                 self._claimed_at.pop(key, None)
                 self._reported.discard(key)
-
-    async def _wait(self, seconds: float) -> None:
-        self._wake.clear()
-        sleeper = asyncio.ensure_future(self._sleep(seconds))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, waker):
-                task.cancel()
-            await asyncio.gather(sleeper, waker, return_exceptions=True)

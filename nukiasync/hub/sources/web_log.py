@@ -72,6 +72,7 @@ class WebSide:
         sleep: Callable[[float], Awaitable[None]],
         timing: AttributionTiming,
         on_health: Callable[[bool, str], None],
+        undecided: Callable[[int], bool] = lambda _smartlock_id: False,
     ) -> None:
         self._web = web
         self._outcomes = outcomes
@@ -91,6 +92,7 @@ class WebSide:
             skew=self._skew,
             on_health=on_health,
             is_claimed=checkpoint.seen,  # entries emitted before a restart
+            undecided=undecided,
             report_after=checkpoint.read_from(),
             not_before=clock(),
         )
