@@ -16,7 +16,9 @@ or the Opener's mode), with record times corrected for clock skew:
    the change's own record can lie (the usual offset plus a little): a record dated after
    that began after the change's action and undoes nothing (it is the change's own,
    ambiguous, only if nothing before explains the change and it fits no other change); so
-   does a record that explains a change observed later.
+   does a record that explains a change observed later. A record that seems to undo the change
+   but may be a later change's own (dated in the change's second, where the later change's
+   record lies) is set aside, and the candidate then waits (it is not an answer at once).
 2. A record already visible when the change was observed, but dated before the device's
    previous observed change, never explains it. Nor does a record dated before the hub began
    watching (the downtime of a restart), for a change observed after that.
@@ -47,35 +49,36 @@ from typing import TYPE_CHECKING
 import attrs
 
 from nukiasync.attribution_tables import (
-    LOCK_ACTION_RESULTS,
-    LOCK_FOLLOW_ONS,
+    DATE_SLACK,
+    FRESH,
     LOCK_RESULTS,
-    LOCK_STATE_ACTIONS,
-    MODE_ACTIONS,
     MODE_RESULTS,
-    OPENER_ACTION_RESULTS,
-    OPENER_FOLLOW_ONS,
     OPENER_RESULTS,
-    OPENER_STATE_ACTIONS,
+    START_SLACK,
+    TIGHT_AFTER,
+    TIGHT_BEFORE,
+    WINDOW_AFTER,
+    WINDOW_BEFORE,
     ActionRecord,
     ChangeKind,
     ObservedChange,
     claimable,
+    compatible,
+    excluded,
     expected_actions,
     is_attributable,
     is_follow_on,
+    is_fresh,
+    is_tight,
+    log_has_passed,
     moves_part,
+    offset,
     result_state,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Sequence
 
-# A log entry's device time may precede the callback by this much: the bridge posts when the
-# motor stops, and a lock'n'go or slow bolt adds seconds.
-WINDOW_BEFORE = timedelta(seconds=30)
-# ... and follow it by this much: clocks are corrected for skew, but only to about a second.
-WINDOW_AFTER = timedelta(seconds=5)
 # Where a lock's matching entry usually lies: it is dated (in whole seconds) when the action
 # starts, the bridge posts when the motor stops. The hub replaces it by what it learns (from
 # its first match on); until then this suits the quickest motors, so an isolated action is
@@ -83,82 +86,12 @@ WINDOW_AFTER = timedelta(seconds=5)
 EXPECTED_OFFSET = timedelta(seconds=-0.5)
 # An Opener turns at once: only the whole-second date and the bridge's posting remain.
 EXPECTED_OPENER_OFFSET = timedelta(seconds=-0.5)
-# Around the usual offset, a record is where the device's own record lies: answered at once
-# (whole-second dates, skew corrected to about a second, motors that vary a little).
-TIGHT_BEFORE = timedelta(seconds=1.25)
-TIGHT_AFTER = timedelta(seconds=1.5)
 # A record dated this long after the usual offset began after the change's own action: the
 # change was observed before it could have finished.
 AFTER_SLACK = timedelta(seconds=0.6)
-# A record first read this long before the change was observed was there before the action
-# could have ended: it is someone else's, or the change's own uploaded very fast; either way
-# not an answer at once.
-FRESH = timedelta(seconds=1)
-# Log dates are whole seconds (cut, not rounded): an action that began after a moment can be
-# dated up to this much before it.
-DATE_SLACK = timedelta(seconds=1)
-# Log dates are whole seconds and skew is corrected to about a second: a record of an action
-# that began just after the hub did can be dated this much before it.
-START_SLACK = timedelta(seconds=2)
 # An ambiguous candidate waits at least this long (most entries are visible by then, the
 # slow ones too), and for a later record of the device.
 SETTLE = timedelta(seconds=20)
-
-
-def offset(change: ObservedChange, record: ActionRecord, skew: timedelta) -> timedelta:
-    """Record time on the host's clock minus the time the change was observed."""
-    return (record.occurred_at - skew) - change.observed_at
-
-
-def compatible(change: ObservedChange, record: ActionRecord, skew: timedelta) -> bool:
-    """Same device, an action that explains the change, success, inside the time window."""
-    if record.smartlock_id != change.smartlock_id or not record.succeeded:
-        return False
-    if record.action not in expected_actions(change):
-        return False
-    return -WINDOW_BEFORE <= offset(change, record, skew) <= WINDOW_AFTER
-
-
-def excluded(
-    change: ObservedChange, record: ActionRecord, skew: timedelta, not_before: datetime | None
-) -> bool:
-    """Rule 2: history the hub has already accounted for never explains the change."""
-    when = record.occurred_at - skew
-    if (
-        not_before is not None
-        and change.observed_at >= not_before
-        and when < not_before - START_SLACK
-    ):
-        return True  # dated before the hub watched: the downtime of a restart
-    return (
-        change.previous_at is not None
-        and record.seen_at is not None
-        and record.seen_at <= change.observed_at
-        and when < change.previous_at - DATE_SLACK
-    )
-
-
-def is_tight(
-    change: ObservedChange, record: ActionRecord, skew: timedelta, expected: timedelta
-) -> bool:
-    """Rule 4: the record lies where the device's own record of the change lies."""
-    delta = offset(change, record, skew)
-    return expected - TIGHT_BEFORE <= delta <= expected + TIGHT_AFTER
-
-
-def is_fresh(change: ObservedChange, record: ActionRecord) -> bool:
-    """Rule 4: the record was first read after the change's action could have ended."""
-    return record.seen_at is None or record.seen_at > change.observed_at - FRESH
-
-
-def log_has_passed(
-    change: ObservedChange, records: Iterable[ActionRecord], skew: timedelta
-) -> bool:
-    """Whether the log already holds entries newer than the change's window on its device."""
-    return any(
-        record.smartlock_id == change.smartlock_id and offset(change, record, skew) > WINDOW_AFTER
-        for record in records
-    )
 
 
 @attrs.frozen(kw_only=True)
@@ -287,24 +220,49 @@ def _last_before(
     run: list[ActionRecord] = []  # the trailing records that all leave the change's state
     late = None
     passed: list[str] = []
+    unsure = False  # a record set aside as perhaps a later change's: no answer at once
     for record in history:
         if record.occurred_at > change.observed_at + skew + WINDOW_AFTER:
             break
         owner = claimed_at.get(record.record_id)
         if owner is not None and owner > change.observed_at:
             continue
-        if record.occurred_at <= boundary:
-            fits = record.record_id not in taken and compatible(change, record, skew)
-            run = [*run, record] if fits else []  # a stuck attempt ends the run too
-        elif record.record_id not in taken and compatible(change, record, skew):
-            if any(compatible(c, record, skew) for c in later):
+        fits = record.record_id not in taken and compatible(change, record, skew)
+        if record.occurred_at > boundary:
+            if fits and any(compatible(c, record, skew) for c in later):
                 if is_tight(change, record, skew, expected):
                     passed.append(record.record_id)  # a later change's, or this one's
-            elif late is None:
+            elif fits and late is None:
                 late = record
+        elif not fits and _perhaps_later(change, record, later, taken=taken, skew=skew,
+                                         expected=expected):  # fmt: skip
+            unsure = True
+        else:
+            run = [*run, record] if fits else []  # a stuck attempt ends the run too
     if run:
-        return run, False, passed
+        return run, unsure, passed
     return ([late] if late is not None else []), late is not None, passed
+
+
+def _perhaps_later(
+    change: ObservedChange,
+    record: ActionRecord,
+    later: Sequence[ObservedChange],
+    *,
+    taken: Collection[str],
+    skew: timedelta,
+    expected: timedelta,
+) -> bool:
+    """Whether a record that seems to undo the change may be a later change's own.
+
+    Dates are whole seconds: actions within one second (an Opener switched on, off and on by
+    three people) all look dated before the first change's callback.
+    """
+    return (
+        record.record_id not in taken
+        and record.occurred_at - skew >= change.observed_at - DATE_SLACK
+        and any(compatible(c, record, skew) and is_tight(c, record, skew, expected) for c in later)
+    )
 
 
 def _usual(expected: timedelta | Mapping[int, timedelta], smartlock_id: int) -> timedelta:
@@ -364,16 +322,9 @@ __all__ = [
     "EXPECTED_OFFSET",
     "EXPECTED_OPENER_OFFSET",
     "FRESH",
-    "LOCK_ACTION_RESULTS",
-    "LOCK_FOLLOW_ONS",
     "LOCK_RESULTS",
-    "LOCK_STATE_ACTIONS",
-    "MODE_ACTIONS",
     "MODE_RESULTS",
-    "OPENER_ACTION_RESULTS",
-    "OPENER_FOLLOW_ONS",
     "OPENER_RESULTS",
-    "OPENER_STATE_ACTIONS",
     "SETTLE",
     "START_SLACK",
     "TIGHT_AFTER",

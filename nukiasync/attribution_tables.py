@@ -2,14 +2,15 @@
 
 An `ObservedChange` is a state seen on a device at a host time; an `ActionRecord` an action a
 log says happened at a device time. The tables say which log actions leave which states, which
-actions move which part of a device, and which transitions a device makes by itself. Pure
-data and lookups: `nukiasync.attribution` holds the rule and re-exports these names.
+actions move which part of a device, and which transitions a device makes by itself; the
+time windows say where a record may lie around a change. Pure data, lookups and predicates:
+`nukiasync.attribution` holds the rule and re-exports these names.
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import attrs
@@ -17,7 +18,7 @@ import attrs
 from nukiasync.const import DeviceType, LockMode, LockState, LogAction, OpenerState
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
 
 class ChangeKind(enum.Enum):
@@ -161,3 +162,80 @@ def moves_part(change: ObservedChange, record: ActionRecord) -> bool:
     if change.device_type == DeviceType.OPENER:
         return record.action in OPENER_STATE_ACTIONS
     return record.action in LOCK_STATE_ACTIONS
+
+
+# A log entry's device time may precede the callback by this much: the bridge posts when the
+# motor stops, and a lock'n'go or slow bolt adds seconds.
+WINDOW_BEFORE = timedelta(seconds=30)
+# ... and follow it by this much: clocks are corrected for skew, but only to about a second.
+WINDOW_AFTER = timedelta(seconds=5)
+# Around the usual offset, a record is where the device's own record lies: answered at once
+# (whole-second dates, skew corrected to about a second, motors that vary a little).
+TIGHT_BEFORE = timedelta(seconds=1.25)
+TIGHT_AFTER = timedelta(seconds=1.5)
+# A record first read this long before the change was observed was there before the action
+# could have ended: it is someone else's, or the change's own uploaded very fast; either way
+# not an answer at once.
+FRESH = timedelta(seconds=1)
+# Log dates are whole seconds (cut, not rounded): an action that began after a moment can be
+# dated up to this much before it.
+DATE_SLACK = timedelta(seconds=1)
+# Log dates are whole seconds and skew is corrected to about a second: a record of an action
+# that began just after the hub did can be dated this much before it.
+START_SLACK = timedelta(seconds=2)
+
+
+def offset(change: ObservedChange, record: ActionRecord, skew: timedelta) -> timedelta:
+    """Record time on the host's clock minus the time the change was observed."""
+    return (record.occurred_at - skew) - change.observed_at
+
+
+def compatible(change: ObservedChange, record: ActionRecord, skew: timedelta) -> bool:
+    """Same device, an action that explains the change, success, inside the time window."""
+    if record.smartlock_id != change.smartlock_id or not record.succeeded:
+        return False
+    if record.action not in expected_actions(change):
+        return False
+    return -WINDOW_BEFORE <= offset(change, record, skew) <= WINDOW_AFTER
+
+
+def excluded(
+    change: ObservedChange, record: ActionRecord, skew: timedelta, not_before: datetime | None
+) -> bool:
+    """Rule 2: history the hub has already accounted for never explains the change."""
+    when = record.occurred_at - skew
+    if (
+        not_before is not None
+        and change.observed_at >= not_before
+        and when < not_before - START_SLACK
+    ):
+        return True  # dated before the hub watched: the downtime of a restart
+    return (
+        change.previous_at is not None
+        and record.seen_at is not None
+        and record.seen_at <= change.observed_at
+        and when < change.previous_at - DATE_SLACK
+    )
+
+
+def is_tight(
+    change: ObservedChange, record: ActionRecord, skew: timedelta, expected: timedelta
+) -> bool:
+    """Rule 4: the record lies where the device's own record of the change lies."""
+    delta = offset(change, record, skew)
+    return expected - TIGHT_BEFORE <= delta <= expected + TIGHT_AFTER
+
+
+def is_fresh(change: ObservedChange, record: ActionRecord) -> bool:
+    """Rule 4: the record was first read after the change's action could have ended."""
+    return record.seen_at is None or record.seen_at > change.observed_at - FRESH
+
+
+def log_has_passed(
+    change: ObservedChange, records: Iterable[ActionRecord], skew: timedelta
+) -> bool:
+    """Whether the log already holds entries newer than the change's window on its device."""
+    return any(
+        record.smartlock_id == change.smartlock_id and offset(change, record, skew) > WINDOW_AFTER
+        for record in records
+    )

@@ -463,6 +463,32 @@ def test_an_earlier_changes_own_record_is_never_hidden_by_a_later_change() -> No
     assert names(second) == {"u": "a-unlock"}
 
 
+def test_a_later_changes_same_second_record_neither_undoes_nor_explains() -> None:
+    # Three people switch the Opener's ring to open on, off, on within a second: all three
+    # entries are dated the same second, before the first change's callback.
+    def opener(cid: str, at_s: float, current: int, previous: int) -> ObservedChange:
+        return change(cid, current, at_s, previous=previous, previous_at=at_s - 0.3, lock=OP,
+                      device_type=DeviceType.OPENER)  # fmt: skip
+
+    on, off = OpenerState.RTO_ACTIVE, OpenerState.ONLINE
+    changes = [opener("ben", 0.2, on, off), opener("cem", 0.5, off, on),
+               opener("dana", 0.8, on, off)]  # fmt: skip
+    records = [rec("a-ben", U, 0, seen=2, lock=OP), rec("b-cem", L, 0, seen=2, lock=OP),
+               rec("c-dana", U, 0, seen=2, lock=OP)]  # fmt: skip
+    expected = {OP: at.EXPECTED_OPENER_OFFSET}
+    first = match(changes, records, now=t(2), expected=expected)
+    assert names(first) == {"dana": "c-dana"}  # the first change never takes Dana's entry
+    assert first.waiting == {"ben": records[0], "cem": records[1]}
+    claimed_at = {"c-dana": t(0.8)}
+    second = match(changes[:2], records, now=t(2), claimed={"c-dana"}, claimed_at=claimed_at,
+                   expected=expected)  # fmt: skip
+    assert names(second) == {"cem": "b-cem"}
+    claimed_at["b-cem"] = t(0.5)
+    third = match(changes[:1], records, now=t(2), claimed={"c-dana", "b-cem"},
+                  claimed_at=claimed_at, expected=expected)  # fmt: skip
+    assert names(third) == {"ben": "a-ben"}
+
+
 def test_no_hidden_changes_outside_the_window_or_before_the_hub_watched() -> None:
     locked = change("c", LockState.LOCKED, 0)
     records = [rec("ancient", U, -40), rec("downtime", U, -4.5), rec("lock", L, -1)]

@@ -196,6 +196,21 @@ async def test_an_entry_waits_while_its_devices_change_is_still_checked() -> Non
     assert unclaimed(outcomes) == ["7" * 24]
 
 
+async def test_no_answer_at_once_while_a_later_change_of_the_device_is_checked() -> None:
+    # Three people within a second: the first change reaches the watcher alone while the
+    # bridge still checks the other two, whose entries share its second. Not named meanwhile.
+    checking = {SL}
+    _time, world, outcomes, watcher = setup(undecided=lambda sid: sid in checking)
+    watcher.add(lock_change("c", 0, LockState.UNLOCKED, LockState.LOCKED), attributable=True)
+    world.entries.append((s(1), entry("8" * 24, s(-1), action=LogAction.UNLOCK)))
+    await run_until(watcher, outcomes, lambda: watcher.reads >= 3, limit=3000)
+    assert attributed(outcomes) == []
+    checking.clear()
+    watcher.reconsider()
+    await run_until(watcher, outcomes, lambda: attributed(outcomes), limit=50)
+    assert attributed(outcomes) == [("c", "8" * 24)]
+
+
 async def test_a_stale_visible_entry_is_never_named() -> None:
     """The issue's cascade: the lost callback's entry is visible when the next change comes."""
     time, world, outcomes, watcher = setup()

@@ -72,9 +72,7 @@ class LogWatcher:
         self._skew = skew
         self._on_health = on_health
         self._is_claimed = is_claimed
-        # A device whose change the bridge is still checking: its entries may be that
-        # change's, so none is reported as unclaimed until the change is handed on or dropped.
-        self._undecided = undecided
+        self._undecided = undecided  # a device with a change the bridge still checks
         # Records dated before the hub watched never explain a later change (a restart's).
         self._started = not_before
         self._report_after = report_after if report_after is not None else clock()
@@ -141,12 +139,7 @@ class LogWatcher:
         return list(self._pending)
 
     def reconsider(self) -> None:
-        """Evaluate again soon: a change was handed on or dropped, an entry may be due."""
-        self._wake.set()
-
-    def poke(self) -> None:
-        """Read the log soon (when callbacks went quiet, or the bridge was away)."""
-        self._next_background = self._clock()
+        """Evaluate again soon: a checked change was handed on or dropped."""
         self._wake.set()
 
     async def run(self) -> None:
@@ -176,21 +169,11 @@ class LogWatcher:
         while True:
             result = self._match([p for p in self._pending if p.change.change_id not in answered],
                                  records, now, skew, final)  # fmt: skip
-            named = False
-            for pending in sorted(self._pending, key=lambda p: p.change.observed_at):
-                change_id = pending.change.change_id
-                record = result.pairs.get(change_id)
-                if record is None or change_id in answered:
-                    continue
-                answered.add(change_id)
-                named = True
-                seen = self._claim(pending, record, skew)
-                for earlier in result.hidden.get(change_id, ()):
-                    self._claimed.add(earlier.record_id)
-                    hidden.append((pending, self._seen[earlier.record_id]))
-                attributed.append((pending, seen))
+            named = self._take(result, answered, final, skew)
             if not named:
                 break
+            attributed += [item for item, _ in named]
+            hidden += [h for _, found in named for h in found]
         self._held = result.held()
         unavailable: list[tuple[Pending, AttributionFailure]] = []
         still: list[Pending] = []
@@ -214,6 +197,26 @@ class LogWatcher:
             gap=gap,
             hidden=hidden,
         )
+
+    def _take(
+        self, result: attribution.Matching, answered: set[str], final: set[str], skew: timedelta
+    ) -> list[tuple[tuple[Pending, SeenRecord], list[tuple[Pending, SeenRecord]]]]:
+        """Claim the records a pass named: each answer with the hidden changes before it."""
+        named = []
+        for pending in sorted(self._pending, key=lambda p: p.change.observed_at):
+            change_id = pending.change.change_id
+            record = result.pairs.get(change_id)
+            if record is None or change_id in answered:
+                continue
+            if change_id not in final and self._undecided(pending.change.smartlock_id):
+                continue  # a later change the bridge still checks may own this record
+            answered.add(change_id)
+            found = []
+            for earlier in result.hidden.get(change_id, ()):
+                self._claimed.add(earlier.record_id)
+                found.append((pending, self._seen[earlier.record_id]))
+            named.append(((pending, self._claim(pending, record, skew)), found))
+        return named
 
     def _match(
         self,
