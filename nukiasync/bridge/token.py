@@ -24,6 +24,8 @@ from typing import Final, Literal, get_args
 
 from nacl.secret import SecretBox
 
+from nukiasync.clock import utcnow
+
 TokenMode = Literal["encrypted", "hashed", "plain"]
 TOKEN_MODES: Final[tuple[str, ...]] = get_args(TokenMode)
 
@@ -112,7 +114,7 @@ def auth_params(
     mode = check_token_mode(mode)
     if mode == "plain":
         return plain_params(token)
-    when = now if now is not None else datetime.now(UTC)
+    when = now if now is not None else utcnow()
     number = rnr if rnr is not None else secrets.randbelow(RNR_LIMIT)
     if mode == "hashed":
         return hashed_params(token, now=when, rnr=number)

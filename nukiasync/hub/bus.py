@@ -10,11 +10,15 @@ import asyncio
 import collections
 import logging
 from collections.abc import AsyncIterator, Callable, Collection
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import attrs
 
+from nukiasync.clock import utcnow
 from nukiasync.events import EventSource, Gap, NukiEvent, stable_id
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,7 +71,7 @@ class EventBus:
 
     def __init__(self, *, clock: Callable[[], datetime] | None = None) -> None:
         self._subscribers: list[_Subscriber] = []
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = clock or utcnow
         self._seq = 0
         self._published = 0
         self._delivered = 0

@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import attrs
 
+from nukiasync.clock import ClockPair
 from nukiasync.errors import NukiAuthenticationError, NukiError
 from nukiasync.events import AttributionFailure, NukiEvent
 from nukiasync.hub import outcomes
@@ -37,6 +37,7 @@ from nukiasync.hub.sources.web_log import Outcomes, WebSide
 
 if TYPE_CHECKING:
     import os
+    from datetime import datetime
     from types import TracebackType
 
     from aiohttp import web
@@ -49,10 +50,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 ConfirmPolicy = Literal["background", "before_emit", "off"]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class NukiHub:
@@ -77,8 +74,8 @@ class NukiHub:
         trusted_proxies: Iterable[str] = (),
         timing: AttributionTiming | None = None,
         watch: BridgeWatchTiming | None = None,
-        clock: Callable[[], datetime] | None = None,
-        sleep: Callable[[float], Any] | None = None,
+        clock: ClockPair | Callable[[], datetime] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         if web is None and bridge is None:
             msg = "NukiHub needs a web client, a bridge, or both"
@@ -94,8 +91,9 @@ class NukiHub:
         self._server = callback_server
         self._callback_url = url_provider(callback_url, callback_server)
         self._policy: ConfirmPolicy = confirm
-        self._clock = clock or _utcnow
-        self._sleep = sleep or asyncio.sleep
+        self._clocks = ClockPair.of(clock, sleep)  # the one pair every part gets
+        self._clock = self._clocks.wall
+        self._sleep = self._clocks.sleep
         self._allowed_sources = None if allowed_sources is None else tuple(allowed_sources)
         self._trusted_proxies = tuple(trusted_proxies)
         self._timing = timing or AttributionTiming()
@@ -119,7 +117,7 @@ class NukiHub:
             attribute=self._attribute,
             retract=lambda cid: self._web_side is not None and self._web_side.retract(cid),
             on_unconfirmed=lambda b: self._health.bridge(b, available=False, detail="unconfirmed"),
-            clock=self._clock,
+            clock=self._clocks,
         )
         self._links = {
             bridge_id: BridgeLink(
@@ -132,8 +130,7 @@ class NukiHub:
                 callback_url=self._callback_url,
                 allowed_sources=self._allowed_sources,
                 trusted_proxies=self._trusted_proxies,
-                clock=self._clock,
-                sleep=self._sleep,
+                clock=self._clocks,
                 timing=self._watch_timing,
             )
             for bridge_id, client in self._bridges.items()
