@@ -118,8 +118,12 @@ async def _hub(count: int, confirm: ConfirmPolicy) -> dict[str, Any]:
         for n in range(count):
             device = world.devices[n % LOCKS]
             # Always a change for the hub, even after a correction moved its state.
-            known = hub.devices.get(device.smartlock_id).state
-            device.state = LockState.UNLOCKED if known == LockState.LOCKED else LockState.LOCKED
+            known = next(
+                d["state"]
+                for d in hub.diagnostics()["devices"]
+                if d["smartlock_id"] == device.smartlock_id
+            )
+            device.state = LockState.UNLOCKED if known == "locked" else LockState.LOCKED
             body = json.dumps(device.callback_body()).encode()
             arrived.clear()
             sent.append(time.perf_counter())

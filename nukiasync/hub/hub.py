@@ -98,21 +98,23 @@ class NukiHub:
         self._trusted_proxies = tuple(trusted_proxies)
         self._timing = timing or AttributionTiming()
         self._watch_timing = watch or BridgeWatchTiming()
-        self.bus = EventBus(clock=self._clock)
+        self._bus = EventBus(clock=self._clock)
         self._outbox = Outbox(
-            self.bus, StateFile(state_file) if state_file is not None else None, self._clock
+            self._bus, StateFile(state_file) if state_file is not None else None, self._clock
         )
-        self.counters = HubCounters()
-        self.devices = DeviceTable()
+        self._counters = HubCounters()
+        self._devices = DeviceTable()
         self.last_error: NukiError | None = None
-        self._outcomes = Outcomes(self.bus, self._outbox, self.devices, self.counters, self._clock)
+        self._outcomes = Outcomes(
+            self._bus, self._outbox, self._devices, self._counters, self._clock
+        )
         self._web_side: WebSide | None = None
-        self._health = outcomes.HealthBoard(self.bus.publish, self._clock)
+        self._health = outcomes.HealthBoard(self._bus.publish, self._clock)
         self._checks = ClaimChecks(
             confirm,
-            self.devices,
-            self.counters,
-            publish=self.bus.publish,
+            self._devices,
+            self._counters,
+            publish=self._bus.publish,
             emit=lambda diff, bridge_id: self._emit(diff, bridge_id, attribute=False),
             attribute=self._attribute,
             retract=lambda cid: self._web_side is not None and self._web_side.retract(cid),
@@ -123,7 +125,7 @@ class NukiHub:
             bridge_id: BridgeLink(
                 bridge_id,
                 client,
-                devices=self.devices,
+                devices=self._devices,
                 health=self._health,
                 on_callback=self._checks.take,
                 on_polled=self._emit,
@@ -175,7 +177,7 @@ class NukiHub:
         types: Collection[type[NukiEvent]] | None = None,
     ) -> Callable[[], None]:
         """Call a plain function for each matching event; returns the unsubscribe function."""
-        return self.bus.subscribe(callback, smartlock_id=smartlock_id, types=types)
+        return self._bus.subscribe(callback, smartlock_id=smartlock_id, types=types)
 
     def events(
         self,
@@ -185,7 +187,7 @@ class NukiHub:
         maxsize: int = 1000,
     ) -> AsyncIterator[NukiEvent]:
         """Iterate matching events; a slow consumer gets a `Gap` instead of blocking the hub."""
-        return self.bus.events(smartlock_id=smartlock_id, types=types, maxsize=maxsize)
+        return self._bus.events(smartlock_id=smartlock_id, types=types, maxsize=maxsize)
 
     async def wait_for(
         self,
@@ -199,7 +201,7 @@ class NukiHub:
         Raises:
             TimeoutError: nothing matched in time.
         """
-        return await self.bus.wait_for(predicate, timeout=timeout, smartlock_id=smartlock_id)
+        return await self._bus.wait_for(predicate, timeout=timeout, smartlock_id=smartlock_id)
 
     # Lifecycle
 
@@ -235,8 +237,8 @@ class NukiHub:
                 self._web,
                 self._outcomes,
                 self._outbox,
-                self.devices,
-                self.counters,
+                self._devices,
+                self._counters,
                 clock=self._clock,
                 sleep=self._sleep,
                 timing=self._timing,
@@ -339,9 +341,9 @@ class NukiHub:
             "confirm": self._policy,
             "bridges": list(self._bridges),
             "web_api": self._web is not None,
-            "counters": self.counters.as_dict(),
-            "bus": attrs.asdict(self.bus.stats),
-            "devices": self.devices.summary(),
+            "counters": self._counters.as_dict(),
+            "bus": attrs.asdict(self._bus.stats),
+            "devices": self._devices.summary(),
             "links": links,
             "receivers": {k: link.pop("receiver") for k, link in links.items()},
             "confirmers": self._checks.stats(),
@@ -364,10 +366,10 @@ class NukiHub:
 
     def _emit(self, diff: CallbackDiff, bridge_id: str, *, attribute: bool = True) -> None:
         """Publish a change's events and (unless told not to) open its attributions."""
-        self.devices.apply(diff, bridge_id)
-        self.counters.emitted += 1
+        self._devices.apply(diff, bridge_id)
+        self._counters.emitted += 1
         for event in diff.events:
-            self.bus.publish(event)
+            self._bus.publish(event)
         if attribute:
             self._attribute(diff.changes)
 
