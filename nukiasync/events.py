@@ -99,13 +99,12 @@ class DoorSensorChanged(NukiEvent):
 
 @attrs.frozen(kw_only=True)
 class BatteryChanged(NukiEvent):
-    """A battery level or warning changed (lock, keypad or door sensor)."""
+    """A battery level or warning changed (lock or keypad)."""
 
     battery_critical: bool | None = None
     battery_charging: bool | None = None
     battery_charge_state: int | None = None
     keypad_battery_critical: bool | None = None
-    doorsensor_battery_critical: bool | None = None
     confirmed: bool | None = None  # see `LockStateChanged`
 
 

@@ -29,9 +29,6 @@ from nukiasync.clock import utcnow
 TokenMode = Literal["encrypted", "hashed", "plain"]
 TOKEN_MODES: Final[tuple[str, ...]] = get_args(TokenMode)
 
-# The bridge accepts a time-based token for this long after its timestamp (Nuki's
-# figure).
-TOKEN_WINDOW = 60.0
 # rnr is documented as a random number; existing clients send 0..65535, which every
 # firmware accepts. Collisions only matter within one second and one token.
 RNR_LIMIT = 1 << 16

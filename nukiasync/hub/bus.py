@@ -58,7 +58,6 @@ class _Subscriber:
         self.wakeup = asyncio.Event()
         self.dropped_in_episode = 0
         self.gap_since: datetime | None = None
-        self.taken_seq = 0  # the newest sequence number this consumer has taken
 
     def wants(self, event: NukiEvent) -> bool:
         if self.smartlock_id is not None and event.smartlock_id != self.smartlock_id:
@@ -151,8 +150,7 @@ class EventBus:
                 if sub.dropped_in_episode:
                     yield self._gap_for(sub)
                     continue
-                seq, event = sub.queue.popleft()
-                sub.taken_seq = seq
+                _, event = sub.queue.popleft()
                 self._delivered += 1
                 yield event
         finally:

@@ -105,9 +105,8 @@ async def test_bridge_only_answers_unavailable() -> None:
 
 
 async def test_web_only_reports_from_the_log() -> None:
-    async with running(bridge=False) as (world, hub, rec):
+    async with running(bridge=False) as (world, _hub, rec):
         record = await world.person("Alice").unlock("Front door", via="app")
-        hub._web_side.watcher.poke()
         observed = await rec.wait(
             lambda e: isinstance(e, LogEntryObserved) and e.log_entry_id == record.log_id
         )

@@ -144,11 +144,6 @@ class LogWatcher:
         """The changes still waiting (saved in the state file across a restart)."""
         return list(self._pending)
 
-    def poke(self) -> None:
-        """Read the log soon (when callbacks went quiet, or the bridge was away)."""
-        self._next_background = self._clock()
-        self._wake.set()
-
     async def run(self) -> None:
         """Read and evaluate until cancelled."""
         while True:
