@@ -1,7 +1,7 @@
 """Connection cap, per-connection deadlines (slowloris) and HTTP helpers for the server.
 
-aiohttp has no deadline for reading a request's headers or body, and no connection cap
-(reliability.md A21, A24), so an idle or trickling client holds a connection forever.
+aiohttp has no deadline for reading a request's headers or body, and no connection cap,
+so an idle or trickling client holds a connection forever.
 `GuardedProtocol` wraps aiohttp's per-connection protocol and closes a connection that
 has not delivered a complete request within ``request_timeout`` of its first byte (or
 of being opened), or that stays idle past ``idle_timeout`` after an answer. It uses the
@@ -272,8 +272,8 @@ class ProtocolLog:
     """The logger aiohttp's protocol gets: malformed requests become one quiet DEBUG line.
 
     aiohttp logs every request it cannot parse at ERROR with a traceback, and the parser's
-    message quotes the request line, path secret included (reliability.md A23; measured:
-    an over-long or garbled request line to the callback path). Anyone on the LAN can
+    message quotes the request line, path secret included (measured: an over-long or
+    garbled request line to the callback path). Anyone on the LAN can
     send such bytes, so they must neither fill the log at ERROR nor reach it in clear.
     They get a DEBUG line naming the error type; anything else passes through unchanged,
     so a bug in a handler still shows at ERROR.
