@@ -157,6 +157,7 @@ class GuardedProtocol(asyncio.Protocol):
         self._table = table
         self._transport: asyncio.Transport | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None  # loop time the current phase ends
         self._phase = _Phase.READING
         self._admitted = False
         self._lost = False
@@ -209,7 +210,7 @@ class GuardedProtocol(asyncio.Protocol):
     def body_read(self) -> None:
         """The whole request is in; answering is up to us, not the client."""
         self._phase = _Phase.HANDLING
-        self._cancel_timer()
+        self._deadline = None  # the timer stays; when it fires it finds nothing due
 
     def request_done(self) -> None:
         """The answer is out; the connection may idle until ``idle_timeout``."""
@@ -224,19 +225,34 @@ class GuardedProtocol(asyncio.Protocol):
             self._transport.abort()
 
     def _arm(self, delay: float) -> None:
-        self._cancel_timer()
+        """Move the deadline; a timer is only made when none fires early enough.
+
+        Two phases a request, each with its deadline: moving a number instead of
+        replacing a timer keeps the loop's heap out of every request.
+        """
         if self._lost:
             return
         loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(delay, self._expire)
+        deadline = loop.time() + delay
+        if self._timer is None or self._timer.when() > deadline:
+            self._cancel_timer()
+            self._timer = loop.call_at(deadline, self._expire)
+        self._deadline = deadline
 
     def _cancel_timer(self) -> None:
+        self._deadline = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
     def _expire(self) -> None:
         self._timer = None
+        if self._deadline is None:  # the phase had none (handling), or it was cancelled
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._deadline:  # the deadline moved on since this timer was made
+            self._timer = loop.call_at(self._deadline, self._expire)
+            return
         self._table.expired += 1
         peer = None if self._transport is None else self._transport.get_extra_info("peername")
         _LOGGER.debug("Closing connection from %s: deadline passed (%s)", peer, self._phase.name)
