@@ -5,7 +5,7 @@ process (so the generator's CPU is not the server's), over a few keep-alive conn
 sending one real callback body after the other (as a bridge does, but many bridges at once).
 The generator is raw asyncio sockets with a precomputed request: it costs far less than a
 server, so the server is what saturates. Rounds alternate baseline and ours; requests/s is
-the median of rounds, latencies (measured by the generator) are pooled. Goal: ours >= 0.8x
+the median of rounds, latencies (measured by the generator) are pooled. Goal: ours >= 0.7x
 the baseline's requests/s.
 """
 
@@ -35,7 +35,7 @@ ROUNDS = 3
 QUICK_ROUNDS = 1
 WARMUP = 300  # requests before each measured round
 MAX_SECONDS = 30.0  # a round stops here whatever the count
-GOAL_RATIO = 0.8
+GOAL_RATIO = 0.7  # issue 16
 BARE = "baseline: bare aiohttp handler, 200"
 PARSING = "reference: aiohttp handler, read + json.loads"
 OURS = "CallbackServer + CallbackReceiver"
