@@ -59,6 +59,7 @@ class NukiHub:
     webhooks through `handle_callback` and say where they arrive with ``callback_url``), or
     both. With only a bridge, state events come and attribution answers "unavailable"; with
     only the Web API, events come from reading its log. The hub never closes the clients.
+    ``clock`` (a `ClockPair`, or a wall-clock function) and ``sleep`` drive every part.
     """
 
     def __init__(
