@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from bench._harness import Result, goal, median, percentile, print_table
 from bench._rig import build_world, quick_knobs, running_hub
 from nukiasync.const import LockState
-from nukiasync.events import EventSource, LockStateChanged
+from nukiasync.events import EventSource, LockStateChanged, StateCorrected
 from nukiasync.hub.bus import EventBus
 
 if TYPE_CHECKING:
@@ -113,13 +113,20 @@ async def _hub(count: int, confirm: ConfirmPolicy) -> dict[str, Any]:
             arrived.set()
 
         hub.subscribe(subscriber, types=[LockStateChanged])
+        # What the hub believes each lock is, kept from its own events (a correction too).
+        known = {d["smartlock_id"]: d["state"] == "locked" for d in hub.diagnostics()["devices"]}
+
+        def believe(event: Any) -> None:
+            known[event.smartlock_id] = event.state == LockState.LOCKED
+
+        hub.subscribe(believe, types=[LockStateChanged, StateCorrected])
         sent: list[float] = []
         statuses: set[int] = set()
         for n in range(count):
             device = world.devices[n % LOCKS]
             # Always a change for the hub, even after a correction moved its state.
-            known = hub.devices.get(device.smartlock_id).state
-            device.state = LockState.UNLOCKED if known == LockState.LOCKED else LockState.LOCKED
+            locked = known.get(device.smartlock_id, False)
+            device.state = LockState.UNLOCKED if locked else LockState.LOCKED
             body = json.dumps(device.callback_body()).encode()
             arrived.clear()
             sent.append(time.perf_counter())

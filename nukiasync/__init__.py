@@ -27,6 +27,7 @@ from nukiasync.bridge import (
     parse_callback,
     request_token,
 )
+from nukiasync.clock import ClockPair
 from nukiasync.const import (
     AccountUserType,
     AuthType,
@@ -231,6 +232,7 @@ __all__ = [
     "CallbackServer",
     "CallbackState",
     "ClaimCorrected",
+    "ClockPair",
     "Company",
     "ConfirmPolicy",
     "DecentralWebhook",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from typing import Self
+from typing import Self, cast
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,6 +29,10 @@ class TolerantIntEnum(enum.IntEnum):
     @classmethod
     def parse(cls, value: object) -> Self:
         """Convert a raw value, tolerating strings of digits and unknown numbers."""
+        if type(value) is int:  # the usual case, without the enum call's machinery
+            member = cls._value2member_map_.get(value)
+            if member is not None:
+                return cast("Self", member)
         if isinstance(value, bool) or not isinstance(value, int | str):
             return cls["UNKNOWN"]
         try:

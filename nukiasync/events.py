@@ -50,7 +50,12 @@ def stable_id(kind: str, *parts: object) -> str:
 
 @attrs.frozen(kw_only=True)
 class NukiEvent:
-    """Fields every event has; device fields are None for hub-wide events."""
+    """Fields every event has; device fields are None for hub-wide events.
+
+    ``attributable``: whether a person or automation can have caused this event, so an
+    `ActionAttributed` or `AttributionUnavailable` will follow for it. False on every event
+    but a `LockStateChanged` a person or automation can have caused.
+    """
 
     event_id: str
     received_at: datetime
@@ -61,6 +66,7 @@ class NukiEvent:
     device_type: DeviceType | None = None
     device_name: str | None = None
     bridge_id: str | None = None
+    attributable: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -77,7 +83,7 @@ class LockStateChanged(NukiEvent):
     state: int
     state_name: str
     mode: int | None = None
-    attributable: bool = True  # a person or automation can have caused this
+    attributable: bool = True  # False: no action explains it (a motor state, a follow-on)
     confirmed: bool | None = None
 
 
@@ -93,13 +99,12 @@ class DoorSensorChanged(NukiEvent):
 
 @attrs.frozen(kw_only=True)
 class BatteryChanged(NukiEvent):
-    """A battery level or warning changed (lock, keypad or door sensor)."""
+    """A battery level or warning changed (lock or keypad)."""
 
     battery_critical: bool | None = None
     battery_charging: bool | None = None
     battery_charge_state: int | None = None
     keypad_battery_critical: bool | None = None
-    doorsensor_battery_critical: bool | None = None
     confirmed: bool | None = None  # see `LockStateChanged`
 
 

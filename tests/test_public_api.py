@@ -65,6 +65,19 @@ def test_what_readme_and_examples_import_is_public() -> None:
     assert imported <= set(nukiasync.__all__), imported - set(nukiasync.__all__)
 
 
+def test_every_type_the_hub_takes_is_public() -> None:
+    """``NukiHub(watch=BridgeWatchTiming(...), clock=ClockPair(...))``: importable from the root."""
+    generic = {"Callable", "Sequence", "Iterable", "Any", "Awaitable", "PathLike", "Literal"}
+    named = {
+        word
+        for param in inspect.signature(nukiasync.NukiHub).parameters.values()
+        for word in re.findall(r"\b[A-Z]\w+", str(param.annotation))
+        if word not in generic | {"None"}
+    }
+    assert {"BridgeWatchTiming", "AttributionTiming", "ClockPair", "ConfirmPolicy"} <= named
+    assert named <= set(nukiasync.__all__), named - set(nukiasync.__all__)
+
+
 def test_every_error_is_exported_and_a_nuki_error() -> None:
     for name, cls in inspect.getmembers(errors, inspect.isclass):
         if cls.__module__ == errors.__name__:

@@ -1,7 +1,7 @@
 """Connection cap, per-connection deadlines (slowloris) and HTTP helpers for the server.
 
-aiohttp has no deadline for reading a request's headers or body, and no connection cap
-(reliability.md A21, A24), so an idle or trickling client holds a connection forever.
+aiohttp has no deadline for reading a request's headers or body, and no connection cap,
+so an idle or trickling client holds a connection forever.
 `GuardedProtocol` wraps aiohttp's per-connection protocol and closes a connection that
 has not delivered a complete request within ``request_timeout`` of its first byte (or
 of being opened), or that stays idle past ``idle_timeout`` after an answer. It uses the
@@ -157,6 +157,7 @@ class GuardedProtocol(asyncio.Protocol):
         self._table = table
         self._transport: asyncio.Transport | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None  # loop time the current phase ends
         self._phase = _Phase.READING
         self._admitted = False
         self._lost = False
@@ -209,7 +210,7 @@ class GuardedProtocol(asyncio.Protocol):
     def body_read(self) -> None:
         """The whole request is in; answering is up to us, not the client."""
         self._phase = _Phase.HANDLING
-        self._cancel_timer()
+        self._deadline = None  # the timer stays; when it fires it finds nothing due
 
     def request_done(self) -> None:
         """The answer is out; the connection may idle until ``idle_timeout``."""
@@ -224,19 +225,34 @@ class GuardedProtocol(asyncio.Protocol):
             self._transport.abort()
 
     def _arm(self, delay: float) -> None:
-        self._cancel_timer()
+        """Move the deadline; a timer is only made when none fires early enough.
+
+        Two phases a request, each with its deadline: moving a number instead of
+        replacing a timer keeps the loop's heap out of every request.
+        """
         if self._lost:
             return
         loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(delay, self._expire)
+        deadline = loop.time() + delay
+        if self._timer is None or self._timer.when() > deadline:
+            self._cancel_timer()
+            self._timer = loop.call_at(deadline, self._expire)
+        self._deadline = deadline
 
     def _cancel_timer(self) -> None:
+        self._deadline = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
     def _expire(self) -> None:
         self._timer = None
+        if self._deadline is None:  # the phase had none (handling), or it was cancelled
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._deadline:  # the deadline moved on since this timer was made
+            self._timer = loop.call_at(self._deadline, self._expire)
+            return
         self._table.expired += 1
         peer = None if self._transport is None else self._transport.get_extra_info("peername")
         _LOGGER.debug("Closing connection from %s: deadline passed (%s)", peer, self._phase.name)
@@ -272,8 +288,8 @@ class ProtocolLog:
     """The logger aiohttp's protocol gets: malformed requests become one quiet DEBUG line.
 
     aiohttp logs every request it cannot parse at ERROR with a traceback, and the parser's
-    message quotes the request line, path secret included (reliability.md A23; measured:
-    an over-long or garbled request line to the callback path). Anyone on the LAN can
+    message quotes the request line, path secret included (measured: an over-long or
+    garbled request line to the callback path). Anyone on the LAN can
     send such bytes, so they must neither fill the log at ERROR nor reach it in clear.
     They get a DEBUG line naming the error type; anything else passes through unchanged,
     so a bug in a handler still shows at ERROR.

@@ -166,18 +166,13 @@ def parse_callback(body: bytes) -> BridgeCallback:
     if text.startswith("\ufeff"):
         msg = "Callback body starts with a byte order mark"
         raise NukiCallbackError(msg, reason=REASON_NOT_JSON)
-    if _nested_deeper_than(text, MAX_DEPTH):
+    openers = text.count("{") + text.count("[")  # a real callback: one object, no scan
+    if openers > MAX_DEPTH and _nested_deeper_than(text, MAX_DEPTH):
         # Checked before decoding: how deep json.loads recurses differs between Pythons.
         msg = "Callback body is nested too deeply"
         raise NukiCallbackError(msg, reason=REASON_NOT_JSON)
     try:
-        data = json.loads(
-            text,
-            object_pairs_hook=_unique_keys,
-            parse_constant=_reject_constant,
-            parse_int=_bounded_int,
-            parse_float=_finite_float,
-        )
+        data = _DECODER.decode(text)
     except (
         ValueError,
         TypeError,
@@ -291,3 +286,12 @@ def _finite_float(text: str) -> float:
 
 def _short(err: Exception) -> str:
     return str(err)[:80]
+
+
+# Built once: json.loads with hooks would build a decoder for every callback.
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_unique_keys,
+    parse_constant=_reject_constant,
+    parse_int=_bounded_int,
+    parse_float=_finite_float,
+)

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 DEADLINE = 5.0  # s a before_emit caller waits for the bridge (decision 0001) before "unconfirmed"
-MIN_INTERVAL = 0.5  # s between reads: bridges stall when asked more often (A17)
+MIN_INTERVAL = 0.5  # s between reads: bridges stall when asked more often
 
 Policy = Literal["background", "before_emit", "off"]
 _POLICIES = ("background", "before_emit", "off")

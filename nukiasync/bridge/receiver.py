@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import inspect
 import ipaddress
 import logging
@@ -228,29 +229,31 @@ class CallbackReceiver:
     def is_allowed_peer(self, peer: str | None) -> bool:
         """Whether a TCP peer may post at all: an allowed source or a trusted proxy."""
         address = _address(peer)
-        return address is not None and (
-            _member(address, self._allowed) or _member(address, self._proxies)
-        )
+        return address is not None and _member(address, self._allowed + self._proxies)
 
     def allows(self, peer: str | None, forwarded_for: str | None = None) -> bool:
         """Whether a request from ``peer`` (via ``forwarded_for``) may be admitted."""
-        source = self.source_of(peer, forwarded_for)
-        return source is not None and _member(ipaddress.ip_address(source), self._allowed)
+        source = self._source(peer, forwarded_for)
+        return source is not None and _member(source, self._allowed)
 
     def source_of(self, peer: str | None, forwarded_for: str | None = None) -> str | None:
         """The address a request came from, trusting only the configured proxies."""
+        source = self._source(peer, forwarded_for)
+        return None if source is None else str(source)
+
+    def _source(self, peer: str | None, forwarded_for: str | None) -> _IPAddress | None:
         address = _address(peer)
         if address is None:
             return None
         if forwarded_for is None or not _member(address, self._proxies):
-            return str(address)
+            return address
         for hop in reversed(forwarded_for.split(",")):
             hop_address = _address(hop.strip())
             if hop_address is None:
                 return None
             if not _member(hop_address, self._proxies):
-                return str(hop_address)
-        return str(address)  # only proxies in the chain: the proxy itself posted
+                return hop_address
+        return address  # only proxies in the chain: the proxy itself posted
 
     def reject(self, reason: RejectReason, remote: str | None) -> Verdict:
         """Count and log a refusal decided elsewhere (path secret, method, size)."""
@@ -379,6 +382,7 @@ def _network(value: str) -> _IPNetwork:
     return network
 
 
+@functools.lru_cache(maxsize=256)  # a bridge posts from one address, again and again
 def _address(text: str | None) -> _IPAddress | None:
     if not text:
         return None

@@ -24,12 +24,11 @@ from typing import Final, Literal, get_args
 
 from nacl.secret import SecretBox
 
+from nukiasync.clock import utcnow
+
 TokenMode = Literal["encrypted", "hashed", "plain"]
 TOKEN_MODES: Final[tuple[str, ...]] = get_args(TokenMode)
 
-# The bridge accepts a time-based token for this long after its timestamp (Nuki's
-# figure).
-TOKEN_WINDOW = 60.0
 # rnr is documented as a random number; existing clients send 0..65535, which every
 # firmware accepts. Collisions only matter within one second and one token.
 RNR_LIMIT = 1 << 16
@@ -112,7 +111,7 @@ def auth_params(
     mode = check_token_mode(mode)
     if mode == "plain":
         return plain_params(token)
-    when = now if now is not None else datetime.now(UTC)
+    when = now if now is not None else utcnow()
     number = rnr if rnr is not None else secrets.randbelow(RNR_LIMIT)
     if mode == "hashed":
         return hashed_params(token, now=when, rnr=number)

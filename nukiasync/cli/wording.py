@@ -183,8 +183,6 @@ def _battery(event: BatteryChanged) -> str:
         return "battery critical"
     if event.keypad_battery_critical:
         return "keypad battery critical"
-    if event.doorsensor_battery_critical:
-        return "door sensor battery critical"
     level = event.battery_charge_state
     charging = " (charging)" if event.battery_charging else ""
     return f"battery {level}%{charging}" if level is not None else f"battery ok{charging}"

@@ -43,7 +43,6 @@ class ActorDirectory:
         self._min_refresh = min_refresh
         self._by_id: dict[str, SmartlockAuth] = {}
         self._last_refresh: datetime | None = None
-        self.refreshes = 0
 
     def __len__(self) -> int:
         return len({id(auth) for auth in self._by_id.values()})
@@ -61,7 +60,6 @@ class ActorDirectory:
         except NukiError as err:
             _LOGGER.debug("Could not load authorizations: %s", type(err).__name__)
             return False
-        self.refreshes += 1
         self._by_id = {}
         for auth in auths:
             # The log's authId is the auth's string id; index the numeric one too (MQTT).

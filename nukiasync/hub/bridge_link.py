@@ -23,7 +23,6 @@ import contextlib
 import enum
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -39,11 +38,12 @@ from nukiasync.errors import NukiAuthenticationError, NukiError
 from nukiasync.events import EventSource
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from nukiasync.bridge.client import NukiBridgeClient
     from nukiasync.bridge.models import BridgeDevice
     from nukiasync.bridge.server import CallbackServer
+    from nukiasync.clock import ClockPair
     from nukiasync.hub.devices import CallbackDiff, DeviceTable
     from nukiasync.hub.outcomes import HealthBoard
 
@@ -91,8 +91,7 @@ class BridgeLink:
         callback_url: Callable[[str], str] | None,
         allowed_sources: Sequence[str] | None,
         trusted_proxies: Iterable[str],
-        clock: Callable[[], datetime],
-        sleep: Callable[[float], Awaitable[None]],
+        clock: ClockPair,
         timing: BridgeWatchTiming,
     ) -> None:
         self.bridge_id = bridge_id
@@ -102,8 +101,9 @@ class BridgeLink:
         self._on_callback = on_callback
         self._on_polled = on_polled
         self._callback_url = callback_url
-        self._clock = clock
-        self._sleep = sleep
+        self._clock = clock.wall  # stamps polled events
+        self._monotonic = clock.monotonic  # the watch's schedule
+        self._sleep = clock.sleep
         self.timing = timing
         allowed = allowed_sources if allowed_sources is not None else (client.host,)
         # Inline: each callback reaches the hub in the request's own call, no queue hop.
@@ -117,9 +117,8 @@ class BridgeLink:
         self.reachability = Reachability.UNKNOWN
         self.callbacks = CallbackState.UNREGISTERED
         self.registered_url: str | None = None
-        self.last_callback: datetime = clock()
-        self._last_register: datetime = clock()
-        self._waiting_since: datetime | None = None
+        self.last_callback = self._last_register = clock.monotonic()
+        self._waiting_since: float | None = None
         self._task: asyncio.Task[None] | None = None
         self.polls = 0
         self.registrations = 0
@@ -215,7 +214,7 @@ class BridgeLink:
         return web.Response(status=status)
 
     def _take(self, callback: BridgeCallback) -> None:
-        self.last_callback = self._clock()
+        self.last_callback = self._monotonic()
         self._waiting_since = None
         if self.callbacks is CallbackState.SILENT:
             self.callbacks = CallbackState.REGISTERED
@@ -301,8 +300,8 @@ class BridgeLink:
 
     async def check(self) -> None:
         """One round: poll when quiet or after an absence, re-register when due."""
-        now = self._clock()
-        quiet = now - self.last_callback >= timedelta(seconds=self.timing.quiet_after)
+        now = self._monotonic()
+        quiet = now - self.last_callback >= self.timing.quiet_after
         came_back = self.reachability is Reachability.AWAY
         if quiet or came_back:
             try:
@@ -314,7 +313,7 @@ class BridgeLink:
                 return
             self.polls += 1
             self._note_missed(changed, now)
-        due = now - self._last_register >= timedelta(seconds=self.timing.reregister_interval)
+        due = now - self._last_register >= self.timing.reregister_interval
         if self._callback_url is not None and (came_back or due):
             self._last_register = now
             try:
@@ -328,13 +327,13 @@ class BridgeLink:
                     type(err).__name__,
                 )
 
-    def _note_missed(self, changed: int, now: datetime) -> None:
+    def _note_missed(self, changed: int, now: float) -> None:
         """The bridge showed changes no callback told us about: say so once they are late."""
         if changed and self._waiting_since is None:
             self._waiting_since = now
         if self._waiting_since is None or self._callback_url is None:
             return
-        late = now - self._waiting_since >= timedelta(seconds=self.timing.callback_grace)
+        late = now - self._waiting_since >= self.timing.callback_grace
         if late and self.last_callback < self._waiting_since:
             self.callbacks = CallbackState.SILENT
             self._health.callback(

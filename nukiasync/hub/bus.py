@@ -10,11 +10,15 @@ import asyncio
 import collections
 import logging
 from collections.abc import AsyncIterator, Callable, Collection
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import attrs
 
+from nukiasync.clock import utcnow
 from nukiasync.events import EventSource, Gap, NukiEvent, stable_id
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -54,7 +58,6 @@ class _Subscriber:
         self.wakeup = asyncio.Event()
         self.dropped_in_episode = 0
         self.gap_since: datetime | None = None
-        self.taken_seq = 0  # the newest sequence number this consumer has taken
 
     def wants(self, event: NukiEvent) -> bool:
         if self.smartlock_id is not None and event.smartlock_id != self.smartlock_id:
@@ -67,7 +70,7 @@ class EventBus:
 
     def __init__(self, *, clock: Callable[[], datetime] | None = None) -> None:
         self._subscribers: list[_Subscriber] = []
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = clock or utcnow
         self._seq = 0
         self._published = 0
         self._delivered = 0
@@ -147,8 +150,7 @@ class EventBus:
                 if sub.dropped_in_episode:
                     yield self._gap_for(sub)
                     continue
-                seq, event = sub.queue.popleft()
-                sub.taken_seq = seq
+                _, event = sub.queue.popleft()
                 self._delivered += 1
                 yield event
         finally:

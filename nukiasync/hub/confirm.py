@@ -50,11 +50,11 @@ from nukiasync.hub.fields import (
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Mapping
-    from datetime import datetime
 
     from nukiasync.bridge.callbacks import BridgeCallback
     from nukiasync.bridge.claims import ClaimVerdict, DeviceSnapshot
     from nukiasync.bridge.confirm import Correction, Policy
+    from nukiasync.clock import ClockPair
     from nukiasync.hub.devices import CallbackDiff, DeviceRecord, DeviceTable, HubCounters
 
 _LOGGER = logging.getLogger(__name__)
@@ -80,12 +80,12 @@ class ClaimChecks:
         attribute: Callable[[Iterable[tuple[ObservedChange, bool]]], None],
         retract: Callable[[str], bool],
         on_unconfirmed: Callable[[str], None],
-        clock: Callable[[], datetime],
+        clock: ClockPair,
         grace: float = CORRECTION_GRACE,
     ) -> None:
         self.policy: Policy = policy
         self._grace = grace
-        self._later: set[asyncio.TimerHandle] = set()
+        self._later: set[asyncio.Task[None]] = set()
         self.confirmers: dict[str, Confirmer] = {}
         self._devices = devices
         self._counters = counters
@@ -94,7 +94,8 @@ class ClaimChecks:
         self._attribute = attribute
         self._retract = retract
         self._on_unconfirmed = on_unconfirmed
-        self._clock = clock
+        self._clocks = clock  # the Confirmers schedule on its monotonic side
+        self._clock = clock.wall
         self._chains: dict[int, asyncio.Task[None]] = {}  # last task per device
         self._confirming: set[asyncio.Task[None]] = set()
         # Changes go to the sources in the order they were seen on each device, whatever
@@ -117,15 +118,18 @@ class ClaimChecks:
             ),
             name=bridge_id,
             min_interval=min_interval,
+            clock=self._clocks.monotonic,
+            sleep=self._clocks.sleep,
         )
         self.confirmers[bridge_id] = confirmer
         await confirmer.start()
 
     async def close(self) -> None:
         """Stop reading; held callbacks end unconfirmed and are not emitted."""
-        for handle in self._later:
-            handle.cancel()
-        self._later.clear()
+        later, self._later = self._later, set()
+        for task in later:
+            task.cancel()
+        await asyncio.gather(*later, return_exceptions=True)
         for confirmer in self.confirmers.values():
             await confirmer.close()
         await self.settled()
@@ -194,12 +198,13 @@ class ClaimChecks:
             decide()
             return
 
-        def fire() -> None:
-            self._later.discard(handle)
+        async def fire() -> None:
+            await self._clocks.sleep(self._grace)
+            self._later.discard(task)
             decide()
 
-        handle = asyncio.get_running_loop().call_later(self._grace, fire)
-        self._later.add(handle)
+        task = asyncio.create_task(fire(), name="nukiasync.hub.correction_grace")
+        self._later.add(task)
 
     def _not_false(
         self, diff: CallbackDiff, claim: StateClaim, verdict: ClaimVerdict

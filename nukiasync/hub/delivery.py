@@ -119,7 +119,6 @@ class StateFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = asyncio.Lock()
-        self.writes = 0
 
     def __repr__(self) -> str:
         return f"StateFile({str(self.path)!r})"
@@ -141,7 +140,6 @@ class StateFile:
         payload = json.dumps(checkpoint.to_json(), separators=(",", ":"))
         async with self._lock:
             await asyncio.to_thread(_write_atomically, self.path, payload)
-            self.writes += 1
 
 
 def _write_atomically(path: Path, payload: str) -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import attrs
 
+from nukiasync.clock import ClockPair
 from nukiasync.errors import NukiAuthenticationError, NukiError
 from nukiasync.events import AttributionFailure, NukiEvent
 from nukiasync.hub import outcomes
@@ -37,6 +37,7 @@ from nukiasync.hub.sources.web_log import Outcomes, WebSide
 
 if TYPE_CHECKING:
     import os
+    from datetime import datetime
     from types import TracebackType
 
     from aiohttp import web
@@ -51,10 +52,6 @@ _LOGGER = logging.getLogger(__name__)
 ConfirmPolicy = Literal["background", "before_emit", "off"]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class NukiHub:
     """Joins Bridge callbacks and Web API logs into one stream of events.
 
@@ -62,6 +59,7 @@ class NukiHub:
     webhooks through `handle_callback` and say where they arrive with ``callback_url``), or
     both. With only a bridge, state events come and attribution answers "unavailable"; with
     only the Web API, events come from reading its log. The hub never closes the clients.
+    ``clock`` (a `ClockPair`, or a wall-clock function) and ``sleep`` drive every part.
     """
 
     def __init__(
@@ -77,8 +75,8 @@ class NukiHub:
         trusted_proxies: Iterable[str] = (),
         timing: AttributionTiming | None = None,
         watch: BridgeWatchTiming | None = None,
-        clock: Callable[[], datetime] | None = None,
-        sleep: Callable[[float], Any] | None = None,
+        clock: ClockPair | Callable[[], datetime] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         if web is None and bridge is None:
             msg = "NukiHub needs a web client, a bridge, or both"
@@ -94,46 +92,48 @@ class NukiHub:
         self._server = callback_server
         self._callback_url = url_provider(callback_url, callback_server)
         self._policy: ConfirmPolicy = confirm
-        self._clock = clock or _utcnow
-        self._sleep = sleep or asyncio.sleep
+        self._clocks = ClockPair.of(clock, sleep)  # the one pair every part gets
+        self._clock = self._clocks.wall
+        self._sleep = self._clocks.sleep
         self._allowed_sources = None if allowed_sources is None else tuple(allowed_sources)
         self._trusted_proxies = tuple(trusted_proxies)
         self._timing = timing or AttributionTiming()
         self._watch_timing = watch or BridgeWatchTiming()
-        self.bus = EventBus(clock=self._clock)
+        self._bus = EventBus(clock=self._clock)
         self._outbox = Outbox(
-            self.bus, StateFile(state_file) if state_file is not None else None, self._clock
+            self._bus, StateFile(state_file) if state_file is not None else None, self._clock
         )
-        self.counters = HubCounters()
-        self.devices = DeviceTable()
+        self._counters = HubCounters()
+        self._devices = DeviceTable()
         self.last_error: NukiError | None = None
-        self._outcomes = Outcomes(self.bus, self._outbox, self.devices, self.counters, self._clock)
+        self._outcomes = Outcomes(
+            self._bus, self._outbox, self._devices, self._counters, self._clock
+        )
         self._web_side: WebSide | None = None
-        self._health = outcomes.HealthBoard(self.bus.publish, self._clock)
+        self._health = outcomes.HealthBoard(self._bus.publish, self._clock)
         self._checks = ClaimChecks(
             confirm,
-            self.devices,
-            self.counters,
-            publish=self.bus.publish,
+            self._devices,
+            self._counters,
+            publish=self._bus.publish,
             emit=lambda diff, bridge_id: self._emit(diff, bridge_id, attribute=False),
             attribute=self._attribute,
             retract=lambda cid: self._web_side is not None and self._web_side.retract(cid),
             on_unconfirmed=lambda b: self._health.bridge(b, available=False, detail="unconfirmed"),
-            clock=self._clock,
+            clock=self._clocks,
         )
         self._links = {
             bridge_id: BridgeLink(
                 bridge_id,
                 client,
-                devices=self.devices,
+                devices=self._devices,
                 health=self._health,
                 on_callback=self._checks.take,
                 on_polled=self._emit,
                 callback_url=self._callback_url,
                 allowed_sources=self._allowed_sources,
                 trusted_proxies=self._trusted_proxies,
-                clock=self._clock,
-                sleep=self._sleep,
+                clock=self._clocks,
                 timing=self._watch_timing,
             )
             for bridge_id, client in self._bridges.items()
@@ -178,7 +178,7 @@ class NukiHub:
         types: Collection[type[NukiEvent]] | None = None,
     ) -> Callable[[], None]:
         """Call a plain function for each matching event; returns the unsubscribe function."""
-        return self.bus.subscribe(callback, smartlock_id=smartlock_id, types=types)
+        return self._bus.subscribe(callback, smartlock_id=smartlock_id, types=types)
 
     def events(
         self,
@@ -188,7 +188,7 @@ class NukiHub:
         maxsize: int = 1000,
     ) -> AsyncIterator[NukiEvent]:
         """Iterate matching events; a slow consumer gets a `Gap` instead of blocking the hub."""
-        return self.bus.events(smartlock_id=smartlock_id, types=types, maxsize=maxsize)
+        return self._bus.events(smartlock_id=smartlock_id, types=types, maxsize=maxsize)
 
     async def wait_for(
         self,
@@ -202,7 +202,7 @@ class NukiHub:
         Raises:
             TimeoutError: nothing matched in time.
         """
-        return await self.bus.wait_for(predicate, timeout=timeout, smartlock_id=smartlock_id)
+        return await self._bus.wait_for(predicate, timeout=timeout, smartlock_id=smartlock_id)
 
     # Lifecycle
 
@@ -238,8 +238,8 @@ class NukiHub:
                 self._web,
                 self._outcomes,
                 self._outbox,
-                self.devices,
-                self.counters,
+                self._devices,
+                self._counters,
                 clock=self._clock,
                 sleep=self._sleep,
                 timing=self._timing,
@@ -343,9 +343,9 @@ class NukiHub:
             "confirm": self._policy,
             "bridges": list(self._bridges),
             "web_api": self._web is not None,
-            "counters": self.counters.as_dict(),
-            "bus": attrs.asdict(self.bus.stats),
-            "devices": self.devices.summary(),
+            "counters": self._counters.as_dict(),
+            "bus": attrs.asdict(self._bus.stats),
+            "devices": self._devices.summary(),
             "links": links,
             "receivers": {k: link.pop("receiver") for k, link in links.items()},
             "confirmers": self._checks.stats(),
@@ -368,10 +368,10 @@ class NukiHub:
 
     def _emit(self, diff: CallbackDiff, bridge_id: str, *, attribute: bool = True) -> None:
         """Publish a change's events and (unless told not to) open its attributions."""
-        self.devices.apply(diff, bridge_id)
-        self.counters.emitted += 1
+        self._devices.apply(diff, bridge_id)
+        self._counters.emitted += 1
         for event in diff.events:
-            self.bus.publish(event)
+            self._bus.publish(event)
         if attribute:
             self._attribute(diff.changes)
 

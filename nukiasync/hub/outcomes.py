@@ -179,10 +179,6 @@ class HealthBoard:
         self._clock = clock
         self._state: dict[str, bool] = {}
 
-    def is_down(self, key: str) -> bool:
-        """Whether the part (``bridge:<id>``, ``callback:<id>``, ``web``) was last down."""
-        return self._state.get(key) is False
-
     def bridge(self, bridge_id: str, *, available: bool, detail: str) -> None:
         """The bridge answers, or does not."""
         cls = BridgeReachable if available else BridgeUnreachable

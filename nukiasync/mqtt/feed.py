@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import attrs
 
+from nukiasync.clock import utcnow
 from nukiasync.errors import NukiMqttMessageError
 from nukiasync.mqtt.broker import LinkStats, MqttSettings, run_sessions
 from nukiasync.mqtt.messages import (
@@ -58,10 +59,6 @@ class FeedStats:
     ignored: int = 0
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class LockFeed:
     """Subscribes to the locks' topics and hands each parsed message to ``handler``."""
 
@@ -71,7 +68,7 @@ class LockFeed:
         handler: Callable[[DeviceMessage], None],
         *,
         root: str = TOPIC_ROOT,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         on_health: Callable[[bool, str], None] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:

@@ -22,6 +22,7 @@ import httpx
 import tenacity
 from httpx_aiohttp import AiohttpTransport
 
+from nukiasync.clock import utcnow
 from nukiasync.const import DEFAULT_TIMEOUT, DEFAULT_WEB_URL
 from nukiasync.errors import (
     NukiConnectionError,
@@ -58,10 +59,6 @@ Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], datetime]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class WebApiCore:
     """Holds the HTTP client and turns requests into JSON or `NukiError`s."""
 
@@ -88,7 +85,7 @@ class WebApiCore:
         self._timeout = timeout
         self._retry_attempts = max(1, retry_attempts)
         self._sleep: Sleep = sleep or asyncio.sleep
-        self._clock: Clock = clock or _utcnow
+        self._clock: Clock = clock or utcnow
         self.request_count = 0
         self._offsets: collections.deque[timedelta] = collections.deque(maxlen=CLOCK_SAMPLES)
 

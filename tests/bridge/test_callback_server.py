@@ -324,3 +324,29 @@ async def test_url_errors_and_arguments(sink: Sink) -> None:
     ipv6 = CallbackServer(sink, host="::1", allowed_sources=["::1"])
     ipv6._started = True
     assert ipv6.url == "http://[::1]:0"
+
+
+async def test_each_request_moves_the_deadline_and_an_idle_connection_closes(sink: Sink) -> None:
+    """A keep-alive bridge posting more often than the idle limit stays connected for longer
+    than one request's deadline; once it stops, the idle limit closes the connection."""
+    timing = {"request_timeout": 0.6, "idle_timeout": 0.3, "shutdown_timeout": 2.0}
+    srv = CallbackServer(sink, host="127.0.0.1", allowed_sources=[BRIDGE], **timing)
+    async with srv:
+        path = urlsplit(srv.callback_url()).path
+        request = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(BODY)}\r\n\r\n"
+        reader, writer = await open_raw(srv.port, BRIDGE)
+        started = time.monotonic()
+        for _ in range(5):  # 0.8 s in all: past the first request's deadline
+            writer.write(request.encode() + BODY)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 1.0)
+            assert head.startswith(b"HTTP/1.1 200")
+            assert await reader.readexactly(2) == b"OK"
+            await asyncio.sleep(0.2)  # the bridge's pace, under the idle limit
+        assert time.monotonic() - started >= timing["request_timeout"]
+        assert srv.stats.connections.expired == 0
+        idle_from = time.monotonic()
+        assert await closed_within(reader, 1.0)
+        assert time.monotonic() - idle_from >= 0.3 - 0.2 - 0.05  # not before the idle limit
+        assert srv.stats.connections.expired == 1
+        writer.close()
+        await sink.wait_for(5)

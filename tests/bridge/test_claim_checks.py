@@ -29,6 +29,7 @@ from nukiasync.bridge.claims import (
 from nukiasync.bridge.models import BridgeDevice
 from nukiasync.bridge.transitions import near_path, on_shortest_path
 from nukiasync.cli.output import EventPrinter
+from nukiasync.clock import ClockPair
 from nukiasync.const import LockState as L
 from nukiasync.errors import NukiConnectionError
 from nukiasync.events import (
@@ -168,7 +169,7 @@ class Rig:
             attribute=self.attribute,
             retract=lambda cid: self.retracted.append(cid) is None,
             on_unconfirmed=self.unconfirmed.append,
-            clock=self.now,
+            clock=ClockPair(wall=self.now),
         )
         self.ticks = 0
 

@@ -149,7 +149,7 @@ def test_every_other_kind_has_words() -> None:
     p(BatteryChanged(**base(4, **DOOR), battery_charge_state=80, battery_charging=True))
     p(BatteryChanged(**base(5, **DOOR), battery_critical=True))
     p(BatteryChanged(**base(6, **DOOR), keypad_battery_critical=True))
-    p(BatteryChanged(**base(7, **DOOR), doorsensor_battery_critical=True))
+    p(BatteryChanged(**base(7, **DOOR), battery_charge_state=15))
     p(BatteryChanged(**base(8, **DOOR)))
     p(StateCorrected(**base(9, **DOOR), wrong_state=3, state=1, state_name="locked"))
     p(Gap(**base(10), reason="consumer_overflow", dropped=3))
@@ -165,7 +165,7 @@ def test_every_other_kind_has_words() -> None:
     assert text[2].endswith("doorbell rang doorbell")
     assert text[3].endswith("battery 80% (charging)")
     assert text[4:8] == [text[4][:10] + f" Front door {w}" for w in (
-        "battery critical", "keypad battery critical", "door sensor battery critical",
+        "battery critical", "keypad battery critical", "battery 15%",
         "battery ok",
     )]  # fmt: skip
     assert text[8].endswith("is locked the bridge corrected a callback")

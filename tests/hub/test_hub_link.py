@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -22,10 +23,12 @@ from nukiasync import (
     NukiWebClient,
     Reachability,
 )
+from nukiasync.bridge.confirm import MIN_INTERVAL
+from nukiasync.clock import ClockPair
 from nukiasync.events import CallbackRegistered, EventSource, LockStateChanged
 from nukiasync.hub.bridge_link import BridgeWatchTiming
 from tests.support import canary
-from tests.support.hub import FRONT, Recorder
+from tests.support.hub import FRONT, Recorder, spoof
 from tests.support.simulator import make_world
 
 if TYPE_CHECKING:
@@ -166,3 +169,48 @@ async def test_a_bridge_refusing_the_token_unwinds_the_start() -> None:
         with pytest.raises(ConnectionRefusedError):  # the server the hub started is closed
             await asyncio.open_connection("127.0.0.1", port)
         await web_client.close()
+
+
+class FakeClocks:
+    """A clock pair that moves only when told; its sleep records what it was asked to wait."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+        self.slept: list[float] = []
+        self.woke = asyncio.Event()
+
+    def wall(self) -> datetime:
+        return datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC) + timedelta(seconds=self.seconds)
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.woke.set()
+        await asyncio.sleep(0.005)  # lets the test move time; the fake decides what is due
+
+
+async def test_one_clock_pair_drives_the_link_the_confirmer_and_the_stamps() -> None:
+    fake = FakeClocks()
+    pair = ClockPair(wall=fake.wall, monotonic=fake.monotonic, sleep=fake.sleep)
+    async with make_world() as world, _bridge(world) as bridge:
+        recorder = Recorder()
+        async with NukiHub(bridge=bridge, clock=pair) as hub:
+            hub.subscribe(recorder)
+            polls = hub.diagnostics()["links"]["bridge"]["polls"]
+            assert await hub.handle_callback(spoof(FRONT & 0xFFFFFFFF, 3), "127.0.0.1") == 200
+            state = await recorder.wait(lambda e: isinstance(e, LockStateChanged))
+            assert state.received_at == fake.wall()  # stamped by the pair's wall side
+            # The confirmer spaces its read after the priming one on the pair's monotonic
+            # side: frozen, so it asks to wait the whole interval (real time would have moved).
+            async with asyncio.timeout(3):
+                while MIN_INTERVAL not in fake.slept:
+                    fake.woke.clear()
+                    await fake.woke.wait()
+            # The bridge watch reads /list once callbacks were quiet on the same clock.
+            fake.seconds += BridgeWatchTiming().quiet_after
+            async with asyncio.timeout(3):
+                while hub.diagnostics()["links"]["bridge"]["polls"] == polls:
+                    fake.woke.clear()
+                    await fake.woke.wait()

@@ -27,6 +27,7 @@ from nukiasync.simulator import SimulationError
 from nukiasync.web.client import NukiWebClient
 from tests.soak.harness import Watch, watch
 from tests.support import canary
+from tests.support.hub import counters
 from tests.support.simulator import make_world
 
 if TYPE_CHECKING:
@@ -221,7 +222,7 @@ async def run_hub_traffic(duration: float, *, seed: int = 7) -> HubTrafficReport
             report.log_failures = watcher["read_failures"]
             report.web_requests = len(rig.requests.requests)
             report.web_statuses = rig.requests.statuses()
-        report.hub = rig.hub.counters.as_dict()  # after close: pending ones answered
+        report.hub = counters(rig.hub)  # after close: pending ones answered
     report.seen = seen
     return report
 

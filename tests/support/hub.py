@@ -111,3 +111,18 @@ def spoof(nuki_id: int, state: int, device_type: int = 4) -> bytes:
         {"deviceType": device_type, "nukiId": nuki_id, "mode": 2, "state": state,
          "stateName": "x", "batteryCritical": False}
     ).encode()  # fmt: skip
+
+
+def counters(hub: NukiHub) -> dict[str, int]:
+    """The hub's accounting, read as users read it: through ``diagnostics()``."""
+    result: dict[str, int] = hub.diagnostics()["counters"]
+    return result
+
+
+def state_of(hub: NukiHub, smartlock_id: int) -> str | None:
+    """The state the hub believes a device is in (its name, e.g. ``"locked"``), from diagnostics."""
+    for device in hub.diagnostics()["devices"]:
+        if device["smartlock_id"] == smartlock_id:
+            state: str | None = device["state"]
+            return state
+    return None

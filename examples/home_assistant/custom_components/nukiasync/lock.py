@@ -122,7 +122,7 @@ class NukiLock(LockEntity):
             self._state_event_id = event.event_id
             self._attr_changed_by = None
             self._auth_type = self._trigger = self._how = None
-            self._attribution = "pending" if getattr(event, "attributable", False) else "none"
+            self._attribution = "pending" if event.attributable else "none"
         elif isinstance(event, ActionAttributed):
             if event.state_event_id != self._state_event_id:
                 return  # explains a change that is no longer shown
