@@ -23,7 +23,8 @@ or the Opener's mode), with record times corrected for clock skew:
    previous observed change, never explains it. Nor does a record dated before the hub began
    watching (the downtime of a restart), for a change observed after that.
 3. A record explains at most one change; the earlier change of a device goes first, and a
-   record an earlier change waits on is not free for a later one.
+   record an earlier change waits on is not free for a later one. While an earlier change
+   of the device has no candidate at all, the log is behind: a later change's candidate waits.
 4. A candidate dated where a device's own record lies (inside the tight window around the
    usual offset) and first read after the change could have happened is the answer at once.
    Any other candidate is ambiguous: it is the answer only once the log has passed the change
@@ -160,13 +161,16 @@ def match(
         candidate = next((r for r in run if not excluded(change, r, skew, not_before)), None)
         if candidate is None:
             continue
-        late = late or candidate.record_id in contested
         taken.add(candidate.record_id)
         earlier = [
             c
             for c in ordered[:index]
             if c.smartlock_id == change.smartlock_id and c.change_id not in pairs
         ]
+        # An earlier change with no candidate at all: the log is behind (entries come out of
+        # order), so an older record of this change's run may be missing yet.
+        behind = any(is_attributable(c) and c.change_id not in waiting for c in earlier)
+        late = late or behind or candidate.record_id in contested
         skipped = _hidden(
             change,
             candidate,

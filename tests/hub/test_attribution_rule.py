@@ -489,6 +489,21 @@ def test_a_later_changes_same_second_record_neither_undoes_nor_explains() -> Non
     assert names(third) == {"ben": "a-ben"}
 
 
+def test_while_an_earlier_change_has_no_record_a_later_one_waits() -> None:
+    # B7 seed 5: the log is out of order. Ann's lock (dated 12, callback at 13.1) is not
+    # visible yet, Ben's lock of the locking door (dated 13, a no-op) is; nor is the unlock's
+    # record before it. Ben's entry must not be taken for Ann's change.
+    unlocked = change("u", LockState.UNLOCKED, 0.8, previous=LockState.LOCKED, previous_at=-30)
+    locked = change("l", LockState.LOCKED, 13.1, previous_at=0.8)
+    ben = rec("d-ben", L, 13, seen=14)
+    early = match([unlocked, locked], [ben], now=t(14))
+    assert early.pairs == {}
+    assert early.waiting == {"l": ben}
+    records = [rec("a-unlock", U, 0, seen=16), rec("b-ann", L, 12, seen=16), ben]
+    later = match([unlocked, locked], records, now=t(16))
+    assert names(later) == {"u": "a-unlock", "l": "b-ann"}
+
+
 def test_no_hidden_changes_outside_the_window_or_before_the_hub_watched() -> None:
     locked = change("c", LockState.LOCKED, 0)
     records = [rec("ancient", U, -40), rec("downtime", U, -4.5), rec("lock", L, -1)]
