@@ -43,6 +43,7 @@ from nukiasync.hub.devices import state_name
 from nukiasync.hub.fields import (
     claimed_fields,
     passed,
+    record_value,
     set_record_value,
     still_claimed,
     trusted,
@@ -176,7 +177,9 @@ class ClaimChecks:
         self.confirmers[bridge_id].observe(
             claim,
             lambda verdict: self._after_grace(
-                lambda: self._hand_on(sid, handoff, self._not_false(diff, claim, verdict)),
+                lambda: self._hand_on(
+                    sid, handoff, self._not_false(bridge_id, diff, claim, verdict)
+                ),
                 contradicted=bool(verdict.with_result(Confirmation.CONTRADICTED)),
             ),
         )
@@ -207,13 +210,22 @@ class ClaimChecks:
         self._later.add(task)
 
     def _not_false(
-        self, diff: CallbackDiff, claim: StateClaim, verdict: ClaimVerdict
+        self, bridge_id: str, diff: CallbackDiff, claim: StateClaim, verdict: ClaimVerdict
     ) -> list[tuple[ObservedChange, bool]]:
+        """The changes to ask "who" for.
+
+        A contradicted one only if the device moved on since, to what the bridge's latest read
+        agrees with: a real, quick change, not a flood.
+        """
         device = self._devices.get(claim.smartlock_id)
+        latest = self.confirmers[bridge_id].snapshot(claim.smartlock_id)
         false = {
             claim.event_ids[f]
             for f in verdict.with_result(Confirmation.CONTRADICTED)
-            if not verdict.listed or still_claimed(device, claim, f)
+            if not verdict.listed
+            or still_claimed(device, claim, f)
+            or latest is None
+            or latest.value(f) != record_value(device, f)
         }
         return [(c, a) for c, a in diff.changes if c.change_id not in false]
 

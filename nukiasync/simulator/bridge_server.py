@@ -234,8 +234,7 @@ class SimulatedBridge(CallbackDelivery):
         return web.json_response({"success": True})
 
     async def _list(self, _request: web.Request, _query: dict[str, str]) -> web.StreamResponse:
-        now = self.world.clock.now()
-        return web.json_response([d.list_entry(now) for d in self.devices if d.paired])
+        return web.json_response([d.list_entry() for d in self.devices if d.paired])
 
     async def _info(self, _request: web.Request, _query: dict[str, str]) -> web.StreamResponse:
         scan = [

@@ -155,10 +155,10 @@ class Device:
             ids = {"deviceType": int(self.device_type), "nukiId": self.nuki_id}
         return {**ids, **self.bridge_state()}
 
-    def list_entry(self, now: datetime) -> dict[str, Any]:
-        """One element of ``/list``."""
+    def list_entry(self) -> dict[str, Any]:
+        """One element of ``/list``: ``timestamp`` is when the state last changed."""
         state = self.bridge_state()
-        state["timestamp"] = bridge_time(self.updated or now)
+        state["timestamp"] = bridge_time(self.updated or self.created)
         return {
             "nukiId": self.nuki_id,
             "deviceType": int(self.device_type),
