@@ -306,10 +306,11 @@ class DeviceTable:
             at=now,
         )
 
-    def apply(self, diff: CallbackDiff, bridge_id: str) -> None:
-        """Make a callback's state the known state."""
+    def apply(self, diff: CallbackDiff, bridge_id: str | None) -> None:
+        """Make a callback's state the known state (``bridge_id`` None: not from a bridge)."""
         device, callback = diff.device, diff.callback
-        device.bridge_id = bridge_id
+        if bridge_id is not None:
+            device.bridge_id = bridge_id
         if diff.changes:
             device.changed_at = diff.changes[0][0].observed_at
         if device.state != callback.state_code:

@@ -32,8 +32,10 @@ from nukiasync.hub.bus import EventBus, EventCallback
 from nukiasync.hub.confirm import ClaimChecks
 from nukiasync.hub.delivery import Checkpoint, Outbox, StateFile
 from nukiasync.hub.devices import CallbackDiff, DeviceTable, HubCounters
+from nukiasync.hub.sources.base import ActionSource, Outcomes, SourceHost
 from nukiasync.hub.sources.log_watcher import AttributionTiming
-from nukiasync.hub.sources.web_log import Outcomes, WebSide
+from nukiasync.hub.sources.plugins import extra_sources
+from nukiasync.hub.sources.web_log import WEB_LOG, WebLogSource
 
 if TYPE_CHECKING:
     import os
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from nukiasync.attribution import ObservedChange
     from nukiasync.bridge.client import NukiBridgeClient
     from nukiasync.bridge.server import CallbackServer
+    from nukiasync.mqtt.broker import MqttSettings
     from nukiasync.web.client import NukiWebClient
 
 _LOGGER = logging.getLogger(__name__)
@@ -79,9 +82,12 @@ class NukiHub:
         watch: BridgeWatchTiming | None = None,
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], Any] | None = None,
+        mqtt: MqttSettings | None = None,
+        webhook_secret: str | None = None,
+        sources: Sequence[ActionSource] = (),
     ) -> None:
-        if web is None and bridge is None:
-            msg = "NukiHub needs a web client, a bridge, or both"
+        if web is None and bridge is None and mqtt is None and not sources:
+            msg = "NukiHub needs a web client, a bridge, MQTT, or a source"
             raise ValueError(msg)
         self._web = web
         bridges = (
@@ -98,7 +104,6 @@ class NukiHub:
         self._sleep = sleep or asyncio.sleep
         self._allowed_sources = None if allowed_sources is None else tuple(allowed_sources)
         self._trusted_proxies = tuple(trusted_proxies)
-        self._timing = timing or AttributionTiming()
         self._watch_timing = watch or BridgeWatchTiming()
         self.bus = EventBus(clock=self._clock)
         self._outbox = Outbox(
@@ -108,7 +113,13 @@ class NukiHub:
         self.devices = DeviceTable()
         self.last_error: NukiError | None = None
         self._outcomes = Outcomes(self.bus, self._outbox, self.devices, self.counters, self._clock)
-        self._web_side: WebSide | None = None
+        self._timing = timing or AttributionTiming()
+        self._web_log = None if web is None else WebLogSource(web, self._timing)
+        self._sources: list[ActionSource] = [
+            *([] if self._web_log is None else [self._web_log]),
+            *extra_sources(web, self._web_log, mqtt=mqtt, webhook_secret=webhook_secret),
+            *sources,
+        ]
         self._health = outcomes.HealthBoard(self.bus.publish, self._clock)
         self._checks = ClaimChecks(
             confirm,
@@ -117,7 +128,7 @@ class NukiHub:
             publish=self.bus.publish,
             emit=lambda diff, bridge_id: self._emit(diff, bridge_id, attribute=False),
             attribute=self._attribute,
-            retract=lambda cid: self._web_side is not None and self._web_side.retract(cid),
+            retract=self._retract,
             on_unconfirmed=lambda b: self._health.bridge(b, available=False, detail="unconfirmed"),
             clock=self._clock,
         )
@@ -138,7 +149,6 @@ class NukiHub:
             )
             for bridge_id, client in self._bridges.items()
         }
-        self._tasks: dict[str, asyncio.Task[None]] = {}
         self._stack = contextlib.AsyncExitStack()
         self._state = "new"
 
@@ -233,24 +243,19 @@ class NukiHub:
         """Start each part and push how to stop it, so `close` stops them in reverse."""
         await self._outbox.load()
         stack.push_async_callback(self._outbox.settle, force_save=True)
-        if self._web is not None:
-            self._web_side = WebSide(
-                self._web,
-                self._outcomes,
-                self._outbox,
-                self.devices,
-                self.counters,
-                clock=self._clock,
-                sleep=self._sleep,
-                timing=self._timing,
-                on_health=lambda ok, detail: self._health.web(available=ok, detail=detail),
-            )
-            stack.callback(self._web_side.close, AttributionFailure.HUB_CLOSED)
-            error = await self._web_side.load_names()
-            if error is not None:
-                self._health.web(available=False, detail=type(error).__name__)
-                self._note_error(error)
-        stack.push_async_callback(self._stop_tasks)
+        host = SourceHost(
+            devices=self.devices,
+            counters=self.counters,
+            outbox=self._outbox,
+            outcomes=self._outcomes,
+            health=self._health,
+            clock=self._clock,
+            sleep=self._sleep,
+            emit=self._emit,
+            note_error=self._note_error,
+        )
+        for source in self._sources:
+            await source.prepare(host, stack)
         stack.push_async_callback(self._checks.close)  # held confirmations end unconfirmed
         for link in self._links.values():
             stack.push_async_callback(link.receiver.close)
@@ -268,16 +273,8 @@ class NukiHub:
                 raise
             stack.push_async_callback(link.close)
             await self._checks.add_bridge(bridge_id, link.read_states)
-        if self._web_side is not None:
-            self._tasks["log_watcher"] = asyncio.create_task(
-                self._web_side.watcher.run(), name="nukiasync.hub.log_watcher"
-            )
-
-    async def _stop_tasks(self) -> None:
-        tasks, self._tasks = self._tasks, {}
-        for task in tasks.values():
-            task.cancel()
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        for source in self._sources:
+            await source.start(host, stack)
 
     async def close(self) -> None:
         """Unregister callbacks, stop the tasks, deliver what was accepted, save the state."""
@@ -335,8 +332,9 @@ class NukiHub:
 
     def diagnostics(self) -> dict[str, Any]:
         """A redacted snapshot for Home Assistant's diagnostics: no tokens, no secrets."""
-        watcher = self._web_side.watcher if self._web_side is not None else None
         links = {k: link.diagnostics() for k, link in self._links.items()}
+        sources = {s.name: s.diagnostics() for s in self._sources}
+        tasks = {k: v for d in sources.values() for k, v in d.pop("tasks", {}).items()}
         return {
             "state": self._state,
             "confirm": self._policy,
@@ -348,16 +346,10 @@ class NukiHub:
             "links": links,
             "receivers": {k: link.pop("receiver") for k, link in links.items()},
             "confirmers": self._checks.stats(),
-            "log_watcher": None
-            if watcher is None
-            else {
-                "reads": watcher.reads,
-                "read_failures": watcher.read_failures,
-                "pending": watcher.pending_count,
-                "learnt_lag": watcher.learnt_lag,
-            },
+            "log_watcher": sources.pop(WEB_LOG, None),
+            "sources": {**sources, "verdicts": self._outcomes.verdicts.stats()},
             "tasks": {
-                **{name: ("done" if t.done() else "running") for name, t in self._tasks.items()},
+                **tasks,
                 **{f"bridge_watch[{k}]": link.pop("watch") for k, link in links.items()},
             },
             "last_error": None if self.last_error is None else type(self.last_error).__name__,
@@ -365,7 +357,7 @@ class NukiHub:
 
     # Events
 
-    def _emit(self, diff: CallbackDiff, bridge_id: str, *, attribute: bool = True) -> None:
+    def _emit(self, diff: CallbackDiff, bridge_id: str | None, *, attribute: bool = True) -> None:
         """Publish a change's events and (unless told not to) open its attributions."""
         self.devices.apply(diff, bridge_id)
         self.counters.emitted += 1
@@ -377,10 +369,18 @@ class NukiHub:
     def _attribute(self, changes: Iterable[tuple[ObservedChange, bool]]) -> None:
         """Wait for the log entries of changes (or say at once that none can come)."""
         for change, attributable in changes:
-            if self._web_side is not None:
-                self._web_side.add(change, attributable=attributable)
-            elif attributable:
-                self._outcomes.unavailable(change, AttributionFailure.NO_WEB_API)
+            takers = [s for s in self._sources if s.covers(change)]
+            if attributable:
+                self._outcomes.verdicts.open(change.change_id, {s.name for s in takers})
+                if not takers:
+                    self._outcomes.unavailable(change, AttributionFailure.NO_WEB_API)
+            for source in takers:
+                source.add(change, attributable=attributable)
+
+    def _retract(self, change_id: str) -> bool:
+        """A change the bridge contradicted: no source answers it."""
+        self._outcomes.verdicts.forget(change_id)
+        return any([source.retract(change_id) for source in self._sources])  # noqa: C419  (every one)
 
     # Errors
 
