@@ -205,7 +205,7 @@ class DeviceTable:
     def diff(
         self,
         callback: BridgeCallback,
-        bridge_id: str,
+        bridge_id: str | None,
         now: datetime,
         *,
         source: EventSource = EventSource.BRIDGE_CALLBACK,

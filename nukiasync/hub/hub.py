@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from nukiasync.attribution import ObservedChange
     from nukiasync.bridge.client import NukiBridgeClient
     from nukiasync.bridge.server import CallbackServer
+    from nukiasync.hub.sources.mqtt_source import MqttSource
     from nukiasync.mqtt.broker import MqttSettings
     from nukiasync.web.client import NukiWebClient
 
@@ -82,7 +83,7 @@ class NukiHub:
         watch: BridgeWatchTiming | None = None,
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], Any] | None = None,
-        mqtt: MqttSettings | None = None,
+        mqtt: MqttSettings | MqttSource | None = None,
         webhook_secret: str | None = None,
         sources: Sequence[ActionSource] = (),
     ) -> None:

@@ -211,6 +211,10 @@ class HealthBoard:
         cls = WebApiAvailable if available else WebApiUnavailable
         self._set("web", cls, "web_api", available=available, detail=detail, bridge_id=None)
 
+    def mqtt(self, *, available: bool, detail: str) -> None:
+        """The MQTT broker is connected, or not (a source's link; it reconnects by itself)."""
+        self._set("mqtt", HealthChanged, "mqtt", available=available, detail=detail, bridge_id=None)
+
     def _set(
         self,
         key: str,

@@ -1,8 +1,13 @@
-"""Which sources a hub's keyword arguments ask for, besides the Web API log."""
+"""Which sources a hub's keyword arguments ask for, besides the Web API log.
+
+Kept out of the hub object, so adding a kind of source never edits it.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from nukiasync.hub.sources.mqtt_source import MqttSource
 
 if TYPE_CHECKING:
     from nukiasync.hub.sources.base import ActionSource
@@ -15,16 +20,22 @@ def extra_sources(
     web: NukiWebClient | None,
     web_log: WebLogSource | None,
     *,
-    mqtt: MqttSettings | None,
+    mqtt: MqttSettings | MqttSource | None,
     webhook_secret: str | None,
 ) -> list[ActionSource]:
     """The MQTT and webhook sources asked for.
 
+    ``mqtt`` is a broker (names then come from the Web API's authorizations when ``web`` is
+    given) or an `MqttSource` built with the owner's own names.
+
     Raises:
         ValueError: webhooks without a Web API client.
     """
-    del web, web_log
-    if mqtt is not None or webhook_secret is not None:
-        msg = "not yet"
+    sources: list[ActionSource] = []
+    if mqtt is not None:
+        sources.append(mqtt if isinstance(mqtt, MqttSource) else MqttSource(mqtt, web=web))
+    if webhook_secret is not None:
+        del web_log
+        msg = "webhooks: not yet"
         raise ValueError(msg)
-    return []
+    return sources
