@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 import attrs
 
 from nukiasync.errors import NukiAuthenticationError, NukiError
-from nukiasync.events import AttributionFailure, NukiEvent
 from nukiasync.hub import outcomes
 from nukiasync.hub.bridge_link import (
     BridgeLink,
@@ -32,10 +31,11 @@ from nukiasync.hub.bus import EventBus, EventCallback
 from nukiasync.hub.confirm import ClaimChecks
 from nukiasync.hub.delivery import Checkpoint, Outbox, StateFile
 from nukiasync.hub.devices import CallbackDiff, DeviceTable, HubCounters
-from nukiasync.hub.sources.base import ActionSource, Outcomes, SourceHost
+from nukiasync.hub.sources.base import ActionSource, Outcomes, SourceHost, SourceSet
 from nukiasync.hub.sources.log_watcher import AttributionTiming
 from nukiasync.hub.sources.plugins import extra_sources
 from nukiasync.hub.sources.web_log import WEB_LOG, WebLogSource
+from nukiasync.hub.sources.webhook_source import WEBHOOK, WebhookSource
 
 if TYPE_CHECKING:
     import os
@@ -43,9 +43,9 @@ if TYPE_CHECKING:
 
     from aiohttp import web
 
-    from nukiasync.attribution import ObservedChange
     from nukiasync.bridge.client import NukiBridgeClient
     from nukiasync.bridge.server import CallbackServer
+    from nukiasync.events import NukiEvent
     from nukiasync.hub.sources.mqtt_source import MqttSource
     from nukiasync.mqtt.broker import MqttSettings
     from nukiasync.web.client import NukiWebClient
@@ -116,11 +116,14 @@ class NukiHub:
         self._outcomes = Outcomes(self.bus, self._outbox, self.devices, self.counters, self._clock)
         self._timing = timing or AttributionTiming()
         self._web_log = None if web is None else WebLogSource(web, self._timing)
-        self._sources: list[ActionSource] = [
-            *([] if self._web_log is None else [self._web_log]),
-            *extra_sources(web, self._web_log, mqtt=mqtt, webhook_secret=webhook_secret),
-            *sources,
-        ]
+        self._sources = SourceSet(
+            [
+                *([] if self._web_log is None else [self._web_log]),
+                *extra_sources(web, self._web_log, mqtt=mqtt, webhook_secret=webhook_secret),
+                *sources,
+            ],
+            self._outcomes,
+        )
         self._health = outcomes.HealthBoard(self.bus.publish, self._clock)
         self._checks = ClaimChecks(
             confirm,
@@ -128,8 +131,8 @@ class NukiHub:
             self.counters,
             publish=self.bus.publish,
             emit=lambda diff, bridge_id: self._emit(diff, bridge_id, attribute=False),
-            attribute=self._attribute,
-            retract=self._retract,
+            attribute=self._sources.attribute,
+            retract=self._sources.retract,
             on_unconfirmed=lambda b: self._health.bridge(b, available=False, detail="unconfirmed"),
             clock=self._clock,
         )
@@ -255,8 +258,7 @@ class NukiHub:
             emit=self._emit,
             note_error=self._note_error,
         )
-        for source in self._sources:
-            await source.prepare(host, stack)
+        await self._sources.prepare(host, stack)
         stack.push_async_callback(self._checks.close)  # held confirmations end unconfirmed
         for link in self._links.values():
             stack.push_async_callback(link.receiver.close)
@@ -274,8 +276,7 @@ class NukiHub:
                 raise
             stack.push_async_callback(link.close)
             await self._checks.add_bridge(bridge_id, link.read_states)
-        for source in self._sources:
-            await source.start(host, stack)
+        await self._sources.start(host, stack)
 
     async def close(self) -> None:
         """Unregister callbacks, stop the tasks, deliver what was accepted, save the state."""
@@ -331,11 +332,25 @@ class NukiHub:
             raise RuntimeError(msg)
         return await self._link_for(bridge_id).handle_request(request)
 
+    async def handle_webhook(self, request: web.BaseRequest) -> web.Response:
+        """Answer a decentral webhook (Home Assistant's cloud webhook, or any aiohttp route).
+
+        The signature is checked over the raw body; ``DEVICE_LOGS`` entries join the Web API
+        log matching. A refused request gets its 4xx and is counted.
+
+        Raises:
+            RuntimeError: the hub is not running, or was given no ``webhook_secret``.
+        """
+        source = self._sources.find(WEBHOOK)
+        if self._state != "running" or not isinstance(source, WebhookSource):
+            msg = "hub not running" if source is not None else "hub has no webhook_secret"
+            raise RuntimeError(msg)
+        return await source.handle_request(request)
+
     def diagnostics(self) -> dict[str, Any]:
         """A redacted snapshot for Home Assistant's diagnostics: no tokens, no secrets."""
         links = {k: link.diagnostics() for k, link in self._links.items()}
-        sources = {s.name: s.diagnostics() for s in self._sources}
-        tasks = {k: v for d in sources.values() for k, v in d.pop("tasks", {}).items()}
+        sources, tasks = self._sources.diagnostics()
         return {
             "state": self._state,
             "confirm": self._policy,
@@ -348,7 +363,7 @@ class NukiHub:
             "receivers": {k: link.pop("receiver") for k, link in links.items()},
             "confirmers": self._checks.stats(),
             "log_watcher": sources.pop(WEB_LOG, None),
-            "sources": {**sources, "verdicts": self._outcomes.verdicts.stats()},
+            "sources": sources,
             "tasks": {
                 **tasks,
                 **{f"bridge_watch[{k}]": link.pop("watch") for k, link in links.items()},
@@ -365,23 +380,7 @@ class NukiHub:
         for event in diff.events:
             self.bus.publish(event)
         if attribute:
-            self._attribute(diff.changes)
-
-    def _attribute(self, changes: Iterable[tuple[ObservedChange, bool]]) -> None:
-        """Wait for the log entries of changes (or say at once that none can come)."""
-        for change, attributable in changes:
-            takers = [s for s in self._sources if s.covers(change)]
-            if attributable:
-                self._outcomes.verdicts.open(change.change_id, {s.name for s in takers})
-                if not takers:
-                    self._outcomes.unavailable(change, AttributionFailure.NO_WEB_API)
-            for source in takers:
-                source.add(change, attributable=attributable)
-
-    def _retract(self, change_id: str) -> bool:
-        """A change the bridge contradicted: no source answers it."""
-        self._outcomes.verdicts.forget(change_id)
-        return any([source.retract(change_id) for source in self._sources])  # noqa: C419  (every one)
+            self._sources.attribute(diff.changes)
 
     # Errors
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from nukiasync.errors import NukiError
+from nukiasync.events import AttributionFailure
 from nukiasync.hub import outcomes
 from nukiasync.hub.delivery import Outbox
 from nukiasync.hub.devices import CallbackDiff, DeviceTable, HubCounters
@@ -30,9 +31,9 @@ from nukiasync.hub.outcomes import HealthBoard
 
 if TYPE_CHECKING:
     import contextlib
+    from collections.abc import Iterable
 
     from nukiasync.attribution import ObservedChange
-    from nukiasync.events import AttributionFailure
     from nukiasync.hub.bus import EventBus
 
 _LOGGER = logging.getLogger(__name__)
@@ -197,3 +198,52 @@ class Verdicts:
             "duplicates": self.duplicates,
             "conflicts": self.conflicts,
         }
+
+
+class SourceSet:
+    """The hub's sources, driven alike: started, fed changes, asked for diagnostics."""
+
+    def __init__(self, sources: Iterable[ActionSource], outcomes: Outcomes) -> None:
+        self.sources = list(sources)
+        self._outcomes = outcomes
+        names = [source.name for source in self.sources]
+        if len(set(names)) != len(names):
+            msg = f"every source needs a distinct name, got {names}"
+            raise ValueError(msg)
+
+    def find(self, name: str) -> ActionSource | None:
+        """The source of that name, if the hub has one."""
+        return next((s for s in self.sources if s.name == name), None)
+
+    async def prepare(self, host: SourceHost, stack: contextlib.AsyncExitStack) -> None:
+        """Set every source up, in order (the Web API log first: others may feed it)."""
+        for source in self.sources:
+            await source.prepare(host, stack)
+
+    async def start(self, host: SourceHost, stack: contextlib.AsyncExitStack) -> None:
+        """Start every source."""
+        for source in self.sources:
+            await source.start(host, stack)
+
+    def attribute(self, changes: Iterable[tuple[ObservedChange, bool]]) -> None:
+        """Hand each change to the sources that cover its device (or answer that none can)."""
+        for change, attributable in changes:
+            takers = [s for s in self.sources if s.covers(change)]
+            if attributable:
+                self._outcomes.verdicts.open(change.change_id, {s.name for s in takers})
+                if not takers:
+                    self._outcomes.unavailable(change, AttributionFailure.NO_WEB_API)
+            for source in takers:
+                source.add(change, attributable=attributable)
+
+    def retract(self, change_id: str) -> bool:
+        """A change the bridge contradicted: no source answers it."""
+        self._outcomes.verdicts.forget(change_id)
+        dropped = [source.retract(change_id) for source in self.sources]
+        return any(dropped)
+
+    def diagnostics(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """Each source's diagnostics, and the tasks they run."""
+        found = {s.name: s.diagnostics() for s in self.sources}
+        tasks = {k: v for d in found.values() for k, v in d.pop("tasks", {}).items()}
+        return {**found, "verdicts": self._outcomes.verdicts.stats()}, tasks

@@ -5,8 +5,9 @@ Kept apart from the scheduling so both stay small; `LogWatcher` re-exports the p
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -16,6 +17,9 @@ from nukiasync.const import DeviceType, LogState
 from nukiasync.events import AttributionFailure
 from nukiasync.ids import device_type_from
 from nukiasync.web.models.log import SmartlockLog
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 MIN_SAMPLES = 3  # matches before a device's own usual offset is trusted
 # Log outcomes of an action that failed after the motor moved: the device changed state.
@@ -49,6 +53,7 @@ class AttributionTiming:
     lock_offset: float = -0.5  # s, a lock's entry date minus its callback, until learnt
     opener_offset: float = -0.5  # s, the same for an Opener (it turns at once)
     catch_up_limit: int = 500  # entries read after a restart before a Gap is announced
+    push_quiet: float = 300.0  # s after the last pushed entry (webhook) that reads stay slow
 
     def interval(self, since_first: float, pending: int) -> float:
         """Seconds to the next read, given how long reads have gone on."""
@@ -172,3 +177,32 @@ def usual_offset(
     if kin:
         return attribution.estimate_skew(kin)
     return timedelta(seconds=timing.opener_offset if opener else timing.lock_offset)
+
+
+def reason_for(
+    failure: AttributionFailure | None,
+    change: ObservedChange,
+    records: list[ActionRecord],
+    skew: timedelta,
+) -> AttributionFailure:
+    """Why a change ends without a name: the last read's failure, or what the log shows."""
+    if failure is not None:
+        return failure
+    if attribution.log_has_passed(change, records, skew):
+        return AttributionFailure.NO_MATCHING_ENTRY
+    return AttributionFailure.TIMED_OUT
+
+
+async def wait_or_wake(
+    sleep: Callable[[float], Awaitable[None]], wake: asyncio.Event, seconds: float
+) -> None:
+    """Sleep (on the injected clock) until ``seconds`` pass or ``wake`` is set."""
+    wake.clear()
+    sleeper = asyncio.ensure_future(sleep(seconds))
+    waker = asyncio.ensure_future(wake.wait())
+    try:
+        await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeper, waker):
+            task.cancel()
+        await asyncio.gather(sleeper, waker, return_exceptions=True)

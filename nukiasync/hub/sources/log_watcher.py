@@ -23,8 +23,10 @@ from nukiasync.hub.sources.log_pending import (
     Outcome,
     Pending,
     SeenRecord,
+    reason_for,
     record_of,
     usual_offset,
+    wait_or_wake,
 )
 from nukiasync.web.models.log import SmartlockLog
 
@@ -94,8 +96,10 @@ class LogWatcher:
         self._failure: AttributionFailure | None = None
         self._gap: CatchUpGap | None = None
         self._healthy = True
+        self._pushed_at: datetime | None = None
         self.reads = 0
         self.read_failures = 0
+        self.pushed = 0
 
     @property
     def pending_count(self) -> int:
@@ -123,6 +127,8 @@ class LogWatcher:
         wait = self.timing.deadline
         if not attributable:
             wait = min(wait, self.timing.follow_on_deadline)
+        if self._pushing(self._clock()):
+            delay = wait  # pushes bring the entry: one last read at the deadline
         self._pending.append(
             Pending(
                 change=change,
@@ -132,6 +138,24 @@ class LogWatcher:
             )
         )
         self._wake.set()
+
+    def push(self, entry: SmartlockLog) -> bool:
+        """An entry a webhook pushed: evaluated at once; reads stay slow while pushes come.
+
+        Whether it was new (an entry already read or pushed is not taken twice).
+        """
+        now = self._clock()
+        self._pushed_at = now
+        if not entry.id or entry.id in self._seen:
+            return False
+        self._seen[entry.id] = SeenRecord(entry=entry, record=record_of(entry, now), first_seen=now)
+        self.pushed += 1
+        self._wake.set()
+        return True
+
+    def _pushing(self, now: datetime) -> bool:
+        quiet = timedelta(seconds=self.timing.push_quiet)
+        return self._pushed_at is not None and now - self._pushed_at <= quiet
 
     def retract(self, change_id: str) -> bool:
         """Drop a pending change silently: it gets no outcome. Whether one was dropped."""
@@ -155,7 +179,7 @@ class LogWatcher:
             now = self._clock()
             due = self._next_due(now)
             if due > now:
-                await self._wait((due - now).total_seconds())
+                await wait_or_wake(self._sleep, self._wake, (due - now).total_seconds())
             else:
                 await self._read(now)
             # Evaluating is cheap: after every wake, so a grace that ended is acted on now.
@@ -208,7 +232,8 @@ class LogWatcher:
                 still.append(pending)
             elif pending.attributable:  # a follow-on ends with no outcome
                 answered.add(change_id)
-                unavailable.append((pending, self._reason_for(pending.change, records, skew)))
+                reason = reason_for(self._failure, pending.change, records, skew)
+                unavailable.append((pending, reason))
         self._pending = still
         gap, self._gap = self._gap, None
         return Outcome(
@@ -237,15 +262,6 @@ class LogWatcher:
         gone, self._pending = self._pending, []
         first = {p.change.change_id: p for p in reversed(gone) if p.attributable}
         return [p for p in gone if first.get(p.change.change_id) is p]
-
-    def _reason_for(
-        self, change: ObservedChange, records: list[ActionRecord], skew: timedelta
-    ) -> AttributionFailure:
-        if self._failure is not None:
-            return self._failure
-        if attribution.log_has_passed(change, records, skew):
-            return AttributionFailure.NO_MATCHING_ENTRY
-        return AttributionFailure.TIMED_OUT
 
     def _due_unclaimed(self, now: datetime) -> list[SeenRecord]:
         """Entries no change can claim at once; claimable ones once their grace has ended."""
@@ -325,6 +341,7 @@ class LogWatcher:
 
     def _after_read(self, now: datetime, *, background: bool) -> None:
         count = len(self._pending)
+        pushing = self._pushing(now)
         for pending in self._pending:
             if pending.due > now:
                 continue
@@ -335,7 +352,7 @@ class LogWatcher:
                 continue
             elapsed = (now - pending.first_read).total_seconds()
             step = timedelta(seconds=self.timing.interval(elapsed, count))
-            pending.due = min(now + step, pending.deadline)
+            pending.due = pending.deadline if pushing else min(now + step, pending.deadline)
         if background:
             # Late uploads keep old dates: the next background read overlaps this one.
             self._background_from = now - BACKGROUND_OVERLAP
@@ -378,14 +395,3 @@ class LogWatcher:
                 self._claimed.discard(key)
                 self._claimed_at.pop(key, None)
                 self._reported.discard(key)
-
-    async def _wait(self, seconds: float) -> None:
-        self._wake.clear()
-        sleeper = asyncio.ensure_future(self._sleep(seconds))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, waker):
-                task.cancel()
-            await asyncio.gather(sleeper, waker, return_exceptions=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nukiasync.hub.sources.mqtt_source import MqttSource
+from nukiasync.hub.sources.webhook_source import WebhookSource
 
 if TYPE_CHECKING:
     from nukiasync.hub.sources.base import ActionSource
@@ -35,7 +36,8 @@ def extra_sources(
     if mqtt is not None:
         sources.append(mqtt if isinstance(mqtt, MqttSource) else MqttSource(mqtt, web=web))
     if webhook_secret is not None:
-        del web_log
-        msg = "webhooks: not yet"
-        raise ValueError(msg)
+        if web_log is None:
+            msg = "webhooks push Web API log entries: give the hub a web client too"
+            raise ValueError(msg)
+        sources.append(WebhookSource(webhook_secret, web_log))
     return sources
