@@ -65,7 +65,10 @@ class NukiHub:
     Give it a `NukiWebClient`, a `NukiBridgeClient` (with a `CallbackServer`, or feed it
     webhooks through `handle_callback` and say where they arrive with ``callback_url``), or
     both. With only a bridge, state events come and attribution answers "unavailable"; with
-    only the Web API, events come from reading its log. The hub never closes the clients.
+    only the Web API, events come from reading its log. ``mqtt`` (a broker, or an
+    `MqttSource` with your own names) adds locks' own state and "who"; ``webhook_secret``
+    takes pushed log entries through `handle_webhook`; ``sources`` adds any other
+    `ActionSource`. The hub never closes the clients.
     """
 
     def __init__(
@@ -333,10 +336,7 @@ class NukiHub:
         return await self._link_for(bridge_id).handle_request(request)
 
     async def handle_webhook(self, request: web.BaseRequest) -> web.Response:
-        """Answer a decentral webhook (Home Assistant's cloud webhook, or any aiohttp route).
-
-        The signature is checked over the raw body; ``DEVICE_LOGS`` entries join the Web API
-        log matching. A refused request gets its 4xx and is counted.
+        """Answer a decentral webhook (Home Assistant's, or any aiohttp route); see README.
 
         Raises:
             RuntimeError: the hub is not running, or was given no ``webhook_secret``.
