@@ -42,12 +42,14 @@ def attributed(
     actor: Actor,
     identity: dict[str, Any],
     now: datetime,
+    *,
+    source: EventSource = EventSource.WEB_LOG,
 ) -> ActionAttributed:
-    """The answer to "who" for a state change."""
+    """The answer to "who" for a state change (``source``: read, or pushed by a webhook)."""
     return ActionAttributed(
         event_id=stable_id("attributed", entry.id),
         received_at=now,
-        source=EventSource.WEB_LOG,
+        source=source,
         occurred_at=entry.date,
         state_event_id=change.change_id,
         actor=actor,
@@ -105,13 +107,18 @@ def hidden_state(
 
 
 def observed(
-    entry: SmartlockLog, actor: Actor, identity: dict[str, Any], now: datetime
+    entry: SmartlockLog,
+    actor: Actor,
+    identity: dict[str, Any],
+    now: datetime,
+    *,
+    source: EventSource = EventSource.WEB_LOG,
 ) -> LogEntryObserved:
     """A log entry that no callback claimed."""
     return LogEntryObserved(
         event_id=stable_id("log", entry.id),
         received_at=now,
-        source=EventSource.WEB_LOG,
+        source=source,
         occurred_at=entry.date,
         log_entry_id=entry.id,
         actor=actor,

@@ -187,6 +187,7 @@ async def test_a_pushed_log_entry_names_who_before_the_log_shows_it() -> None:
     assert (first.status_code, again.status_code) == (200, 200)
     assert isinstance(answer, ActionAttributed)
     assert answer.actor.name == "Bob"
+    assert answer.source is EventSource.WEBHOOK
     assert answer.log_entry_id == record.log_id
     assert stats["accepted"] == 1
     assert stats["duplicates"] == 1

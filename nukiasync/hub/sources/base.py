@@ -4,7 +4,8 @@ A source (the Web API log, MQTT ``lockActionEvent``, decentral webhooks) is star
 by the hub, is handed the state changes that wait for a name, and answers through the hub's
 `Outcomes`. The hub drives a list of them and knows none in particular, so a new source is a
 new class and one line of wiring. The matching rules (`nukiasync.attribution`) never know
-which source a record came from (docs/decisions/0011-who-is-never-wrong.md).
+which source a record came from (docs/decisions/0011-who-is-never-wrong.md,
+docs/decisions/0015-sources-and-one-outcome.md).
 
 `Verdicts` keeps the rule that joins them: one change gets one outcome. The first source
 that names someone answers; a change ends "unavailable" only when every source that took it

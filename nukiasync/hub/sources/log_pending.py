@@ -118,6 +118,7 @@ class SeenRecord:
     entry: SmartlockLog
     record: ActionRecord
     first_seen: datetime
+    pushed: bool = False  # a webhook brought it, not a read
 
 
 @attrs.frozen(kw_only=True)

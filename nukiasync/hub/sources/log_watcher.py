@@ -148,7 +148,8 @@ class LogWatcher:
         self._pushed_at = now
         if not entry.id or entry.id in self._seen:
             return False
-        self._seen[entry.id] = SeenRecord(entry=entry, record=record_of(entry, now), first_seen=now)
+        record = record_of(entry, now)
+        self._seen[entry.id] = SeenRecord(entry=entry, record=record, first_seen=now, pushed=True)
         self.pushed += 1
         self._wake.set()
         return True

@@ -22,12 +22,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from nukiasync.attribution import ActionRecord
-from nukiasync.bridge.callbacks import BridgeCallback
-from nukiasync.const import DeviceType, DoorSensorState, LockMode, LockState, OpenerState
+from nukiasync.const import DeviceType
 from nukiasync.events import ActionAttributed, AttributionFailure, EventSource, stable_id
 from nukiasync.hub.sources.mqtt_names import MqttNames, action_name, log_action
+from nukiasync.hub.sources.mqtt_state import FIELDS, MqttLock, as_callback, set_known
 from nukiasync.hub.sources.push_match import PushMatcher, PushTiming
-from nukiasync.ids import smartlock_id_from
 from nukiasync.mqtt.feed import LOCK_ACTION_EVENT, DeviceMessage, LockFeed
 from nukiasync.mqtt.messages import LockActionEvent
 
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from nukiasync.attribution import ObservedChange
-    from nukiasync.hub.devices import DeviceRecord
     from nukiasync.hub.sources.base import SourceHost
     from nukiasync.mqtt.broker import MqttSettings
     from nukiasync.web.client import NukiWebClient
@@ -45,39 +43,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 MQTT = "mqtt"
-# Topics that are part of the device state the hub keeps, and the callback field they fill.
-_FIELDS = {
-    "state": "state_code",
-    "mode": "mode_code",
-    "doorsensorState": "doorsensor_state_code",
-    "batteryCritical": "battery_critical",
-    "batteryCharging": "battery_charging",
-    "batteryChargeState": "battery_charge_state",
-    "keypadBatteryCritical": "keypad_battery_critical",
-}
-_BATTERY = (
-    "battery_critical",
-    "battery_charging",
-    "battery_charge_state",
-    "keypad_battery_critical",
-)
-
-
-@attrs.define
-class _Lock:
-    """What the broker told about one lock."""
-
-    nuki_id: int
-    device_type: int | None = None
-    seen: set[str] = attrs.field(factory=set)  # topics read at least once
-    waiting: dict[str, object] = attrs.field(factory=dict)  # values before the device type
-    other: dict[str, object] = attrs.field(factory=dict)  # connected, firmware, ...
-
-    @property
-    def smartlock_id(self) -> int | None:
-        if self.device_type is None:
-            return None
-        return smartlock_id_from(self.nuki_id, self.device_type)
 
 
 @attrs.define(kw_only=True)
@@ -110,7 +75,7 @@ class MqttSource:
         self._auth_names = auth_names
         self._code_names = code_names
         self.timing = timing or PushTiming()
-        self._locks: dict[int, _Lock] = {}
+        self._locks: dict[int, MqttLock] = {}
         self._records: dict[str, LockActionEvent] = {}
         self._sequence = itertools.count()
         self._wake = asyncio.Event()
@@ -190,19 +155,19 @@ class MqttSource:
     # Messages
 
     def _on_message(self, message: DeviceMessage) -> None:
-        lock = self._locks.setdefault(message.nuki_id, _Lock(message.nuki_id))
+        lock = self._locks.setdefault(message.nuki_id, MqttLock(message.nuki_id))
         if message.name == LOCK_ACTION_EVENT:
             self._announced(lock, message)
         elif message.name == "deviceType":
             self._typed(lock, message)
-        elif message.name in _FIELDS:
+        elif message.name in FIELDS:
             self._state(lock, message)
         else:
             lock.other[message.name] = message.value
             if message.name == "name" and lock.smartlock_id is not None and self._host is not None:
                 self._host.devices.name(lock.smartlock_id, str(message.value))
 
-    def _typed(self, lock: _Lock, message: DeviceMessage) -> None:
+    def _typed(self, lock: MqttLock, message: DeviceMessage) -> None:
         code = int(message.value) if isinstance(message.value, int) else DeviceType.UNKNOWN
         if code < 0 or lock.device_type is not None:
             return  # a lock does not change its kind; the first word stands
@@ -214,7 +179,7 @@ class MqttSource:
         if "name" in lock.other and self._host is not None and sid is not None:
             self._host.devices.name(sid, str(lock.other["name"]))
 
-    def _state(self, lock: _Lock, message: DeviceMessage) -> None:
+    def _state(self, lock: MqttLock, message: DeviceMessage) -> None:
         host, sid = self._host, lock.smartlock_id
         if host is None or sid is None:
             if message.name not in lock.seen:
@@ -227,9 +192,9 @@ class MqttSource:
         lock.seen.add(message.name)
         self.stats.states += 1
         device = host.devices.get(sid)
-        callback = _callback(lock, device, _FIELDS[message.name], message.value)
+        callback = as_callback(lock, device, FIELDS[message.name], message.value)
         if callback is None:
-            _set(device, _FIELDS[message.name], message.value, message.received_at)
+            set_known(device, FIELDS[message.name], message.value, message.received_at)
             return
         if (
             message.name == "state"
@@ -247,15 +212,15 @@ class MqttSource:
             self.matcher.fail(sid, state, kind, message.received_at)
         self._wake.set()
 
-    def _seed(self, lock: _Lock, name: str, value: object, now: datetime) -> None:
+    def _seed(self, lock: MqttLock, name: str, value: object, now: datetime) -> None:
         """A value the lock already had: the hub takes it without an event."""
         lock.seen.add(name)
         sid = lock.smartlock_id
-        if self._host is None or sid is None or name not in _FIELDS:
+        if self._host is None or sid is None or name not in FIELDS:
             return
-        _set(self._host.devices.get(sid), _FIELDS[name], value, now)
+        set_known(self._host.devices.get(sid), FIELDS[name], value, now)
 
-    def _announced(self, lock: _Lock, message: DeviceMessage) -> None:
+    def _announced(self, lock: MqttLock, message: DeviceMessage) -> None:
         event = message.value
         if not isinstance(event, LockActionEvent):
             return
@@ -361,45 +326,3 @@ class MqttSource:
 
 def _state(task: asyncio.Task[None]) -> str:
     return "done" if task.done() else "running"
-
-
-def _callback(
-    lock: _Lock, device: DeviceRecord, field: str, value: object
-) -> BridgeCallback | None:
-    """The device's whole known state with one field new, as a bridge would report it."""
-    state = value if field == "state_code" else device.state
-    if not isinstance(state, int) or lock.device_type is None:
-        return None
-    code = lock.device_type
-    mode = value if field == "mode_code" else device.mode
-    door = value if field == "doorsensor_state_code" else device.door
-    battery = {name: value if field == name else None for name in _BATTERY}
-    opener = code == DeviceType.OPENER
-    return BridgeCallback(
-        nuki_id=lock.nuki_id,
-        device_type=DeviceType.parse(code),
-        device_type_code=code,
-        state_code=int(state),
-        lock_state=OpenerState.parse(int(state)) if opener else LockState.parse(int(state)),
-        mode=LockMode.parse(int(mode)) if isinstance(mode, int) else LockMode.UNKNOWN,
-        mode_code=int(mode) if isinstance(mode, int) else None,
-        doorsensor_state=DoorSensorState.parse(int(door)) if isinstance(door, int) else None,
-        doorsensor_state_code=int(door) if isinstance(door, int) else None,
-        **battery,  # type: ignore[arg-type]
-    )
-
-
-def _set(device: DeviceRecord, field: str, value: object, now: datetime) -> None:
-    """Take a value into the device's record without an event."""
-    if field == "state_code" and isinstance(value, int):
-        if device.state != value:
-            device.remember(now, int(value))
-        device.state = int(value)
-    elif field == "mode_code" and isinstance(value, int):
-        device.mode = int(value)
-    elif field == "doorsensor_state_code" and isinstance(value, int):
-        device.door = int(value)
-    elif field in _BATTERY:
-        known = list(device.battery) if device.battery is not None else [None] * len(_BATTERY)
-        known[_BATTERY.index(field)] = value
-        device.battery = tuple(known)

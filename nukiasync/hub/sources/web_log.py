@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from nukiasync.attribution import ChangeKind, ObservedChange, result_state
 from nukiasync.errors import NukiError
-from nukiasync.events import AttributionFailure
+from nukiasync.events import AttributionFailure, EventSource
 from nukiasync.hub import outcomes
 from nukiasync.hub.actors import ActorDirectory
 from nukiasync.hub.devices import state_name
-from nukiasync.hub.sources.log_pending import change_from_json
+from nukiasync.hub.sources.log_pending import SeenRecord, change_from_json
 from nukiasync.hub.sources.log_watcher import AttributionTiming, LogWatcher, Outcome
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class WebSide:
                 continue  # another source answered first
             self._counters.attributed += 1
             identity = self._devices.get(change.smartlock_id).identity()
-            event = outcomes.attributed(change, entry, actor, identity, now)
+            event = outcomes.attributed(change, entry, actor, identity, now, source=_source(seen))
             await self._outbox.publish(event, entry.id, entry.date)
         for pending, reason in outcome.unavailable:
             self._outcomes.unavailable(pending.change, reason, WEB_LOG)
@@ -168,9 +168,10 @@ class WebSide:
                 continue
             self._counters.log_only += 1
             actor = await self.actors.actor_for(entry)
-            await self._outbox.publish(
-                outcomes.observed(entry, actor, device.identity(), now), entry.id, entry.date
+            seen_only = outcomes.observed(
+                entry, actor, device.identity(), now, source=_source(seen)
             )
+            await self._outbox.publish(seen_only, entry.id, entry.date)
         await self._outbox.save_pending([p.to_json() for p in self.watcher.pending()])
         await self._outbox.settle()
 
@@ -286,6 +287,10 @@ class WebLogSource:
             "learnt_lag": watcher.learnt_lag,
             "tasks": task,
         }
+
+
+def _source(seen: SeenRecord) -> EventSource:
+    return EventSource.WEBHOOK if seen.pushed else EventSource.WEB_LOG
 
 
 def _task_state(task: asyncio.Task[None]) -> str:
