@@ -31,7 +31,7 @@ class PushTiming:
 
     deadline: float = 10.0  # s a change waits for its announcement (it usually came first)
     follow_on_deadline: float = 5.0  # s a follow-on waits for a person's announcement
-    complete_within: float = 20.0  # s an announced action has to change the device's state
+    complete_within: float = 10.0  # s an announced action has to change the device's state
     settle: float = 5.0  # s an ambiguous candidate waits at least before the log has passed it
     lock_offset: float = -0.5  # s, announcement minus state change of a lock, until learnt
     opener_offset: float = -0.5  # s, the same for an Opener
@@ -168,8 +168,15 @@ class PushMatcher:
         limit = timedelta(seconds=self.timing.complete_within)
         for key, record in list(self._records.items()):
             late = now - record.occurred_at > limit
-            if record.succeeded and late and key not in self._claimed_at:
-                self._records[key] = attrs.evolve(record, succeeded=False)
+            if not record.succeeded or not late or key in self._claimed_at:
+                continue
+            if any(
+                p.change.smartlock_id == record.smartlock_id
+                and record.occurred_at <= p.change.observed_at <= record.occurred_at + limit
+                for p in self._pending
+            ):
+                continue  # a change seen in time still waits for its answer
+            self._records[key] = attrs.evolve(record, succeeded=False)
 
     def _prune(self, now: datetime) -> None:
         """Forget records no pending change can reach any more."""
