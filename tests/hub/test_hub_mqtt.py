@@ -188,7 +188,8 @@ async def test_broker_restart_reconnects_with_health_events(broker: Broker) -> N
             ),
             timeout=WAIT * 3,
         )
-        async with asyncio.timeout(WAIT):
+        # A loaded machine may need a few attempts (with their backoff) to subscribe again.
+        async with asyncio.timeout(WAIT * 3):
             await source.wait_subscribed()
         await publish(broker, ("lockActionEvent", "1,0,54321,0,0"), ("state", "3"))
         unlocked = await rec.wait(lambda e: isinstance(e, LockStateChanged) and e.state == 3)
