@@ -216,20 +216,8 @@ async def _listen(
             **sources.hub_options(options, web),
         )
         hub.subscribe(printer)
-        with stop_on_signals() as stop:
-            printer.on_closed = stop.set
-            try:
-                await hub.start()
-                failure = _refused_registration(printer, server)
-                if failure is not None:
-                    return _failed(failure)
-                printer.release()
-                async with sources.serving(options, hub):
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(args.duration):
-                            await stop.wait()
-            finally:
-                await hub.close()
+        async with sources.exporting(options, hub):
+            return await _run_hub(args, hub, printer, server, options)
     except NukiCallbackServerError as err:  # cannot bind
         return _failed(startup.cannot_listen(args.callback_host, args.callback_port, err))
     finally:
@@ -239,6 +227,30 @@ async def _listen(
             await bridge.close()
         if server is not None:
             await server.close()
+
+
+async def _run_hub(
+    args: argparse.Namespace,
+    hub: NukiHub,
+    printer: EventPrinter,
+    server: CallbackServer | None,
+    options: sources.SourceOptions,
+) -> int:
+    """Start the hub, print until stopped, close it."""
+    with stop_on_signals() as stop:
+        printer.on_closed = stop.set
+        try:
+            await hub.start()
+            failure = _refused_registration(printer, server)
+            if failure is not None:
+                return _failed(failure)
+            printer.release()
+            async with sources.serving(options, hub):
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(args.duration):
+                        await stop.wait()
+        finally:
+            await hub.close()
     return 0
 
 

@@ -132,15 +132,25 @@ def hub_options(options: SourceOptions, web: NukiWebClient | None) -> dict[str, 
 
 
 @contextlib.asynccontextmanager
+async def exporting(options: SourceOptions, hub: NukiHub) -> AsyncIterator[None]:
+    """Publish every event to MQTT (from before the hub starts: its start-up events too)."""
+    if options.publish is None:
+        yield
+        return
+    publisher = EventPublisher(options.publish)
+    hub.subscribe(publisher)
+    await publisher.start()
+    try:
+        yield
+    finally:
+        await publisher.close()
+
+
+@contextlib.asynccontextmanager
 async def serving(options: SourceOptions, hub: NukiHub) -> AsyncIterator[None]:
-    """Run the webhook route and the event export while the hub runs."""
-    publisher = None
+    """Run the webhook route while the hub runs."""
     runner = None
     try:
-        if options.publish is not None:
-            publisher = EventPublisher(options.publish)
-            hub.subscribe(publisher)
-            await publisher.start()
         if options.webhook_secret is not None and options.webhook_port is not None:
             app = web.Application()
             app.router.add_post(WEBHOOK_PATH, hub.handle_webhook)
@@ -156,5 +166,3 @@ async def serving(options: SourceOptions, hub: NukiHub) -> AsyncIterator[None]:
     finally:
         if runner is not None:
             await runner.cleanup()
-        if publisher is not None:
-            await publisher.close()

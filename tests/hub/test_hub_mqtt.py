@@ -13,6 +13,7 @@ from nukiasync.events import (
     ActionAttributed,
     AttributionFailure,
     AttributionUnavailable,
+    BatteryChanged,
     DoorSensorChanged,
     EventSource,
     HealthChanged,
@@ -173,6 +174,10 @@ async def test_a_retained_announcement_and_bare_presses_are_not_actions(broker: 
 
 async def test_broker_restart_reconnects_with_health_events(broker: Broker) -> None:
     async with mqtt_hub(broker, auth_names={54321: "Alice"}) as (hub, source, rec):
+        # The retained state is in (this amqtt keeps none across a restart) once a live
+        # value shows as a change of it.
+        await publish(broker, ("batteryCritical", "true"))
+        await rec.wait(lambda e: isinstance(e, BatteryChanged), timeout=WAIT)
         await broker.restart()
         await rec.wait(
             lambda e: isinstance(e, HealthChanged) and e.component == "mqtt" and not e.available,
@@ -198,3 +203,36 @@ async def test_broker_restart_reconnects_with_health_events(broker: Broker) -> N
     assert isinstance(answer, ActionAttributed)
     assert answer.actor.name == "Alice"
     assert link["reconnects"] >= 1
+
+
+async def test_values_before_the_device_type_wait_for_it(broker: Broker) -> None:
+    async with mqtt_hub(broker) as (hub, source, rec):
+        assert source.feed is not None
+        feed = source.feed.feed
+        feed("nuki/0000BEEF/state", b"1", retained=True)
+        feed("nuki/0000BEEF/name", b"Gate", retained=True)
+        feed("nuki/0000BEEF/lockActionEvent", b"3,0,1,0,0")  # whose lock? not known yet
+        feed("nuki/0000BEEF/connected", b"true", retained=True)
+        feed("nuki/0000BEEF/deviceType", b"2", retained=True)  # an Opener
+        feed("nuki/0000BEEF/deviceType", b"4", retained=True)  # a lock keeps its kind
+        feed("nuki/0000BEEF/state", b"3")
+        opened = await rec.wait(lambda e: isinstance(e, LockStateChanged) and e.state == 3)
+        diag = hub.diagnostics()["sources"]["mqtt"]
+    assert opened.smartlock_id == (2 << 32) | 0xBEEF
+    assert opened.previous_state == 1  # the value before the type was the state at start
+    assert opened.state_name == "rto_active"
+    assert opened.device_name == "Gate"
+    assert diag["source"]["unplaced"] == 1
+
+
+async def test_closing_with_a_change_waiting_answers_it_once(broker: Broker) -> None:
+    slow = PushTiming(deadline=60.0)
+    async with mqtt_hub(broker, timing=slow) as (_hub, source, rec):
+        assert source.feed is not None
+        source.feed.feed("nuki/0000CAFE/deviceType", b"4", retained=True)
+        source.feed.feed("nuki/0000CAFE/state", b"1", retained=True)
+        source.feed.feed("nuki/0000CAFE/state", b"3")
+        unlocked = await rec.wait(lambda e: isinstance(e, LockStateChanged) and e.state == 3)
+    answers = [e for e in rec.of(AttributionUnavailable) if e.state_event_id == unlocked.event_id]
+    assert [a.reason for a in answers] == [AttributionFailure.HUB_CLOSED]
+    assert source.diagnostics()["tasks"] == {}
