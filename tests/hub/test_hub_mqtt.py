@@ -24,7 +24,7 @@ from nukiasync.hub.sources.mqtt_source import MqttSource
 from nukiasync.hub.sources.push_match import PushTiming
 from nukiasync.mqtt.broker import MqttSettings
 from tests.support.hub import Recorder
-from tests.support.mqtt_broker import Broker, running_broker
+from tests.support.mqtt_broker import Broker, broker_kinds, running_broker
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -68,9 +68,9 @@ async def mqtt_hub(
         yield hub, source, recorder
 
 
-@pytest.fixture
-async def broker(tmp_path: Path) -> AsyncIterator[Broker]:
-    async with running_broker("amqtt", tmp_path) as running:
+@pytest.fixture(params=broker_kinds())
+async def broker(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Broker]:
+    async with running_broker(request.param, tmp_path) as running:
         await publish(running, *RETAINED, retain=True)
         yield running
 
@@ -174,7 +174,7 @@ async def test_a_retained_announcement_and_bare_presses_are_not_actions(broker: 
 
 async def test_broker_restart_reconnects_with_health_events(broker: Broker) -> None:
     async with mqtt_hub(broker, auth_names={54321: "Alice"}) as (hub, source, rec):
-        # The retained state is in (this amqtt keeps none across a restart) once a live
+        # The retained state is in (the brokers keep none across a restart) once a live
         # value shows as a change of it.
         await publish(broker, ("batteryCritical", "true"))
         await rec.wait(lambda e: isinstance(e, BatteryChanged), timeout=WAIT)
