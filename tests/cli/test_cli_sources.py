@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from typing import TYPE_CHECKING, Any
 
 import aiomqtt
+import httpx
 import pytest
 
-from nukiasync import cli
+from nukiasync import NukiWebClient, cli
+from nukiasync.cli import sources
+from nukiasync.errors import NukiError
+from nukiasync.hub import NukiHub
+from tests.support import canary
 from tests.support.mqtt_broker import running_broker
+from tests.support.simulator import make_world
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -90,3 +97,36 @@ def test_help_lists_the_source_options(capsys) -> None:
     text = capsys.readouterr().out
     for option in ("--mqtt", "--auth-name", "--webhook-secret", "--webhook-port", "--publish"):
         assert option in text
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_the_webhook_route_refuses_a_forged_push_and_a_busy_port_is_one_sentence(
+    monkeypatch, capsys
+) -> None:
+    async with make_world() as world:
+        web = NukiWebClient(canary.WEB_TOKEN, base_url=world.web_url)
+        port = _free_port()
+        args = cli._parser().parse_args(
+            ["listen", "--web-token", "t", "--webhook-secret", "s3cret-canary-hook",
+             "--webhook-port", str(port)]
+        )  # fmt: skip
+        options = sources.read_options(args, has_web=True)
+        hub = NukiHub(web=web, **sources.hub_options(options, web))
+        async with hub, sources.serving(options, hub), httpx.AsyncClient() as client:
+            url = f"http://127.0.0.1:{port}{sources.WEBHOOK_PATH}"
+            forged = await client.post(
+                url, content=b"{}", headers={"X-Nuki-Signature-SHA256": "0" * 64}
+            )
+            with pytest.raises(NukiError, match=f"cannot listen for webhooks on 127.0.0.1:{port}"):
+                async with sources.serving(options, hub):
+                    pass
+            stats = hub.diagnostics()["sources"]["webhook"]
+        await web.close()
+    assert forged.status_code == 401
+    assert stats["rejected"] == {"signature": 1}
+    assert "s3cret-canary-hook" not in json.dumps(hub.diagnostics())
