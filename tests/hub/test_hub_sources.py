@@ -27,6 +27,7 @@ from nukiasync.events import (
 from nukiasync.hub import NukiHub
 from nukiasync.hub.sources.mqtt_source import MqttSource
 from nukiasync.hub.sources.push_match import PushTiming
+from nukiasync.hub.sources.webhook_source import WebhookSource
 from nukiasync.mqtt.broker import MqttSettings
 from tests.support import canary
 from tests.support.hub import FRONT, TIMING, Recorder
@@ -221,3 +222,23 @@ async def test_webhooks_need_a_web_client_and_a_running_hub() -> None:
     hub = NukiHub(web=NukiWebClient(canary.WEB_TOKEN, base_url="http://127.0.0.1:9"))
     with pytest.raises(RuntimeError, match="webhook_secret"):
         await hub.handle_webhook(None)  # type: ignore[arg-type]
+
+
+async def test_the_body_seam_and_an_entry_the_log_had_already_read() -> None:
+    async with pushed(log_lag=0.1) as (world, hub, rec, _url):
+        record = await world.person("Bob").unlock("Front door", via="app")
+        unlocked = await rec.wait(lambda e: isinstance(e, LockStateChanged) and e.state == 3)
+        answer = await rec.wait(
+            lambda e: isinstance(e, ActionAttributed) and e.state_event_id == unlocked.event_id
+        )
+        source = hub._sources.find("webhook")
+        assert isinstance(source, WebhookSource)
+        body = body_of(world, record.log_id)  # pushed after the log was read: nothing new
+        status = source.handle(body, signed(body)["X-Nuki-Signature-SHA256"])
+        assert not source.retract(unlocked.event_id)
+        stats = hub.diagnostics()["sources"]["webhook"]
+    assert answer.source is EventSource.WEB_LOG
+    assert status == 200
+    assert (stats["fed"], stats["known"]) == (0, 1)
+    assert [e.state_event_id for e in rec.of(ActionAttributed)] == [unlocked.event_id]
+    assert repr(source) == "WebhookSource(received=1)"
