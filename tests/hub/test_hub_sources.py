@@ -103,6 +103,11 @@ async def test_bridge_callback_and_mqtt_report_one_action_once(tmp_path: Path) -
         answer = await rec.wait(
             lambda e: isinstance(e, ActionAttributed) and e.state_event_id == unlocked.event_id
         )
+        # The log still reads for Alice's change, but only once, at its deadline (a cross-check).
+        side = hub._web_log.side if hub._web_log is not None else None
+        assert side is not None
+        waiting = [p for p in side.watcher.pending() if p.change.change_id == unlocked.event_id]
+        assert all(p.due == p.deadline for p in waiting)
         # Bob's lock, announced by nobody, is answered by the log.
         await world.person("Bob").lock("Front door", via="app")
         locked = await rec.wait(lambda e: isinstance(e, LockStateChanged) and e.state == 1)

@@ -41,3 +41,15 @@ def test_changes_nobody_opened_and_retracted_ones() -> None:
     verdicts.open("gone", {"mqtt"})
     verdicts.forget("gone")
     assert verdicts.stats()["open"] == 0
+
+
+def test_the_sources_still_waiting_are_told_of_the_answer() -> None:
+    verdicts = Verdicts()
+    told: list[tuple[str, set[str]]] = []
+    verdicts.on_answered = lambda cid, rest: told.append((cid, rest))
+    verdicts.open("c1", {"mqtt", "web_log"})
+    verdicts.open("c2", {"mqtt"})
+    assert verdicts.first("c1", "mqtt", "Alice")
+    assert verdicts.first("c2", "mqtt", "Alice")
+    assert verdicts.first("c3", "web_log", "Bob")
+    assert told == [("c1", {"web_log"})]  # only where another source still waited

@@ -122,6 +122,10 @@ class ActionSource(Protocol):
         """Forget a change the bridge contradicted: no outcome. Whether it was waiting."""
         ...
 
+    def answered(self, change_id: str) -> None:
+        """Another source named who made a change: keep it only to cross-check, cheaply."""
+        ...
+
     def diagnostics(self) -> dict[str, Any]:
         """Counters and state, redacted."""
         ...
@@ -136,6 +140,8 @@ class Verdicts:
     """One outcome per change, whichever sources took it (see the module docstring)."""
 
     def __init__(self) -> None:
+        # Told (change id, the sources still waiting) when a change is answered.
+        self.on_answered: Callable[[str, set[str]], None] = lambda _cid, _rest: None
         self._open: dict[str, _Open] = {}
         self._answered: collections.OrderedDict[str, tuple[str, str | None]] = (
             collections.OrderedDict()
@@ -166,10 +172,13 @@ class Verdicts:
                     source,
                 )
             return False
-        self._open.pop(change_id, None)
+        waiting = self._open.pop(change_id, None)
         self._answered[change_id] = (source, who)
         while len(self._answered) > REMEMBERED:
             self._answered.popitem(last=False)
+        rest = set() if waiting is None else waiting.takers - {source}
+        if rest:
+            self.on_answered(change_id, rest)
         return True
 
     def give_up(self, change_id: str, source: str | None) -> bool:
@@ -207,6 +216,7 @@ class SourceSet:
     def __init__(self, sources: Iterable[ActionSource], outcomes: Outcomes) -> None:
         self.sources = list(sources)
         self._outcomes = outcomes
+        outcomes.verdicts.on_answered = self._answered
         names = [source.name for source in self.sources]
         if len(set(names)) != len(names):
             msg = f"every source needs a distinct name, got {names}"
@@ -236,6 +246,11 @@ class SourceSet:
                     self._outcomes.unavailable(change, AttributionFailure.NO_WEB_API)
             for source in takers:
                 source.add(change, attributable=attributable)
+
+    def _answered(self, change_id: str, waiting: set[str]) -> None:
+        for source in self.sources:
+            if source.name in waiting:
+                source.answered(change_id)
 
     def retract(self, change_id: str) -> bool:
         """A change the bridge contradicted: no source answers it."""

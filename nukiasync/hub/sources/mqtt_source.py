@@ -137,6 +137,9 @@ class MqttSource:
         """Drop a contradicted change."""
         return self.matcher is not None and self.matcher.retract(change_id)
 
+    def answered(self, change_id: str) -> None:
+        """Another source answered: waiting costs nothing here, and cross-checks it."""
+
     def diagnostics(self) -> dict[str, Any]:
         """Counters of the feed, the link and the matching; never a payload or a password."""
         feed = self.feed

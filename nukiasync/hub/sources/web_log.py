@@ -274,6 +274,13 @@ class WebLogSource:
         """Drop a contradicted change."""
         return self.side is not None and self.side.retract(change_id)
 
+    def answered(self, change_id: str) -> None:
+        """Another source answered: one read at the change's deadline cross-checks it."""
+        if self.side is not None:
+            for pending in self.side.watcher.pending():  # the watcher's own records
+                if pending.change.change_id == change_id:
+                    pending.due = max(pending.due, pending.deadline)
+
     def diagnostics(self) -> dict[str, Any]:
         """The reader's counters and its task."""
         task = {} if self._task is None else {"log_watcher": _task_state(self._task)}

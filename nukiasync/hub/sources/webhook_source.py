@@ -64,6 +64,9 @@ class WebhookSource:
         """Nothing waits here."""
         return False
 
+    def answered(self, change_id: str) -> None:
+        """Nothing waits here."""
+
     def handle(
         self,
         body: bytes,
