@@ -260,6 +260,7 @@ class NukiHub:
             sleep=self._sleep,
             emit=self._emit,
             note_error=self._note_error,
+            confirm=self._policy,
         )
         await self._sources.prepare(host, stack)
         stack.push_async_callback(self._checks.close)  # held confirmations end unconfirmed

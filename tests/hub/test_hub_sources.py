@@ -20,7 +20,6 @@ from nukiasync.const import AuthType
 from nukiasync.events import (
     ActionAttributed,
     AttributionUnavailable,
-    BatteryChanged,
     EventSource,
     LockStateChanged,
 )
@@ -43,17 +42,20 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.sockets
 WAIT = 10.0
 FRONT_TOPIC = "nuki/1A2B3C4D"
+GARAGE = "nuki/0000ABCD"  # a lock with no bridge
 
 
-async def publish(broker: Broker, *messages: tuple[str, str], retain: bool = False) -> None:
-    async with aiomqtt.Client(broker.host, broker.port, identifier="front-door") as lock:
+async def publish(
+    broker: Broker, *messages: tuple[str, str], retain: bool = False, topic: str = FRONT_TOPIC
+) -> None:
+    async with aiomqtt.Client(broker.host, broker.port, identifier="a-lock") as lock:
         for name, payload in messages:
-            await lock.publish(f"{FRONT_TOPIC}/{name}", payload, qos=1, retain=retain)
+            await lock.publish(f"{topic}/{name}", payload, qos=1, retain=retain)
 
 
 @asynccontextmanager
 async def bridge_and_mqtt(
-    tmp_path: Path,
+    tmp_path: Path, confirm: str = "background"
 ) -> AsyncIterator[tuple[World, Broker, NukiHub, Recorder, int]]:
     async with running_broker("amqtt", tmp_path) as broker, make_world(log_lag=0.3) as world:
         port = urlsplit(world.bridge_url).port or 0
@@ -67,6 +69,7 @@ async def bridge_and_mqtt(
         )
         assert alice.auth_id is not None
         await publish(broker, ("deviceType", "4"), ("state", "1"), retain=True)
+        await publish(broker, ("deviceType", "4"), ("state", "1"), retain=True, topic=GARAGE)
         settings = MqttSettings(host=broker.host, port=broker.port)
         hub = NukiHub(
             web=web,
@@ -74,6 +77,7 @@ async def bridge_and_mqtt(
             callback_server=CallbackServer(host="127.0.0.1", port=0),
             timing=TIMING,
             mqtt=(source := MqttSource(settings, web=web, timing=PushTiming(deadline=0.5))),
+            confirm=confirm,  # type: ignore[arg-type]
         )
         recorder = Recorder()
         hub.subscribe(recorder)
@@ -81,10 +85,10 @@ async def bridge_and_mqtt(
             async with hub:
                 async with asyncio.timeout(WAIT):
                     await source.wait_subscribed()
-                # A live value the bridge knows otherwise: an event once the retained type is in.
-                await publish(broker, ("batteryChargeState", "77"))
+                # A lock only MQTT knows moves: once that shows, every retained value is in.
+                await publish(broker, ("state", "3"), topic=GARAGE)
                 await recorder.wait(
-                    lambda e: isinstance(e, BatteryChanged) and e.source is EventSource.MQTT
+                    lambda e: isinstance(e, LockStateChanged) and e.source is EventSource.MQTT
                 )
                 yield world, broker, hub, recorder, alice.auth_id
         finally:
@@ -120,14 +124,34 @@ async def test_bridge_callback_and_mqtt_report_one_action_once(tmp_path: Path) -
     assert answer.source is EventSource.MQTT
     assert answer.actor.name == "Alice"
     assert answer.actor.auth_type == "app"
-    assert [e for e in rec.of(LockStateChanged) if e.state == 3] == [unlocked]
+    assert [e for e in rec.of(LockStateChanged) if e.smartlock_id == FRONT and e.state == 3] == [
+        unlocked
+    ]
     assert [e.state_event_id for e in rec.of(ActionAttributed)] == [
         unlocked.event_id,
         locked.event_id,
     ]
     assert (by_log.source, by_log.actor.name) == (EventSource.WEB_LOG, "Bob")
-    assert not rec.of(AttributionUnavailable)
+    assert not [e for e in rec.of(AttributionUnavailable) if e.smartlock_id == FRONT]
     assert verdicts["conflicts"] == 0
+
+
+async def test_before_emit_holds_a_bridged_locks_mqtt_state_for_the_bridges_confirmation(
+    tmp_path: Path,
+) -> None:
+    async with bridge_and_mqtt(tmp_path, confirm="before_emit") as (world, broker, _hub, rec, who):
+        # The lock's own topics are quicker than the bridge: still nothing unconfirmed.
+        await publish(broker, ("lockActionEvent", f"1,0,{who},0,0"), ("state", "3"))
+        await world.person("Alice").unlock("Front door", via="app")
+        unlocked = await rec.wait(
+            lambda e: isinstance(e, LockStateChanged) and e.smartlock_id == FRONT and e.state == 3
+        )
+        answer = await rec.wait(
+            lambda e: isinstance(e, ActionAttributed) and e.state_event_id == unlocked.event_id
+        )
+    assert (unlocked.source, unlocked.confirmed) == (EventSource.BRIDGE_CALLBACK, True)
+    assert [e for e in rec.of(LockStateChanged) if e.smartlock_id == FRONT] == [unlocked]
+    assert (answer.source, answer.actor.name) == (EventSource.MQTT, "Alice")
 
 
 SECRET = "webhook-secret-canary-5d1"

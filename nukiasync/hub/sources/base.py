@@ -89,6 +89,7 @@ class SourceHost:
     # A source that also sees state (MQTT) hands its changes in here, like a bridge callback.
     emit: Callable[[CallbackDiff, str | None], None]
     note_error: Callable[[NukiError], None]
+    confirm: str = "background"  # the hub's confirm policy (before_emit: bridges confirm state)
 
 
 class ActionSource(Protocol):

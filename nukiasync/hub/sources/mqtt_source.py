@@ -199,18 +199,16 @@ class MqttSource:
         if callback is None:
             set_known(device, FIELDS[message.name], message.value, message.received_at)
             return
-        if (
-            message.name == "state"
-            and device.bridge_id is not None
-            and device.moving(callback.state_code)
-        ):
-            return  # a bridge reports this lock too: a late "unlocking" would undo its news
-        diff = host.devices.diff(
-            callback, device.bridge_id, message.received_at, source=EventSource.MQTT
-        )
-        if not diff.duplicate:
-            host.emit(diff, device.bridge_id)
         state, kind = callback.state_code, callback.device_type_code
+        bridged = device.bridge_id is not None
+        # A bridge reports this lock too: a late "unlocking" would undo its news, and with
+        # confirm="before_emit" only what its /list confirmed may be emitted (it will be).
+        if not bridged or (host.confirm != "before_emit" and not device.moving(state)):
+            diff = host.devices.diff(
+                callback, device.bridge_id, message.received_at, source=EventSource.MQTT
+            )
+            if not diff.duplicate:
+                host.emit(diff, device.bridge_id)
         if message.name == "state" and self.matcher is not None and not device.moving(state):
             self.matcher.fail(sid, state, kind, message.received_at)
         self._wake.set()
