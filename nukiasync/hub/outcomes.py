@@ -222,6 +222,18 @@ class HealthBoard:
         """The MQTT broker is connected, or not (a source's link; it reconnects by itself)."""
         self._set("mqtt", HealthChanged, "mqtt", available=available, detail=detail, bridge_id=None)
 
+    def mqtt_lock(self, nuki_id: int, name: str, *, available: bool) -> None:
+        """A lock is connected to the MQTT broker, or left it (its last will)."""
+        where = "connected to" if available else "gone from"
+        self._set(
+            f"mqtt_lock:{nuki_id:08X}",
+            HealthChanged,
+            "mqtt_lock",
+            available=available,
+            detail=f"{name} is {where} the MQTT broker",
+            bridge_id=None,
+        )
+
     def _set(
         self,
         key: str,

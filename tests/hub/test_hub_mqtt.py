@@ -236,3 +236,20 @@ async def test_closing_with_a_change_waiting_answers_it_once(broker: Broker) -> 
     answers = [e for e in rec.of(AttributionUnavailable) if e.state_event_id == unlocked.event_id]
     assert [a.reason for a in answers] == [AttributionFailure.HUB_CLOSED]
     assert source.diagnostics()["tasks"] == {}
+
+
+async def test_a_lock_leaving_the_broker_is_a_health_event(broker: Broker) -> None:
+    async with mqtt_hub(broker) as (_hub, source, rec):
+        assert source.feed is not None
+        source.feed.feed("nuki/0000F00D/name", b"Shed", retained=True)
+        source.feed.feed("nuki/0000F00D/connected", b"true", retained=True)
+        source.feed.feed("nuki/0000F00D/connected", b"true")  # no news
+        source.feed.feed("nuki/0000F00D/connected", b"false")  # its last will
+        gone = await rec.wait(
+            lambda e: (
+                isinstance(e, HealthChanged) and e.component == "mqtt_lock" and not e.available
+            )
+        )
+    reports = [e for e in rec.of(HealthChanged) if e.component == "mqtt_lock"]
+    assert [e.available for e in reports] == [True, False]
+    assert gone.detail == "Shed is gone from the MQTT broker"

@@ -169,6 +169,10 @@ class MqttSource:
             lock.other[message.name] = message.value
             if message.name == "name" and lock.smartlock_id is not None and self._host is not None:
                 self._host.devices.name(lock.smartlock_id, str(message.value))
+            if message.name == "connected" and self._host is not None:
+                # False is the lock's last will: it left the broker (Wi-Fi, power, restart).
+                name = str(lock.other.get("name") or f"{lock.nuki_id:08X}")
+                self._host.health.mqtt_lock(lock.nuki_id, name, available=message.value is True)
 
     def _typed(self, lock: MqttLock, message: DeviceMessage) -> None:
         code = int(message.value) if isinstance(message.value, int) else DeviceType.UNKNOWN
