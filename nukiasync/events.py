@@ -226,7 +226,7 @@ class Gap(NukiEvent):
 class HealthChanged(NukiEvent):
     """A part of the system became available or unavailable."""
 
-    component: str  # "bridge", "web_api", "callback"
+    component: str  # "bridge", "web_api", "callback", "mqtt", "mqtt_lock"
     available: bool
     detail: str = ""
 
