@@ -24,6 +24,8 @@ class EventSource(enum.StrEnum):
     BRIDGE_CALLBACK = "bridge_callback"  # a callback the bridge pushed
     BRIDGE_POLL = "bridge_poll"  # the bridge's /list, read by the hub
     WEB_LOG = "web_log"  # a Web API log entry
+    MQTT = "mqtt"  # what a lock published on the owner's MQTT broker
+    WEBHOOK = "webhook"  # a log entry the Web API pushed (decentral webhook)
     HUB = "hub"  # the hub itself (health, gaps)
 
 
@@ -36,6 +38,7 @@ class AttributionFailure(enum.StrEnum):
     UNAUTHORIZED = "unauthorized"
     NO_WEB_API = "no_web_api"  # the hub runs with a bridge only
     HUB_CLOSED = "hub_closed"  # the hub stopped before the answer came
+    UNKNOWN_ACTOR = "unknown_actor"  # the action names an authorization no one can resolve
 
 
 def stable_id(kind: str, *parts: object) -> str:
@@ -228,7 +231,7 @@ class Gap(NukiEvent):
 class HealthChanged(NukiEvent):
     """A part of the system became available or unavailable."""
 
-    component: str  # "bridge", "web_api", "callback"
+    component: str  # "bridge", "web_api", "callback", "mqtt", "mqtt_lock"
     available: bool
     detail: str = ""
 

@@ -82,7 +82,10 @@ def test_every_block_is_run_or_says_why_not() -> None:
     blocks = snippets()
     assert len(blocks) >= 4
     skipped = [reason for _code, reason in blocks if reason]
-    assert skipped == ["needs a real bridge on the LAN and a person at its button"]
+    assert skipped == [
+        "needs an MQTT broker and a lock that publishes to it",
+        "needs a real bridge on the LAN and a person at its button",
+    ]
 
 
 async def test_readme_snippets_run_against_the_simulator() -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from nukiasync.bridge.address import parse_bridge_address
 from nukiasync.bridge.client import NukiBridgeClient
 from nukiasync.bridge.server import CallbackServer
-from nukiasync.cli import startup
+from nukiasync.cli import sources, startup
 from nukiasync.cli.output import EventPrinter, configure_logging, quiet_if_closed
 from nukiasync.cli.signals import stop_on_signals
 from nukiasync.const import DEFAULT_BRIDGE_PORT, DEFAULT_WEB_URL
@@ -115,6 +115,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILE",
         help="remember what was shown; a restart catches up from there",
     )
+    sources.add_options(add)
     add("--json", action="store_true", help="print JSON lines, one per event, no header")
     add(
         "--duration",
@@ -142,12 +143,13 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     web_token = args.web_token or os.environ.get("NUKI_WEB_TOKEN")
     tokens = args.bridge_token or [os.environ.get("NUKI_BRIDGE_TOKEN") or ""]
-    if args.bridge and not all(tokens):
-        return _fail("--bridge needs --bridge-token or NUKI_BRIDGE_TOKEN", 2)
-    if not args.bridge and not web_token:
-        return _fail("give --bridge HOST[:PORT], a Web API token (--web-token), or both", 2)
-    if len(tokens) not in {1, len(args.bridge)}:
-        return _fail("give one --bridge-token for all bridges, or one per --bridge", 2)
+    wrong = _wrong_sources(args, web_token, tokens)
+    if wrong is not None:
+        return _fail(wrong, 2)
+    try:
+        options = sources.read_options(args, has_web=bool(web_token))
+    except ValueError as err:
+        return _fail(str(err), 2)
     try:
         addresses = [parse_bridge_address(text) for text in args.bridge]
     except NukiAddressError as err:
@@ -158,7 +160,8 @@ def _run(args: argparse.Namespace) -> int:
         # Before the loop starts: a host name here means a DNS lookup, which blocks.
         args.callback_host = _local_address_towards(addresses[0][0])
     try:
-        code = asyncio.run(_listen(args, web_token, list(zip(addresses, tokens, strict=True))))
+        given = list(zip(addresses, tokens, strict=True))
+        code = asyncio.run(_listen(args, web_token, given, options))
     except BrokenPipeError:  # the reader went away while the table was printed
         code = 0
     except NukiError as err:
@@ -173,6 +176,7 @@ async def _listen(
     args: argparse.Namespace,
     web_token: str | None,
     bridges_given: list[tuple[tuple[str, int], str]],
+    options: sources.SourceOptions,
 ) -> int:
     web = NukiWebClient(web_token, base_url=args.web_url) if web_token else None
     many = len(bridges_given) > 1
@@ -201,26 +205,19 @@ async def _listen(
             sys.stdout,
             json_lines=args.json,
             names=names,
-            expect_who=web is not None,
+            expect_who=web is not None or options.mqtt is not None,
             hold_health=True,
         )
         hub = NukiHub(
-            web=web, bridge=bridges or None, callback_server=server, state_file=args.state_file
+            web=web,
+            bridge=bridges or None,
+            callback_server=server,
+            state_file=args.state_file,
+            **sources.hub_options(options, web),
         )
         hub.subscribe(printer)
-        with stop_on_signals() as stop:
-            printer.on_closed = stop.set
-            try:
-                await hub.start()
-                failure = _refused_registration(printer, server)
-                if failure is not None:
-                    return _failed(failure)
-                printer.release()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(args.duration):
-                        await stop.wait()
-            finally:
-                await hub.close()
+        async with sources.exporting(options, hub):
+            return await _run_hub(args, hub, printer, server, options)
     except NukiCallbackServerError as err:  # cannot bind
         return _failed(startup.cannot_listen(args.callback_host, args.callback_port, err))
     finally:
@@ -230,7 +227,44 @@ async def _listen(
             await bridge.close()
         if server is not None:
             await server.close()
+
+
+async def _run_hub(
+    args: argparse.Namespace,
+    hub: NukiHub,
+    printer: EventPrinter,
+    server: CallbackServer | None,
+    options: sources.SourceOptions,
+) -> int:
+    """Start the hub, print until stopped, close it."""
+    with stop_on_signals() as stop:
+        printer.on_closed = stop.set
+        try:
+            await hub.start()
+            failure = _refused_registration(printer, server)
+            if failure is not None:
+                return _failed(failure)
+            printer.release()
+            async with sources.serving(options, hub):
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(args.duration):
+                        await stop.wait()
+        finally:
+            await hub.close()
     return 0
+
+
+def _wrong_sources(
+    args: argparse.Namespace, web_token: str | None, tokens: list[str]
+) -> str | None:
+    """What is missing or contradictory among the bridge, Web API and MQTT options."""
+    if args.bridge and not all(tokens):
+        return "--bridge needs --bridge-token or NUKI_BRIDGE_TOKEN"
+    if not args.bridge and not web_token and not (args.mqtt or os.environ.get("NUKI_MQTT_URL")):
+        return "give --bridge HOST[:PORT], a Web API token (--web-token), --mqtt, or more"
+    if len(tokens) not in {1, len(args.bridge)}:
+        return "give one --bridge-token for all bridges, or one per --bridge"
+    return None
 
 
 def _refused_registration(printer: EventPrinter, server: CallbackServer | None) -> Failure | None:

@@ -211,7 +211,7 @@ class DeviceTable:
     def diff(
         self,
         callback: BridgeCallback,
-        bridge_id: str,
+        bridge_id: str | None,
         now: datetime,
         *,
         source: EventSource = EventSource.BRIDGE_CALLBACK,
@@ -312,10 +312,11 @@ class DeviceTable:
             at=now,
         )
 
-    def apply(self, diff: CallbackDiff, bridge_id: str) -> None:
-        """Make a callback's state the known state."""
+    def apply(self, diff: CallbackDiff, bridge_id: str | None) -> None:
+        """Make a callback's state the known state (``bridge_id`` None: not from a bridge)."""
         device, callback = diff.device, diff.callback
-        device.bridge_id = bridge_id
+        if bridge_id is not None:
+            device.bridge_id = bridge_id
         device.owners.update(claimed_fields(diff))
         if diff.changes:
             device.changed_at = diff.changes[0][0].observed_at

@@ -9,7 +9,6 @@ a crash at least once with stable event ids.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
@@ -19,7 +18,6 @@ import attrs
 
 from nukiasync.clock import ClockPair
 from nukiasync.errors import NukiAuthenticationError, NukiError
-from nukiasync.events import AttributionFailure, NukiEvent
 from nukiasync.hub import outcomes
 from nukiasync.hub.bridge_link import (
     BridgeLink,
@@ -32,8 +30,11 @@ from nukiasync.hub.bus import EventBus, EventCallback
 from nukiasync.hub.confirm import ClaimChecks
 from nukiasync.hub.delivery import Checkpoint, Outbox, StateFile
 from nukiasync.hub.devices import CallbackDiff, DeviceTable, HubCounters
+from nukiasync.hub.sources.base import ActionSource, Outcomes, SourceHost, SourceSet
 from nukiasync.hub.sources.log_watcher import AttributionTiming
-from nukiasync.hub.sources.web_log import Outcomes, WebSide
+from nukiasync.hub.sources.plugins import extra_sources
+from nukiasync.hub.sources.web_log import WEB_LOG, WebLogSource
+from nukiasync.hub.sources.webhook_source import WEBHOOK, WebhookSource
 
 if TYPE_CHECKING:
     import os
@@ -42,9 +43,11 @@ if TYPE_CHECKING:
 
     from aiohttp import web
 
-    from nukiasync.attribution import ObservedChange
     from nukiasync.bridge.client import NukiBridgeClient
     from nukiasync.bridge.server import CallbackServer
+    from nukiasync.events import NukiEvent
+    from nukiasync.hub.sources.mqtt_source import MqttSource
+    from nukiasync.mqtt.broker import MqttSettings
     from nukiasync.web.client import NukiWebClient
 
 _LOGGER = logging.getLogger(__name__)
@@ -58,8 +61,11 @@ class NukiHub:
     Give it a `NukiWebClient`, a `NukiBridgeClient` (with a `CallbackServer`, or feed it
     webhooks through `handle_callback` and say where they arrive with ``callback_url``), or
     both. With only a bridge, state events come and attribution answers "unavailable"; with
-    only the Web API, events come from reading its log. The hub never closes the clients.
-    ``clock`` (a `ClockPair`, or a wall-clock function) and ``sleep`` drive every part.
+    only the Web API, events come from reading its log. ``mqtt`` (a broker, or an
+    `MqttSource` with your own names) adds locks' own state and "who"; ``webhook_secret``
+    takes pushed log entries through `handle_webhook`; ``sources`` adds any other
+    `ActionSource`. The hub never closes the clients. ``clock`` (a `ClockPair`, or a
+    wall-clock function) and ``sleep`` drive every part.
     """
 
     def __init__(
@@ -77,9 +83,12 @@ class NukiHub:
         watch: BridgeWatchTiming | None = None,
         clock: ClockPair | Callable[[], datetime] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        mqtt: MqttSettings | MqttSource | None = None,
+        webhook_secret: str | None = None,
+        sources: Sequence[ActionSource] = (),
     ) -> None:
-        if web is None and bridge is None:
-            msg = "NukiHub needs a web client, a bridge, or both"
+        if web is None and bridge is None and mqtt is None and not sources:
+            msg = "NukiHub needs a web client, a bridge, MQTT, or a source"
             raise ValueError(msg)
         self._web = web
         bridges = (
@@ -97,7 +106,6 @@ class NukiHub:
         self._sleep = self._clocks.sleep
         self._allowed_sources = None if allowed_sources is None else tuple(allowed_sources)
         self._trusted_proxies = tuple(trusted_proxies)
-        self._timing = timing or AttributionTiming()
         self._watch_timing = watch or BridgeWatchTiming()
         self._bus = EventBus(clock=self._clock)
         self._outbox = Outbox(
@@ -109,7 +117,16 @@ class NukiHub:
         self._outcomes = Outcomes(
             self._bus, self._outbox, self._devices, self._counters, self._clock
         )
-        self._web_side: WebSide | None = None
+        self._timing = timing or AttributionTiming()
+        self._web_log = None if web is None else WebLogSource(web, self._timing)
+        self._sources = SourceSet(
+            [
+                *([] if self._web_log is None else [self._web_log]),
+                *extra_sources(web, self._web_log, mqtt=mqtt, webhook_secret=webhook_secret),
+                *sources,
+            ],
+            self._outcomes,
+        )
         self._health = outcomes.HealthBoard(self._bus.publish, self._clock)
         self._checks = ClaimChecks(
             confirm,
@@ -117,8 +134,8 @@ class NukiHub:
             self._counters,
             publish=self._bus.publish,
             emit=lambda diff, bridge_id: self._emit(diff, bridge_id, attribute=False),
-            attribute=self._attribute,
-            retract=lambda cid: self._web_side is not None and self._web_side.retract(cid),
+            attribute=self._sources.attribute,
+            retract=self._sources.retract,
             on_unconfirmed=lambda b: self._health.bridge(b, available=False, detail="unconfirmed"),
             clock=self._clocks,
         )
@@ -138,7 +155,6 @@ class NukiHub:
             )
             for bridge_id, client in self._bridges.items()
         }
-        self._tasks: dict[str, asyncio.Task[None]] = {}
         self._stack = contextlib.AsyncExitStack()
         self._state = "new"
 
@@ -233,25 +249,20 @@ class NukiHub:
         """Start each part and push how to stop it, so `close` stops them in reverse."""
         await self._outbox.load()
         stack.push_async_callback(self._outbox.settle, force_save=True)
-        if self._web is not None:
-            self._web_side = WebSide(
-                self._web,
-                self._outcomes,
-                self._outbox,
-                self._devices,
-                self._counters,
-                clock=self._clock,
-                sleep=self._sleep,
-                timing=self._timing,
-                on_health=lambda ok, detail: self._health.web(available=ok, detail=detail),
-                undecided=self._checks.undecided,
-            )
-            stack.callback(self._web_side.close, AttributionFailure.HUB_CLOSED)
-            error = await self._web_side.load_names()
-            if error is not None:
-                self._health.web(available=False, detail=type(error).__name__)
-                self._note_error(error)
-        stack.push_async_callback(self._stop_tasks)
+        host = SourceHost(
+            devices=self._devices,
+            counters=self._counters,
+            outbox=self._outbox,
+            outcomes=self._outcomes,
+            health=self._health,
+            clock=self._clock,
+            sleep=self._sleep,
+            emit=self._emit,
+            note_error=self._note_error,
+            confirm=self._policy,
+            undecided=self._checks.undecided,
+        )
+        await self._sources.prepare(host, stack)
         stack.push_async_callback(self._checks.close)  # held confirmations end unconfirmed
         for link in self._links.values():
             stack.push_async_callback(link.receiver.close)
@@ -269,16 +280,7 @@ class NukiHub:
                 raise
             stack.push_async_callback(link.close)
             await self._checks.add_bridge(bridge_id, link.read_states)
-        if self._web_side is not None:
-            self._tasks["log_watcher"] = asyncio.create_task(
-                self._web_side.watcher.run(), name="nukiasync.hub.log_watcher"
-            )
-
-    async def _stop_tasks(self) -> None:
-        tasks, self._tasks = self._tasks, {}
-        for task in tasks.values():
-            task.cancel()
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        await self._sources.start(host, stack)
 
     async def close(self) -> None:
         """Unregister callbacks, stop the tasks, deliver what was accepted, save the state."""
@@ -334,10 +336,22 @@ class NukiHub:
             raise RuntimeError(msg)
         return await self._link_for(bridge_id).handle_request(request)
 
+    async def handle_webhook(self, request: web.BaseRequest) -> web.Response:
+        """Answer a decentral webhook (Home Assistant's, or any aiohttp route); see README.
+
+        Raises:
+            RuntimeError: the hub is not running, or was given no ``webhook_secret``.
+        """
+        source = self._sources.find(WEBHOOK)
+        if self._state != "running" or not isinstance(source, WebhookSource):
+            msg = "hub not running" if source is not None else "hub has no webhook_secret"
+            raise RuntimeError(msg)
+        return await source.handle_request(request)
+
     def diagnostics(self) -> dict[str, Any]:
         """A redacted snapshot for Home Assistant's diagnostics: no tokens, no secrets."""
-        watcher = self._web_side.watcher if self._web_side is not None else None
         links = {k: link.diagnostics() for k, link in self._links.items()}
+        sources, tasks = self._sources.diagnostics()
         return {
             "state": self._state,
             "confirm": self._policy,
@@ -349,16 +363,10 @@ class NukiHub:
             "links": links,
             "receivers": {k: link.pop("receiver") for k, link in links.items()},
             "confirmers": self._checks.stats(),
-            "log_watcher": None
-            if watcher is None
-            else {
-                "reads": watcher.reads,
-                "read_failures": watcher.read_failures,
-                "pending": watcher.pending_count,
-                "learnt_lag": watcher.learnt_lag,
-            },
+            "log_watcher": sources.pop(WEB_LOG, None),
+            "sources": sources,
             "tasks": {
-                **{name: ("done" if t.done() else "running") for name, t in self._tasks.items()},
+                **tasks,
                 **{f"bridge_watch[{k}]": link.pop("watch") for k, link in links.items()},
             },
             "last_error": None if self.last_error is None else type(self.last_error).__name__,
@@ -366,24 +374,14 @@ class NukiHub:
 
     # Events
 
-    def _emit(self, diff: CallbackDiff, bridge_id: str, *, attribute: bool = True) -> None:
+    def _emit(self, diff: CallbackDiff, bridge_id: str | None, *, attribute: bool = True) -> None:
         """Publish a change's events and (unless told not to) open its attributions."""
         self._devices.apply(diff, bridge_id)
         self._counters.emitted += 1
         for event in diff.events:
             self._bus.publish(event)
         if attribute:
-            self._attribute(diff.changes)
-
-    def _attribute(self, changes: Iterable[tuple[ObservedChange, bool]]) -> None:
-        """Wait for the log entries of changes (or say at once that none can come)."""
-        for change, attributable in changes:
-            if self._web_side is not None:
-                self._web_side.add(change, attributable=attributable)
-            elif attributable:
-                self._outcomes.unavailable(change, AttributionFailure.NO_WEB_API)
-        if self._web_side is not None:
-            self._web_side.watcher.reconsider()  # entries a decided change held may be due
+            self._sources.attribute(diff.changes)
 
     # Errors
 

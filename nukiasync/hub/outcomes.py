@@ -42,12 +42,14 @@ def attributed(
     actor: Actor,
     identity: dict[str, Any],
     now: datetime,
+    *,
+    source: EventSource = EventSource.WEB_LOG,
 ) -> ActionAttributed:
-    """The answer to "who" for a state change."""
+    """The answer to "who" for a state change (``source``: read, or pushed by a webhook)."""
     return ActionAttributed(
         event_id=stable_id("attributed", entry.id),
         received_at=now,
-        source=EventSource.WEB_LOG,
+        source=source,
         occurred_at=entry.date,
         state_event_id=change.change_id,
         actor=actor,
@@ -105,13 +107,18 @@ def hidden_state(
 
 
 def observed(
-    entry: SmartlockLog, actor: Actor, identity: dict[str, Any], now: datetime
+    entry: SmartlockLog,
+    actor: Actor,
+    identity: dict[str, Any],
+    now: datetime,
+    *,
+    source: EventSource = EventSource.WEB_LOG,
 ) -> LogEntryObserved:
     """A log entry that no callback claimed."""
     return LogEntryObserved(
         event_id=stable_id("log", entry.id),
         received_at=now,
-        source=EventSource.WEB_LOG,
+        source=source,
         occurred_at=entry.date,
         log_entry_id=entry.id,
         actor=actor,
@@ -206,6 +213,22 @@ class HealthBoard:
         """The Web API answers, or does not."""
         cls = WebApiAvailable if available else WebApiUnavailable
         self._set("web", cls, "web_api", available=available, detail=detail, bridge_id=None)
+
+    def mqtt(self, *, available: bool, detail: str) -> None:
+        """The MQTT broker is connected, or not (a source's link; it reconnects by itself)."""
+        self._set("mqtt", HealthChanged, "mqtt", available=available, detail=detail, bridge_id=None)
+
+    def mqtt_lock(self, nuki_id: int, name: str, *, available: bool) -> None:
+        """A lock is connected to the MQTT broker, or left it (its last will)."""
+        where = "connected to" if available else "gone from"
+        self._set(
+            f"mqtt_lock:{nuki_id:08X}",
+            HealthChanged,
+            "mqtt_lock",
+            available=available,
+            detail=f"{name} is {where} the MQTT broker",
+            bridge_id=None,
+        )
 
     def _set(
         self,

@@ -80,6 +80,7 @@ class LockFeed:
         self._sleep = sleep
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        self._connected_detail = ""
         self.stats = FeedStats()
         self.link = LinkStats()
 
@@ -94,7 +95,7 @@ class LockFeed:
                     self._settings,
                     self._session,
                     self.link,
-                    on_health=self._on_health,
+                    on_health=self._link_health,
                     sleep=self._sleep,
                 ),
                 name=f"nukiasync-mqtt-feed-{self._settings.origin}",
@@ -112,10 +113,18 @@ class LockFeed:
                 await self._task
             self._task = None
 
+    def _link_health(self, available: bool, detail: str) -> None:
+        """A lost link is news at once; a new one only once subscribed (messages flow then)."""
+        if available:
+            self._connected_detail = detail
+        else:
+            self._on_health(available, detail)
+
     async def _session(self, client: aiomqtt.Client) -> None:
         try:
             await client.subscribe(f"{self._root}/+/+", qos=1)
             self._subscribed.set()
+            self._on_health(True, self._connected_detail)  # noqa: FBT003  (the callback type)
             async for message in client.messages:
                 self.feed(str(message.topic), message.payload, retained=bool(message.retain))
         finally:

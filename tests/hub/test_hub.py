@@ -70,7 +70,7 @@ async def test_door_and_ring_entries_are_reported_on_first_read() -> None:
                 lambda e, a=action: isinstance(e, LogEntryObserved) and e.action == a
             )
             assert isinstance(seen, LogEntryObserved)
-            watcher = hub._web_side.watcher
+            watcher = hub._web_log.side.watcher
             first_seen = watcher._seen[seen.log_entry_id].first_seen
             # Reported on the evaluation after the read that first saw it, not after grace.
             assert (seen.received_at - first_seen).total_seconds() < TIMING.grace / 2

@@ -54,7 +54,7 @@ async def test_cascade_after_a_lost_callback_names_the_right_people(grace: float
     # With a short grace the hidden changes come from entries no callback claimed; with a
     # long one from the records the rule passes over on its way to the change's own.
     async with running(motor_time=1.0) as (world, hub, rec):
-        hub._web_side.watcher.timing = attrs.evolve(TIMING, grace=grace)
+        hub._web_log.side.watcher.timing = attrs.evolve(TIMING, grace=grace)
         first = await world.person("Alice").unlock("Front door", via="app")
         unlocked = await callback_state(rec, 3)
         assert (await attributed_to(rec, unlocked)).log_entry_id == first.log_id
@@ -185,7 +185,7 @@ async def test_retract_and_unreadable_pending_changes(tmp_path) -> None:
     async with running(state_file=state_file, log_lag=2.5, confirm="off") as (world, hub, rec):
         await world.person("Alice").unlock("Front door", via="app")
         unlocked = await callback_state(rec, 3)
-        web_side = hub._web_side
+        web_side = hub._web_log.side
         assert web_side.retract(unlocked.event_id) is True
         assert web_side.retract(unlocked.event_id) is False
         with pytest.raises(TimeoutError):

@@ -19,7 +19,7 @@ from nukiasync.ids import device_type_from
 from nukiasync.web.models.log import SmartlockLog
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Sequence
+    from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 
 MIN_SAMPLES = 3  # matches before a device's own usual offset is trusted
 # Log outcomes of an action that failed after the motor moved: the device changed state.
@@ -53,6 +53,7 @@ class AttributionTiming:
     lock_offset: float = -0.5  # s, a lock's entry date minus its callback, until learnt
     opener_offset: float = -0.5  # s, the same for an Opener (it turns at once)
     catch_up_limit: int = 500  # entries read after a restart before a Gap is announced
+    push_quiet: float = 300.0  # s after the last pushed entry (webhook) that reads stay slow
 
     def interval(self, since_first: float, pending: int) -> float:
         """Seconds to the next read, given how long reads have gone on."""
@@ -117,6 +118,7 @@ class SeenRecord:
     entry: SmartlockLog
     record: ActionRecord
     first_seen: datetime
+    pushed: bool = False  # a webhook brought it, not a read
 
 
 @attrs.frozen(kw_only=True)
@@ -238,3 +240,46 @@ async def sleep_or_wake(
         for task in (sleeper, waker):
             task.cancel()
         await asyncio.gather(sleeper, waker, return_exceptions=True)
+
+
+def reschedule(
+    pending: Sequence[Pending], now: datetime, timing: AttributionTiming, *, pushing: bool
+) -> None:
+    """After a read: the next read of each change that was due, or its last (final).
+
+    While a webhook pushes entries, a change waits for them and is read once more at its
+    deadline only.
+    """
+    for item in pending:
+        if item.due > now:
+            continue
+        if item.first_read is None:
+            item.first_read = now
+        if now >= item.deadline:
+            item.final = True
+            continue
+        elapsed = (now - item.first_read).total_seconds()
+        step = timedelta(seconds=timing.interval(elapsed, len(pending)))
+        item.due = item.deadline if pushing else min(now + step, item.deadline)
+
+
+def postpone(pending: Sequence[Pending], now: datetime, not_before: datetime) -> None:
+    """After a failed read: no change is read again before ``not_before`` (Retry-After)."""
+    for item in pending:
+        if item.due <= now:
+            if now >= item.deadline:
+                item.final = True
+            else:
+                item.due = min(not_before, item.deadline)
+
+
+def grace_ends(
+    seen: Mapping[str, SeenRecord], done: Collection[str], now: datetime, grace: float
+) -> list[datetime]:
+    """When the grace of each entry not yet claimed or reported ends, if still ahead."""
+    wait = timedelta(seconds=grace)
+    return [
+        record.first_seen + wait
+        for key, record in seen.items()
+        if key not in done and record.first_seen + wait > now
+    ]

@@ -1,9 +1,8 @@
 """Reads the Web API log for the hub: when to read, what matched, what no callback claimed.
 
-One account-wide request serves every pending change (decision 0008). The first read goes
-out near the lag seen so far, then reads tighten while the answer is likely, then back off to
-the deadline. Without pending changes a slow read picks up entries that no callback announced.
-Reads never overlap; rate limits and outages push the next read back.
+One account-wide request serves every pending change (decision 0008): the first near the lag
+seen so far, tighter while the answer is likely, then backing off to the deadline; without
+pending changes a slow read finds what no callback announced. Reads never overlap.
 """
 
 from __future__ import annotations
@@ -26,7 +25,10 @@ from nukiasync.hub.sources.log_pending import (
     could_explain,
     decide_now,
     failure_reason,
+    grace_ends,
+    postpone,
     record_of,
+    reschedule,
     sleep_or_wake,
     usual_offset,
 )
@@ -40,7 +42,6 @@ _LOGGER = logging.getLogger(__name__)
 # Background reads re-read this far back: an entry can reach the Web API minutes late.
 BACKGROUND_OVERLAP = timedelta(minutes=5)
 
-Sleep = Callable[[float], Awaitable[None]]
 FetchLogs = Callable[[datetime], Awaitable[list[SmartlockLog]]]
 
 __all__ = ["AttributionTiming", "CatchUpGap", "LogWatcher", "Outcome"]
@@ -55,7 +56,7 @@ class LogWatcher:
         on_outcome: Callable[[Outcome], Awaitable[None]],
         *,
         clock: Callable[[], datetime],
-        sleep: Sleep = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         timing: AttributionTiming | None = None,
         skew: Callable[[], timedelta] = lambda: timedelta(0),
         on_health: Callable[[bool, str], None] | None = None,
@@ -92,8 +93,10 @@ class LogWatcher:
         self._failure: AttributionFailure | None = None
         self._gap: CatchUpGap | None = None
         self._healthy = True
+        self._pushed_at: datetime | None = None
         self.reads = 0
         self.read_failures = 0
+        self.pushed = 0
 
     @property
     def pending_count(self) -> int:
@@ -118,6 +121,8 @@ class LogWatcher:
         wait = self.timing.deadline
         if not attributable:
             wait = min(wait, self.timing.follow_on_deadline)
+        if self._pushing(self._clock()):
+            delay = wait  # pushes bring the entry: one last read at the deadline
         self._pending.append(
             Pending(
                 change=change,
@@ -127,6 +132,25 @@ class LogWatcher:
             )
         )
         self._wake.set()
+
+    def push(self, entry: SmartlockLog) -> bool:
+        """An entry a webhook pushed: evaluated at once; reads stay slow while pushes come.
+
+        Whether it was new (an entry already read or pushed is not taken twice).
+        """
+        now = self._clock()
+        self._pushed_at = now
+        if not entry.id or entry.id in self._seen:
+            return False
+        record = record_of(entry, now)
+        self._seen[entry.id] = SeenRecord(entry=entry, record=record, first_seen=now, pushed=True)
+        self.pushed += 1
+        self._wake.set()
+        return True
+
+    def _pushing(self, now: datetime) -> bool:
+        quiet = timedelta(seconds=self.timing.push_quiet)
+        return self._pushed_at is not None and now - self._pushed_at <= quiet
 
     def retract(self, change_id: str) -> bool:
         """Drop a pending change silently: it gets no outcome. Whether one was dropped."""
@@ -295,16 +319,9 @@ class LogWatcher:
             due = max(due, self._last_read + spacing)
         if self._not_before is not None:
             due = max(due, self._not_before)
-        grace = timedelta(seconds=self.timing.grace)
         # Entries whose grace ends later need an evaluation then (not the next slow read).
-        waiting = [
-            seen.first_seen + grace
-            for key, seen in self._seen.items()
-            if key not in self._claimed
-            and key not in self._reported
-            and seen.first_seen + grace > now
-        ]
-        return min([due, *waiting])
+        done = self._claimed | self._reported
+        return min([due, *grace_ends(self._seen, done, now, self.timing.grace)])
 
     async def _read(self, now: datetime) -> None:
         if self._not_before is not None and now < self._not_before:
@@ -343,18 +360,7 @@ class LogWatcher:
         return start + self._skew()
 
     def _after_read(self, now: datetime, *, background: bool) -> None:
-        count = len(self._pending)
-        for pending in self._pending:
-            if pending.due > now:
-                continue
-            if pending.first_read is None:
-                pending.first_read = now
-            if now >= pending.deadline:
-                pending.final = True
-                continue
-            elapsed = (now - pending.first_read).total_seconds()
-            step = timedelta(seconds=self.timing.interval(elapsed, count))
-            pending.due = min(now + step, pending.deadline)
+        reschedule(self._pending, now, self.timing, pushing=self._pushing(now))
         if background:
             # Late uploads keep old dates: the next background read overlaps this one.
             self._background_from = now - BACKGROUND_OVERLAP
@@ -373,12 +379,7 @@ class LogWatcher:
         self._not_before = self._clock() + timedelta(seconds=wait)
         self._set_health(available=False, detail=type(err).__name__)
         _LOGGER.debug("Log read failed (%s); next in %.1f s", type(err).__name__, wait)
-        for pending in self._pending:
-            if pending.due <= now:
-                if now >= pending.deadline:
-                    pending.final = True
-                else:
-                    pending.due = min(self._not_before, pending.deadline)
+        postpone(self._pending, now, self._not_before)
         if now >= self._next_background:
             self._next_background = self._not_before
 

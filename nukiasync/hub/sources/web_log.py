@@ -7,54 +7,34 @@ the outbox, so delivery after a crash stays at least once with stable ids.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nukiasync.attribution import ChangeKind, ObservedChange, result_state
 from nukiasync.errors import NukiError
+from nukiasync.events import AttributionFailure, EventSource
 from nukiasync.hub import outcomes
 from nukiasync.hub.actors import ActorDirectory
 from nukiasync.hub.devices import state_name
-from nukiasync.hub.sources.log_pending import change_from_json
+from nukiasync.hub.sources.log_pending import SeenRecord, change_from_json
 from nukiasync.hub.sources.log_watcher import AttributionTiming, LogWatcher, Outcome
 
 if TYPE_CHECKING:
+    import contextlib
     from collections.abc import Awaitable, Callable
     from datetime import datetime
 
-    from nukiasync.events import AttributionFailure
-    from nukiasync.hub.bus import EventBus
     from nukiasync.hub.delivery import Outbox
     from nukiasync.hub.devices import DeviceTable, HubCounters
+    from nukiasync.hub.sources.base import Outcomes, SourceHost
     from nukiasync.web.client import NukiWebClient
     from nukiasync.web.models.log import SmartlockLog
 
 _LOGGER = logging.getLogger(__name__)
 
-
-class Outcomes:
-    """Publishes the answers to "who": attributions, unavailability, unclaimed entries."""
-
-    def __init__(
-        self,
-        bus: EventBus,
-        outbox: Outbox,
-        devices: DeviceTable,
-        counters: HubCounters,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._bus = bus
-        self._outbox = outbox
-        self._devices = devices
-        self._counters = counters
-        self._clock = clock
-
-    def unavailable(self, change: ObservedChange, reason: AttributionFailure) -> None:
-        """The explicit "could not attribute" for a change."""
-        self._counters.unavailable += 1
-        identity = self._devices.get(change.smartlock_id).identity()
-        self._bus.publish(outcomes.unavailable(change, reason, identity, self._clock()))
+WEB_LOG = "web_log"
 
 
 class WebSide:
@@ -142,7 +122,7 @@ class WebSide:
             self._outbox.checkpoint.pending = [p.to_json() for p in self.watcher.pending()]
             return
         for pending in self.watcher.drop_pending():
-            self._outcomes.unavailable(pending.change, reason)
+            self._outcomes.unavailable(pending.change, reason, WEB_LOG)
         self._outbox.checkpoint.pending = []
 
     async def _fetch_logs(self, since: datetime) -> list[SmartlockLog]:
@@ -166,13 +146,15 @@ class WebSide:
             )
         for pending, seen in outcome.attributed:
             change, entry = pending.change, seen.entry
-            self._counters.attributed += 1
             actor = await self.actors.actor_for(entry)
+            if not self._outcomes.first(change.change_id, WEB_LOG, actor.name):
+                continue  # another source answered first
+            self._counters.attributed += 1
             identity = self._devices.get(change.smartlock_id).identity()
-            event = outcomes.attributed(change, entry, actor, identity, now)
+            event = outcomes.attributed(change, entry, actor, identity, now, source=_source(seen))
             await self._outbox.publish(event, entry.id, entry.date)
         for pending, reason in outcome.unavailable:
-            self._outcomes.unavailable(pending.change, reason)
+            self._outcomes.unavailable(pending.change, reason, WEB_LOG)
         if outcome.gap is not None:
             self._counters.gaps += 1
             await self._outbox.publish(outcomes.catch_up_gap(outcome.gap, now), None, None)
@@ -188,9 +170,10 @@ class WebSide:
                 continue
             self._counters.log_only += 1
             actor = await self.actors.actor_for(entry)
-            await self._outbox.publish(
-                outcomes.observed(entry, actor, device.identity(), now), entry.id, entry.date
+            seen_only = outcomes.observed(
+                entry, actor, device.identity(), now, source=_source(seen)
             )
+            await self._outbox.publish(seen_only, entry.id, entry.date)
         await self._outbox.save_pending([p.to_json() for p in self.watcher.pending()])
         await self._outbox.settle()
 
@@ -230,3 +213,100 @@ class WebSide:
         event = outcomes.attributed(stand_in, entry, actor, identity, now)
         await self._outbox.publish(event, entry.id, entry.date)
         return state
+
+
+class WebLogSource:
+    """The Web API log as a source: the hub's `ActionSource` over a `WebSide`.
+
+    Names and authorizations load before the bridges start (events carry names from the
+    first one); the reading task starts after them and stops before the answers close.
+    """
+
+    name = WEB_LOG
+
+    def __init__(self, web: NukiWebClient, timing: AttributionTiming) -> None:
+        self._web = web
+        self._timing = timing
+        self.side: WebSide | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def prepare(self, host: SourceHost, stack: contextlib.AsyncExitStack) -> None:
+        """Build the reader, resume what was pending, load names and authorizations."""
+        side = self.side = WebSide(
+            self._web,
+            host.outcomes,
+            host.outbox,
+            host.devices,
+            host.counters,
+            clock=host.clock,
+            sleep=host.sleep,
+            timing=self._timing,
+            on_health=lambda ok, detail: host.health.web(available=ok, detail=detail),
+            undecided=host.undecided,
+        )
+        stack.callback(side.close, AttributionFailure.HUB_CLOSED)
+        error = await side.load_names()
+        if error is not None:
+            host.health.web(available=False, detail=type(error).__name__)
+            host.note_error(error)
+        stack.push_async_callback(self._stop)
+
+    async def start(self, host: SourceHost, stack: contextlib.AsyncExitStack) -> None:  # noqa: ARG002
+        """Start reading (the bridges are up: their changes may come now)."""
+        if self.side is not None:
+            self._task = asyncio.create_task(
+                self.side.watcher.run(), name="nukiasync.hub.log_watcher"
+            )
+
+    async def _stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    def covers(self, change: ObservedChange) -> bool:  # noqa: ARG002  (the protocol)
+        """The account's log covers every device of the account."""
+        return self.side is not None
+
+    def add(self, change: ObservedChange, *, attributable: bool) -> None:
+        """Wait for the change's log entry."""
+        if self.side is not None:
+            self.side.add(change, attributable=attributable)
+
+    def retract(self, change_id: str) -> bool:
+        """Drop a contradicted change."""
+        return self.side is not None and self.side.retract(change_id)
+
+    def answered(self, change_id: str) -> None:
+        """Another source answered: one read at the change's deadline cross-checks it."""
+        if self.side is not None:
+            for pending in self.side.watcher.pending():  # the watcher's own records
+                if pending.change.change_id == change_id:
+                    pending.due = max(pending.due, pending.deadline)
+
+    def reconsider(self) -> None:
+        """Evaluate soon: records a checked change held may be due."""
+        if self.side is not None:
+            self.side.watcher.reconsider()
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The reader's counters and its task."""
+        task = {} if self._task is None else {"log_watcher": _task_state(self._task)}
+        if self.side is None:
+            return {"tasks": task}
+        watcher = self.side.watcher
+        return {
+            "reads": watcher.reads,
+            "read_failures": watcher.read_failures,
+            "pending": watcher.pending_count,
+            "learnt_lag": watcher.learnt_lag,
+            "tasks": task,
+        }
+
+
+def _source(seen: SeenRecord) -> EventSource:
+    return EventSource.WEBHOOK if seen.pushed else EventSource.WEB_LOG
+
+
+def _task_state(task: asyncio.Task[None]) -> str:
+    return "done" if task.done() else "running"
