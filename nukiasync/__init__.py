@@ -100,10 +100,12 @@ from nukiasync.events import (
 )
 from nukiasync.how import How, how_of
 from nukiasync.hub import (
+    ActionSource,
     AttributionTiming,
     BridgeWatchTiming,
     CallbackState,
     ConfirmPolicy,
+    MqttSource,
     NukiHub,
     Reachability,
 )
@@ -112,6 +114,7 @@ from nukiasync.ids import (
     nuki_id_from,
     smartlock_id_from,
 )
+from nukiasync.mqtt import MqttSettings
 from nukiasync.web import (
     SIGNATURE_HEADER,
     Account,
@@ -199,6 +202,7 @@ __all__ = [
     "ActionAttributed",
     "ActionOption",
     "ActionResultWebhook",
+    "ActionSource",
     "Actor",
     "Address",
     "AddressToken",
@@ -260,6 +264,8 @@ __all__ = [
     "LogSource",
     "LogState",
     "LogTrigger",
+    "MqttSettings",
+    "MqttSource",
     "Notification",
     "NotificationOs",
     "NotificationSetting",
