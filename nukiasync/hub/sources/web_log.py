@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 WEB_LOG = "web_log"
+SKEW_FLOOR = timedelta(seconds=1)
 
 
 class WebSide:
@@ -132,8 +133,10 @@ class WebSide:
         return [entry async for entry in entries]
 
     def _skew(self) -> timedelta:
+        # Date headers are whole seconds: an estimate under SKEW_FLOOR is noise, not skew,
+        # and correcting by it would move a device's own entry out of its window.
         offset = self._web.clock_offset
-        return offset if offset is not None else timedelta(0)
+        return offset if offset is not None and abs(offset) >= SKEW_FLOOR else timedelta(0)
 
     async def _on_outcome(self, outcome: Outcome) -> None:
         now = self._clock()
