@@ -129,7 +129,8 @@ class MqttLock:
         self.device = device
         self.owner = owner
         self.values: dict[str, str] = {}
-        self.connected = asyncio.Event()
+        self.connected = asyncio.Event()  # changes are queued (else lost)
+        self.ready = asyncio.Event()  # the state at connect is on the broker
         self._queue: asyncio.Queue[tuple[str, str, bool]] = asyncio.Queue()
 
     def root(self, name: str) -> str:
@@ -147,6 +148,7 @@ class MqttLock:
         """Queue a message, or count it lost when the broker is away."""
         if not self.connected.is_set():
             self.owner.stats.offline += 1
+            self.world.changed()
             return
         self._queue.put_nowait((name, payload, retain))
 
@@ -162,6 +164,7 @@ class MqttLock:
             except* aiomqtt.MqttError:
                 _LOGGER.debug("%s: MQTT session lost", self.device.name)
             self.connected.clear()
+            self.ready.clear()
             self.world.changed()
             await asyncio.sleep(self.world.knobs.mqtt_reconnect_wait)
 
@@ -173,6 +176,7 @@ class MqttLock:
         self.connected.set()
         for name, value in (*self.values.items(), ("connected", "true")):
             await self._publish(client, name, value, retain=True)
+        self.ready.set()
         self.world.changed()
         async with asyncio.TaskGroup() as group:
             group.create_task(
@@ -195,6 +199,7 @@ class MqttLock:
                 await self.world.clock.sleep(delay)
             if knobs.take_mqtt_loss(self.world.rng):
                 self.owner.stats.lost += 1
+                self.world.changed()
                 continue
             await self._publish(client, name, payload, retain=retain)
 
@@ -239,7 +244,7 @@ class MqttLocks:
     @property
     def connected(self) -> bool:
         """Whether every MQTT lock is connected and has published its state."""
-        return all(lock.connected.is_set() for lock in self.locks.values())
+        return all(lock.ready.is_set() for lock in self.locks.values())
 
     def touch(self, device: Device) -> None:
         """A device changed: its client publishes what differs."""
