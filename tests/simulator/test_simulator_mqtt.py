@@ -6,15 +6,19 @@ with a bare aiomqtt subscriber or nukiasync's own `LockFeed`, never a mocked cli
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import io
 from typing import TYPE_CHECKING, Self
 
 import aiomqtt
 import pytest
 
+from nukiasync.cli.simulate import run as simulate_run
+from nukiasync.cli.simulate import simulate
 from nukiasync.const import DeviceType, LockAction
 from nukiasync.mqtt import DeviceMessage, LockActionEvent, LockFeed, MqttSettings, MqttTrigger
-from nukiasync.simulator import World
+from nukiasync.simulator import Scenario, ScenarioError, World
 from nukiasync.simulator.actions import Actor
 from nukiasync.simulator.mqtt_out import action_event_payload
 from nukiasync.web import NukiWebClient
@@ -297,3 +301,51 @@ def test_models_and_bridges() -> None:
     assert ultra not in world.bridge.devices
     assert not [a for a in world.auths if a.smartlock_id == ultra.smartlock_id]
     assert "locks=0" in repr(world.mqtt)
+
+
+SCENARIO = """
+name = "MQTT morning"
+[knobs]
+motor_time = 0.05
+mqtt_delay = 0.0
+webhook_delay = [0.1, 0.2]
+[[lock]]
+name = "Garden"
+type = 5
+nuki_id = 0x3C4D5E6F
+[[lock]]
+name = "Front door"
+type = 4
+mqtt = false
+[[person]]
+name = "Alice"
+app = ["Garden", "Front door"]
+[[step]]
+at = 1.0  # the lock has connected by then (what happens before is lost, as on a real one)
+who = "Alice"
+does = "unlock"
+lock = "Garden"
+"""
+
+
+async def test_scenario_keys_and_the_cli_banner(broker: Broker) -> None:
+    scenario = Scenario.from_toml(SCENARIO)
+    world = scenario.build(mqtt_url=broker.url())
+    garden, front = world.device("Garden"), world.device("Front door")
+    assert (garden.mqtt, garden.bridge, front.mqtt, front.bridge) == (True, None, False, "bridge")
+    assert world.knobs.webhook_delay == (0.1, 0.2)
+    assert not scenario.build().device("Garden").mqtt  # no broker, no MQTT
+    out = io.StringIO()
+    async with Subscriber(broker) as sub:
+        assert await simulate(scenario, duration=2.0, out=out, mqtt_url=broker.url()) == 0
+        await sub.wait_for(lambda m: _seen(m, f"nuki/{ULTRA:08X}/state", "3"))
+    assert f"MQTT        127.0.0.1:{broker.port}  publishing: Garden\n" in out.getvalue()
+    assert sub.topics("lockActionEvent")[0].startswith("1,0,")
+    with pytest.raises(ScenarioError, match="cannot pair"):
+        Scenario.from_toml(SCENARIO.replace("type = 5\n", "type = 5\nbridge = true\n", 1))
+
+
+def test_cli_refuses_a_bad_mqtt_url(capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(scenario=None, speed=1.0, seed=1, duration=0.0, mqtt="http://x")
+    assert simulate_run(args) == 2
+    assert "mqtt://" in capsys.readouterr().err
