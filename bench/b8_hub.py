@@ -58,6 +58,9 @@ async def _measure(kind: str, actions: int) -> dict[str, Any]:
             async with world, NukiHub(mqtt=source) as hub:
                 hub.subscribe(subscriber, types=[ActionAttributed, AttributionUnavailable])
                 await world.wait_until(lambda: world.mqtt.connected, deadline=TIMEOUT)
+                if source.feed is not None:  # the hub has the locks' retained state
+                    async with asyncio.timeout(TIMEOUT):
+                        await source.feed.wait_subscribed()
                 ann = world.person("Ann")
                 for n in range(actions + b8_mqtt.WARMUP):
                     device = world.devices[n % b8_mqtt.LOCKS]
@@ -66,23 +69,38 @@ async def _measure(kind: str, actions: int) -> dict[str, Any]:
                         while count < n + 1:
                             arrived.clear()
                             await arrived.wait()
-            sent: dict[int, list[float]] = {}
-            for message in world.mqtt.action_events():
-                nuki_id = int(message.topic.split("/")[1], 16)
-                sent.setdefault(nuki_id, []).append(message.perf)
-    pairs: list[tuple[float, float, str | None]] = []
+    pairs: list[tuple[float, float, float, str | None]] = []
     for device in world.devices:
+        events, completions = _publishes(world, device.nuki_id)
         got = answers.get(device.smartlock_id, [])
-        pairs += [
-            (p, a, who) for p, (a, who) in zip(sent.get(device.nuki_id, []), got, strict=False)
-        ]
+        for (event, completed), (answered, who) in zip(
+            zip(events, completions, strict=False), got, strict=False
+        ):
+            pairs.append((event, completed, answered, who))
     pairs.sort()
     pairs = pairs[b8_mqtt.WARMUP :]
     return {
-        "latencies": [a - p for p, a, _ in pairs],
-        "right": sum(who == "Ann" for _, _, who in pairs),
+        "latencies": [answered - event for event, _, answered, _ in pairs],
+        "after_state": [answered - completed for _, completed, answered, _ in pairs],
+        "right": sum(who == "Ann" for *_, who in pairs),
         "answers": len(pairs),
     }
+
+
+def _publishes(world: Any, nuki_id: int) -> tuple[list[float], list[float]]:
+    """A lock's lockActionEvent publish times, and those of the state that completed each."""
+    events: list[float] = []
+    completions: list[float] = []
+    prefix = f"nuki/{nuki_id:08X}/"
+    for message in world.mqtt.sent:
+        if not message.topic.startswith(prefix):
+            continue
+        name = message.topic.removeprefix(prefix)
+        if name == "lockActionEvent":
+            events.append(message.perf)
+        elif name == "state" and message.payload in {"1", "3"} and len(completions) < len(events):
+            completions.append(message.perf)
+    return events, completions
 
 
 def run_hub_row(kind: str, actions: int, *, base: list[float]) -> dict[str, Any]:
@@ -101,8 +119,11 @@ def run_hub_row(kind: str, actions: int, *, base: list[float]) -> dict[str, Any]
             "met": p95 < GOAL_P95_MS and measured["right"] == measured["answers"],
         }
     }
+    after = [v * 1000 for v in measured["after_state"]]
     detail = {
         "broker": kind,
+        "after_state_publish_p50_ms": b8_mqtt.median(after),
+        "after_state_publish_p95_ms": b8_mqtt.percentile(after, 95),
         "row": row[1:],
         "right": measured["right"],
         "answers": measured["answers"],
