@@ -11,14 +11,17 @@ codes and refused authorizations publish nothing, as on the device.
 
 Knobs: ``mqtt_delay`` before each publish, ``mqtt_loss`` and ``drop_next_mqtt`` lose messages
 (never the state published at connect). While the broker is away, changes are lost (counted);
-the lock reconnects and publishes its current state again. ``sent`` keeps every publish with
+the lock reconnects and publishes its current state again. ``cut`` drops a lock off the
+network without a goodbye, so the broker publishes its will. ``sent`` keeps every publish with
 its ``time.perf_counter()`` for latency measurements.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -132,6 +135,7 @@ class MqttLock:
         self.connected = asyncio.Event()  # changes are queued (else lost)
         self.ready = asyncio.Event()  # the state at connect is on the broker
         self._queue: asyncio.Queue[tuple[str, str, bool]] = asyncio.Queue()
+        self._client: aiomqtt.Client | None = None
 
     def root(self, name: str) -> str:
         """The full topic of one of this lock's values."""
@@ -168,7 +172,19 @@ class MqttLock:
             self.world.changed()
             await asyncio.sleep(self.world.knobs.mqtt_reconnect_wait)
 
+    def cut(self) -> bool:
+        """Drop off the network without a DISCONNECT: the broker publishes the last will."""
+        client = self._client
+        paho = getattr(client, "_client", None)  # aiomqtt keeps paho's client here
+        sock = paho.socket() if paho is not None else None
+        if sock is None:
+            return False
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        return True
+
     async def _session(self, client: aiomqtt.Client) -> None:
+        self._client = client
         self.owner.stats.sessions += 1
         self._queue = asyncio.Queue()
         # Connected first: a change while the snapshot goes out is queued behind it.
@@ -260,6 +276,11 @@ class MqttLocks:
         payload = action_event_payload(self.world, device, action, actor)
         if payload is not None:
             lock.offer(LOCK_ACTION_EVENT, payload, retain=False)
+
+    def cut(self, device: Device) -> bool:
+        """A lock loses its network (Wi-Fi, power): its will says ``connected`` = false."""
+        lock = self.locks.get(device.nuki_id)
+        return lock is not None and lock.device is device and lock.cut()
 
     def action_events(self) -> list[SentMqtt]:
         """Every ``lockActionEvent`` published so far."""

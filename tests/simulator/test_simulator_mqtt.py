@@ -349,3 +349,23 @@ def test_cli_refuses_a_bad_mqtt_url(capsys: pytest.CaptureFixture[str]) -> None:
     args = argparse.Namespace(scenario=None, speed=1.0, seed=1, duration=0.0, mqtt="http://x")
     assert simulate_run(args) == 2
     assert "mqtt://" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", broker_kinds())
+async def test_a_lock_that_drops_off_leaves_its_will(kind: str, tmp_path: Path) -> None:
+    async with running_broker(kind, tmp_path) as broker:
+        world = await _started(_world(broker))
+        front = world.device("Front door")
+        try:
+            async with Subscriber(broker) as sub:
+                await sub.wait_for(lambda m: _seen(m, f"{FRONT_ROOT}/connected", "true"))
+                sub.messages.clear()
+                assert world.mqtt.cut(front)
+                await sub.wait_for(lambda m: _seen(m, f"{FRONT_ROOT}/connected", "false"))
+                await sub.wait_for(lambda m: _seen(m, f"{FRONT_ROOT}/connected", "true"))
+        finally:
+            await world.close()
+    assert not world.mqtt.cut(world.device("Back door"))  # no MQTT
+    connected = [p for t, p, _ in sub.messages if t == f"{FRONT_ROOT}/connected"]
+    assert connected == ["false", "true"]  # the will, then the lock back with its state
+    assert _seen(sub.messages, f"{FRONT_ROOT}/state", "1")
