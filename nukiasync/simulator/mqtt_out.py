@@ -103,6 +103,18 @@ def action_event_payload(world: World, device: Device, action: int, actor: Actor
     return f"{int(action)},{trigger},{auth_id},{code_id},{extra}"
 
 
+def _honour_cancel() -> None:
+    """Raise a cancel that was swallowed on the way here.
+
+    aiomqtt waits for a broker's acknowledgement with ``asyncio.wait_for``, which on Python
+    3.11 returns the result instead of raising when a cancel meets a finished wait; the task
+    then stays "cancelling" and would wait for its next message forever.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 @attrs.frozen(kw_only=True)
 class SentMqtt:
     """One message a simulated lock handed to the broker."""
@@ -161,7 +173,7 @@ class MqttLock:
         aiomqtt = load_aiomqtt()
         will = aiomqtt.Will(self.root("connected"), "false", qos=1, retain=True)
         client_id = f"nuki-sim-{self.device.nuki_id:08X}"
-        while True:
+        while not self.world.closing.is_set():
             try:
                 async with attrs.evolve(settings, client_id=client_id).client(will=will) as client:
                     await self._session(client)
@@ -170,6 +182,9 @@ class MqttLock:
             self.connected.clear()
             self.ready.clear()
             self.world.changed()
+            # A TaskGroup that fails while it is cancelled raises the failure, not the
+            # cancellation: honour a pending cancel here, or close() would wait forever.
+            _honour_cancel()
             await asyncio.sleep(self.world.knobs.mqtt_reconnect_wait)
 
     def cut(self) -> bool:
@@ -192,6 +207,7 @@ class MqttLock:
         self.connected.set()
         for name, value in (*self.values.items(), ("connected", "true")):
             await self._publish(client, name, value, retain=True)
+            _honour_cancel()
         self.ready.set()
         self.world.changed()
         async with asyncio.TaskGroup() as group:
@@ -218,6 +234,7 @@ class MqttLock:
                 self.world.changed()
                 continue
             await self._publish(client, name, payload, retain=retain)
+            _honour_cancel()
 
     async def _publish(
         self, client: aiomqtt.Client, name: str, payload: str, *, retain: bool
