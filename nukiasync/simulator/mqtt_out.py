@@ -148,6 +148,7 @@ class MqttLock:
         self.ready = asyncio.Event()  # the state at connect is on the broker
         self._queue: asyncio.Queue[tuple[str, str, bool]] = asyncio.Queue()
         self._client: aiomqtt.Client | None = None
+        self._name = f"nukiasync.simulator.mqtt[{device.name}]"
 
     def root(self, name: str) -> str:
         """The full topic of one of this lock's values."""
@@ -177,13 +178,11 @@ class MqttLock:
             try:
                 async with attrs.evolve(settings, client_id=client_id).client(will=will) as client:
                     await self._session(client)
-            except* aiomqtt.MqttError:
+            except aiomqtt.MqttError:
                 _LOGGER.debug("%s: MQTT session lost", self.device.name)
             self.connected.clear()
             self.ready.clear()
             self.world.changed()
-            # A TaskGroup that fails while it is cancelled raises the failure, not the
-            # cancellation: honour a pending cancel here, or close() would wait forever.
             _honour_cancel()
             await asyncio.sleep(self.world.knobs.mqtt_reconnect_wait)
 
@@ -210,11 +209,18 @@ class MqttLock:
             _honour_cancel()
         self.ready.set()
         self.world.changed()
-        async with asyncio.TaskGroup() as group:
-            group.create_task(
-                self._watch(client), name=f"nukiasync.simulator.mqtt-watch-{id(self)}"
-            )
-            group.create_task(self._drain(client), name=f"nukiasync.simulator.mqtt-out-{id(self)}")
+        # Two tasks, not a TaskGroup: on Python 3.11 a TaskGroup whose child fails can leave
+        # its parent "cancelling", and this task must tell a lost broker from close().
+        watch = asyncio.create_task(self._watch(client), name=f"{self._name}-watch")
+        drain = asyncio.create_task(self._drain(client), name=f"{self._name}-out")
+        try:
+            done, _pending = await asyncio.wait({watch, drain}, return_when="FIRST_COMPLETED")
+            for task in done:
+                task.result()  # the MqttError that ended the session
+        finally:
+            for task in (watch, drain):
+                task.cancel()
+            await asyncio.gather(watch, drain, return_exceptions=True)
 
     @staticmethod
     async def _watch(client: aiomqtt.Client) -> None:
