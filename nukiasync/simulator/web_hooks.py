@@ -186,6 +186,7 @@ class WebHooks:
         if wait > 0:
             await clock.sleep(wait)
         if registration.id not in self.registrations:
+            self.world.changed()
             return  # unregistered meanwhile
         if knobs.take_webhook_loss(self.world.rng):
             self.lost += 1

@@ -19,8 +19,8 @@ from nukiasync.cli.simulate import simulate
 from nukiasync.const import DeviceType, LockAction
 from nukiasync.mqtt import DeviceMessage, LockActionEvent, LockFeed, MqttSettings, MqttTrigger
 from nukiasync.simulator import Scenario, ScenarioError, World
-from nukiasync.simulator.actions import Actor
-from nukiasync.simulator.mqtt_out import action_event_payload
+from nukiasync.simulator.actions import Actor, SimulationError
+from nukiasync.simulator.mqtt_out import MqttLock, action_event_payload
 from nukiasync.web import NukiWebClient
 from tests.support import canary
 from tests.support.mqtt_broker import Broker, broker_kinds, running_broker
@@ -369,3 +369,12 @@ async def test_a_lock_that_drops_off_leaves_its_will(kind: str, tmp_path: Path) 
     connected = [p for t, p, _ in sub.messages if t == f"{FRONT_ROOT}/connected"]
     assert connected == ["false", "true"]  # the will, then the lock back with its state
     assert _seen(sub.messages, f"{FRONT_ROOT}/state", "1")
+
+
+def test_a_lock_without_a_bridge_has_no_bridge_and_no_connection_to_cut() -> None:
+    world = World(seed=1, mqtt_url="mqtt://127.0.0.1:1")
+    ultra = world.add_lock("Ultra", device_type=DeviceType.SMARTLOCK_5, bridge=None, mqtt=True)
+    with pytest.raises(SimulationError, match="no bridge"):
+        world.bridge_of(ultra)
+    world.mqtt.locks[ultra.nuki_id] = MqttLock(world, ultra, world.mqtt)
+    assert not world.mqtt.cut(ultra)  # never connected

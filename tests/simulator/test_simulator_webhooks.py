@@ -201,6 +201,8 @@ async def test_registration_is_checked_and_answers_in_the_spec_shape(world: Worl
             {"webhookUrl": "https://example.invalid/hook", "webhookFeatures": []},
             {"webhookUrl": "https://example.invalid/hook", "webhookFeatures": ["NOPE"]},
             {"webhookFeatures": ["DEVICE_LOGS"]},
+            {"webhookUrl": "https://", "webhookFeatures": ["DEVICE_LOGS"]},
+            {"webhookUrl": "https://x.invalid/" + "a" * 2048, "webhookFeatures": ["DEVICE_LOGS"]},
             ["not", "an", "object"],
         ):
             assert (await api.put("/api/decentralWebhook", json=bad)).status_code == 400
@@ -210,3 +212,18 @@ async def test_registration_is_checked_and_answers_in_the_spec_shape(world: Worl
         await world.wait_until(lambda: bool(world.web.hooks.sent), deadline=DEADLINE)
     assert [s.status for s in world.web.hooks.sent] == [None]
     assert "example.invalid/hook" not in repr(world.web.hooks.registrations[1])
+
+
+async def test_a_push_nobody_answers_and_one_unregistered_before_it_goes(world: World) -> None:
+    hooks = world.web.hooks
+    refused = hooks.register("http://localhost:9/hook", ["DEVICE_LOGS"])  # nothing listens
+    canary.register(refused.secret)
+    await world.person("Alice").lock("Back door")
+    await world.wait_until(lambda: bool(hooks.sent), deadline=DEADLINE)
+    assert [(s.registration, s.status) for s in hooks.sent] == [(refused.id, None)]
+    world.knobs.webhook_delay = 0.3
+    await world.person("Alice").unlock("Back door")
+    del hooks.registrations[refused.id]  # unregistered while the push waits
+    pending = lambda: [t for t in asyncio.all_tasks() if "webhook" in t.get_name()]  # noqa: E731
+    await world.wait_until(lambda: not pending(), deadline=DEADLINE)
+    assert len(hooks.sent) == 1
