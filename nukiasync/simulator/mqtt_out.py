@@ -20,17 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import socket
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 import attrs
 
 from nukiasync.const import AuthType
-from nukiasync.mqtt.broker import MqttSettings, load_aiomqtt
-from nukiasync.mqtt.messages import topic_for
 from nukiasync.simulator.devices import bridge_time
 from nukiasync.simulator.knobs import draw_lag
 
@@ -55,6 +55,7 @@ MQTT_TRIGGERS = {
     "button": 2,
     "auto_lock": 6,
 }
+KEEPALIVE = 10  # seconds; a lock notices a dead broker soon
 KEYPAD_SOURCE_CODE = 1  # Extra of a keypad action: 0 back key, 1 code, 2 fingerprint
 
 
@@ -116,6 +117,46 @@ def _honour_cancel() -> None:
 
 
 @attrs.frozen(kw_only=True)
+class BrokerAddress:
+    """Where the locks publish: ``mqtt://[user[:password]@]host[:port]``.
+
+    Read here, not by the library's own parser, so the simulator does not share its mistakes.
+    """
+
+    host: str
+    port: int = 1883
+    username: str | None = None
+    password: str | None = attrs.field(default=None, repr=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> BrokerAddress:
+        """Read a broker URL.
+
+        Raises:
+            ValueError: not an ``mqtt://`` URL with a host (the text never shows a password).
+        """
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            port, parts = None, urlsplit("")
+        if parts.scheme != "mqtt" or not parts.hostname:
+            msg = "the simulator's MQTT URL must look like mqtt://[user:password@]host[:port]"
+            raise ValueError(msg)
+        return cls(
+            host=parts.hostname,
+            port=port or 1883,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+
+    @property
+    def origin(self) -> str:
+        """Host and port, for banners and logs."""
+        return f"{self.host}:{self.port}"
+
+
+@attrs.frozen(kw_only=True)
 class SentMqtt:
     """One message a simulated lock handed to the broker."""
 
@@ -152,7 +193,7 @@ class MqttLock:
 
     def root(self, name: str) -> str:
         """The full topic of one of this lock's values."""
-        return topic_for(self.device.nuki_id, name)
+        return f"nuki/{self.device.nuki_id:08X}/{name}"  # upper-case hex, as Nuki prints it
 
     def sync(self) -> None:
         """Publish each state value that differs from the last one published."""
@@ -169,14 +210,22 @@ class MqttLock:
             return
         self._queue.put_nowait((name, payload, retain))
 
-    async def run(self, settings: MqttSettings) -> None:
+    async def run(self, broker: BrokerAddress) -> None:
         """Stay connected (until cancelled), publishing the whole state at each connect."""
-        aiomqtt = load_aiomqtt()
+        aiomqtt = importlib.import_module("aiomqtt")
         will = aiomqtt.Will(self.root("connected"), "false", qos=1, retain=True)
         client_id = f"nuki-sim-{self.device.nuki_id:08X}"
         while not self.world.closing.is_set():
             try:
-                async with attrs.evolve(settings, client_id=client_id).client(will=will) as client:
+                async with aiomqtt.Client(
+                    broker.host,
+                    broker.port,
+                    username=broker.username,
+                    password=broker.password,
+                    identifier=client_id,
+                    will=will,
+                    keepalive=KEEPALIVE,
+                ) as client:
                     await self._session(client)
             except aiomqtt.MqttError:
                 _LOGGER.debug("%s: MQTT session lost", self.device.name)
@@ -261,7 +310,7 @@ class MqttLocks:
 
     def __init__(self, world: World, url: str | None) -> None:
         self.world = world
-        self.settings = MqttSettings.from_url(url) if url else None
+        self.settings = BrokerAddress.from_url(url) if url else None
         self.locks: dict[int, MqttLock] = {}  # by nukiId
         self.sent: list[SentMqtt] = []
         self.stats = MqttStats()

@@ -20,7 +20,7 @@ from nukiasync.const import DeviceType, LockAction
 from nukiasync.mqtt import DeviceMessage, LockActionEvent, LockFeed, MqttSettings, MqttTrigger
 from nukiasync.simulator import Scenario, ScenarioError, World
 from nukiasync.simulator.actions import Actor, SimulationError
-from nukiasync.simulator.mqtt_out import MqttLock, action_event_payload
+from nukiasync.simulator.mqtt_out import BrokerAddress, MqttLock, action_event_payload
 from nukiasync.web import NukiWebClient
 from tests.support import canary
 from tests.support.mqtt_broker import Broker, broker_kinds, running_broker
@@ -378,3 +378,15 @@ def test_a_lock_without_a_bridge_has_no_bridge_and_no_connection_to_cut() -> Non
         world.bridge_of(ultra)
     world.mqtt.locks[ultra.nuki_id] = MqttLock(world, ultra, world.mqtt)
     assert not world.mqtt.cut(ultra)  # never connected
+
+
+def test_broker_urls() -> None:
+    address = BrokerAddress.from_url("mqtt://lock%40home:s3cret-pw@127.0.0.1:1884")
+    assert (address.host, address.port, address.username) == ("127.0.0.1", 1884, "lock@home")
+    assert address.password == "s3cret-pw"
+    assert "s3cret-pw" not in repr(address)
+    assert BrokerAddress.from_url("mqtt://127.0.0.1").origin == "127.0.0.1:1883"
+    for bad in ("http://127.0.0.1", "mqtt://", "mqtt://u:s3cret-pw@127.0.0.1:99999"):
+        with pytest.raises(ValueError, match="mqtt://") as caught:
+            BrokerAddress.from_url(bad)
+        assert "s3cret-pw" not in str(caught.value)
