@@ -182,8 +182,8 @@ class Scenario:
         for key, value in self.knobs.items():
             setattr(knobs, key, tuple(value) if isinstance(value, list) else value)
         settings = {**self.world, **overrides}
-        world = World(knobs=knobs, **settings)
         try:
+            world = World(knobs=knobs, **settings)
             for lock in self.locks:
                 options = {k: v for k, v in lock.items() if k not in {"name", "type"}}
                 if lock.get("type", 4) == DeviceType.OPENER:

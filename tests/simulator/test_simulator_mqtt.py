@@ -390,3 +390,8 @@ def test_broker_urls() -> None:
         with pytest.raises(ValueError, match="mqtt://") as caught:
             BrokerAddress.from_url(bad)
         assert "s3cret-pw" not in str(caught.value)
+
+
+def test_a_scenario_with_a_bad_broker_url_says_so() -> None:
+    with pytest.raises(ScenarioError, match="mqtt://"):
+        Scenario.from_toml('[world]\nmqtt_url = "http://127.0.0.1"\n' + SCENARIO.split("\n", 2)[2])
