@@ -20,6 +20,7 @@ from bench import (
     b5_web_client,
     b6_memory,
     b7_quality,
+    b8_mqtt,
 )
 from bench._harness import goal, machine_info, print_table, write_result
 
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[..., Result]]] = {
     "B5": ("b5_web_client", b5_web_client.run),
     "B6": ("b6_memory", b6_memory.run),
     "B7": ("b7_quality", b7_quality.run),
+    "B8": ("b8_mqtt", b8_mqtt.run),
 }
 PENDING: dict[str, str] = {}
 

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from nukiasync.cli.signals import stop_on_signals
 from nukiasync.const import LogAction, LogState
+from nukiasync.errors import NukiError
+from nukiasync.mqtt.broker import MqttSettings, load_aiomqtt
 from nukiasync.simulator import ScenarioError, builtin_scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -50,6 +52,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help="stop after this many seconds (default: serve until Ctrl-C)",
     )
+    simulate.add_argument(
+        "--mqtt",
+        metavar="URL",
+        default=None,
+        help="MQTT broker (mqtt://[user:password@]host[:port]) that the Smart Lock 3.0 Pro / "
+        "4th and 5th generation locks publish to, as Nuki's MQTT API 1.5 (needs the mqtt extra)",
+    )
     simulate.set_defaults(command=run)
 
 
@@ -63,7 +72,19 @@ def run(args: argparse.Namespace) -> int:
     if args.speed <= 0:
         sys.stderr.write("nukiasync simulate: --speed must be positive\n")
         return 2
-    return asyncio.run(simulate(scenario, speed=args.speed, seed=args.seed, duration=args.duration))
+    mqtt_url = getattr(args, "mqtt", None)
+    if mqtt_url is not None:
+        try:
+            MqttSettings.from_url(mqtt_url)
+            load_aiomqtt()
+        except NukiError as err:
+            sys.stderr.write(f"nukiasync simulate: {err}\n")
+            return 2
+    return asyncio.run(
+        simulate(
+            scenario, speed=args.speed, seed=args.seed, duration=args.duration, mqtt_url=mqtt_url
+        )
+    )
 
 
 async def simulate(
@@ -73,12 +94,15 @@ async def simulate(
     seed: int | None = None,
     duration: float | None = None,
     out: TextIO | None = None,
+    mqtt_url: str | None = None,
 ) -> int:
     """Serve ``scenario`` until SIGINT/SIGTERM or ``duration`` seconds; return 0."""
     out = out or sys.stdout
     overrides: dict[str, object] = {"speed": speed}
     if seed is not None:
         overrides["seed"] = seed
+    if mqtt_url is not None:
+        overrides["mqtt_url"] = mqtt_url
     world = scenario.build(**overrides)
     with stop_on_signals() as stop:
         async with world:
@@ -136,6 +160,9 @@ def _banner(world: World, scenario: Scenario, speed: float, out: TextIO) -> None
         for name, bridge in world.bridges.items()
     )
     out.write(f"  Web API     {world.web_url}  bearer token {world.web_token}\n")
+    if world.mqtt.settings is not None:
+        mqtt = ", ".join(d.name for d in world.devices if d.mqtt) or "none"
+        out.write(f"  MQTT        {world.mqtt.settings.origin}  publishing: {mqtt}\n")
     out.writelines(
         f"  {d.name:<20} smartlockId {d.smartlock_id}  nukiId {d.nuki_id} ({d.nuki_id:08X})"
         f"  deviceType {int(d.device_type)}\n"

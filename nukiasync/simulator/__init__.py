@@ -25,6 +25,10 @@ Nuki's documents, so it finds the clients' bugs instead of sharing them. ``world
 keeps the ground truth of who did what, ``world.changes`` that of every state change (a
 ``StateChange``: who or what caused it, its log entry, its callbacks); ``world.knobs`` holds
 timings and faults.
+
+Locks added with ``mqtt=True`` to a ``World(mqtt_url=...)`` are MQTT clients of that broker as
+Nuki's MQTT API 1.5 describes (``mqtt_out.py``), and the Web API pushes signed decentral
+webhooks to the URLs registered with it (``web_hooks.py``).
 """
 
 from __future__ import annotations

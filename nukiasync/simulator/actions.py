@@ -118,6 +118,7 @@ async def perform(world: World, device: Device, action: int, actor: Actor, outco
             outcome = LogState.REJECTED
         if outcome not in {LogState.SUCCESS, LogState.MOTOR_BLOCKED}:
             return _finish(world, device, action, actor, outcome, started=started, resulting=None)
+        world.mqtt.action_started(device, action, actor)  # before the motor turns
         world.cancel_followups(device)
         if device.is_opener:
             opener_log = _opener_log(device, actor)

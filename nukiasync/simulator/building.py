@@ -66,7 +66,11 @@ class Population:
 
     def bridge_of(self, device_ref: Device | str | int) -> SimulatedBridge:
         """The bridge a device is paired to."""
-        return self.bridges[self.device(device_ref).bridge]
+        name = self.device(device_ref).bridge
+        if name is None:
+            msg = f"{self.device(device_ref).name} is paired to no bridge"
+            raise SimulationError(msg)
+        return self.bridges[name]
 
     def add_lock(
         self,
@@ -78,15 +82,29 @@ class Population:
         keypad: bool = False,
         auto_lock: float = 0.0,
         knob: bool = False,
-        bridge: SimulatedBridge | str = DEFAULT_BRIDGE,
+        bridge: SimulatedBridge | str | None = DEFAULT_BRIDGE,
+        mqtt: bool = False,
     ) -> Device:
-        """Add a Smart Lock (type 0: Smart Lock 2; type 4: 3.0 / 4th gen), paired to a bridge.
+        """Add a Smart Lock (type 0: Smart Lock 2; 4: 3.0 / 4th gen; 5: Ultra / 5th gen).
 
-        ``bridge`` is a bridge from ``add_bridge`` or its name (default: the first bridge).
+        ``bridge`` is a bridge from ``add_bridge`` or its name (default: the first bridge), or
+        None for a lock without one (type 5 cannot pair with a bridge). ``mqtt`` makes it
+        publish to the World's MQTT broker (types 4 and 5, as Nuki's MQTT API 1.5).
         """
-        if device_type not in {DeviceType.SMARTLOCK, DeviceType.SMARTLOCK_3}:
-            msg = f"a lock has device type 0 or 4, not {device_type}"
+        if device_type not in {
+            DeviceType.SMARTLOCK,
+            DeviceType.SMARTLOCK_3,
+            DeviceType.SMARTLOCK_5,
+        }:
+            msg = f"a lock has device type 0, 4 or 5, not {device_type}"
             raise ValueError(msg)
+        if device_type == DeviceType.SMARTLOCK_5 and bridge is not None:
+            msg = "a Smart Lock Ultra / 5th generation cannot pair with a bridge: pass bridge=None"
+            raise ValueError(msg)
+        if mqtt and device_type == DeviceType.SMARTLOCK:
+            msg = "a Smart Lock 1.0/2.0 has no MQTT"
+            raise ValueError(msg)
+        firmware = {DeviceType.SMARTLOCK: "2.12.4", DeviceType.SMARTLOCK_5: "5.2.1"}
         device = Device(
             name=name,
             nuki_id=nuki_id if nuki_id is not None else self._new_nuki_id(),
@@ -96,8 +114,9 @@ class Population:
             keypad=keypad,
             auto_lock=auto_lock,
             knob=knob,
-            firmware="3.10.5" if device_type == DeviceType.SMARTLOCK_3 else "2.12.4",
-            bridge=self._bridge_name(bridge),
+            firmware=firmware.get(DeviceType(device_type), "3.10.5"),
+            bridge=self._bridge_name(bridge) if bridge is not None else None,
+            mqtt=mqtt,
         )
         return self._add_device(device)
 
@@ -187,7 +206,11 @@ class Population:
         account_user = holder.account_user if holder is not None else None
         auth = Authorization(
             id=self.ids.next(now),
-            auth_id=1 + sum(1 for a in self.auths if a.smartlock_id == device.smartlock_id),
+            # Device-side ids are never reused, also after a deletion (MQTT names them).
+            auth_id=1
+            + max(
+                (a.auth_id for a in self.auths if a.smartlock_id == device.smartlock_id), default=0
+            ),
             smartlock_id=device.smartlock_id,
             type=AuthType(auth_type),
             name=name or (holder.name if holder is not None else "Nuki Bridge"),
@@ -237,7 +260,10 @@ class Population:
             raise ValueError(msg)
         self.devices.append(device)
         self.truth.register(device)
-        self.grant(None, device, AuthType.BRIDGE, name="Nuki Bridge")
+        if device.bridge is not None:
+            self.grant(None, device, AuthType.BRIDGE, name="Nuki Bridge")
+        if device.keypad:  # the keypad itself; a code's action names it and the code's id
+            self.grant(None, device, AuthType.KEYPAD, name="Keypad")
         return device
 
     def _bridge_name(self, bridge: SimulatedBridge | str) -> str:

@@ -98,7 +98,8 @@ class Device:
     last_trigger: int = 0
     updated: datetime | None = None
     paired: bool = True
-    bridge: str = DEFAULT_BRIDGE  # name of the bridge it is paired to
+    bridge: str | None = DEFAULT_BRIDGE  # name of the bridge it is paired to; None: no bridge
+    mqtt: bool = False  # publishes to the World's MQTT broker (Smart Lock 3.0 Pro, 4th/5th gen)
     motion: asyncio.Lock = attrs.field(factory=asyncio.Lock, repr=False)
 
     def __attrs_post_init__(self) -> None:

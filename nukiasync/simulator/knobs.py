@@ -6,7 +6,8 @@ to unlocked, lock 'n' go locks again, an Opener's strike releases (those three w
 and no log entry), an Opener's ring flag resets after 30 s, and the bridge takes a moment per
 request, so a request that overlaps another gets 503. Tests shrink those timings; fault tests
 switch on one fault at a time, e.g. ``world.knobs.fail_web(2, status=429, retry_after=3)``;
-``slow_log_chance`` makes a share of the entries upload much later (out of order).
+``slow_log_chance`` makes a share of the entries upload much later (out of order). MQTT and
+webhook knobs delay and lose what the locks publish and the Web API pushes.
 """
 
 from __future__ import annotations
@@ -79,6 +80,15 @@ class Knobs:
     lock_n_go_delay: float = 20.0  # lock 'n' go locks again after this
     opener_open_time: float = 3.0  # the electric strike buzzes this long
     ring_reset: float = 30.0  # ringactionState resets without a callback (bridge behaviour)
+    # MQTT (locks with mqtt=True, World(mqtt_url=...)): per message, after the state at connect.
+    mqtt_delay: Lag = 0.0  # seconds before each publish (a fixed number or a range)
+    mqtt_loss: float = 0.0  # chance that a message never reaches the broker
+    drop_next_mqtt: int = 0  # lose the next N messages
+    mqtt_reconnect_wait: float = 0.5  # real seconds between connection attempts
+    # Decentral webhooks of the Web API: per POST to one registered URL.
+    webhook_delay: Lag = 0.0  # seconds after the entry reaches the cloud (visible_at)
+    webhook_loss: float = 0.0  # chance that a POST is never sent
+    drop_next_webhooks: int = 0  # lose the next N POSTs
 
     def fail_web(
         self,
@@ -103,9 +113,9 @@ class Knobs:
 
     def lag_for(self, smartlock_id: int, rng: random.Random) -> float:
         """Draw the upload lag of one log entry of this device."""
-        lag = _draw(self.log_lag_by_lock.get(smartlock_id, self.log_lag), rng)
+        lag = draw_lag(self.log_lag_by_lock.get(smartlock_id, self.log_lag), rng)
         if self.slow_log_chance and rng.random() < self.slow_log_chance:
-            lag += _draw(self.slow_log_lag, rng)
+            lag += draw_lag(self.slow_log_lag, rng)
         return lag
 
     def callback_copies(self, rng: random.Random, nuki_id: int | None = None) -> int:
@@ -125,8 +135,23 @@ class Knobs:
             return 2
         return 1
 
+    def take_mqtt_loss(self, rng: random.Random) -> bool:
+        """Decide whether the next MQTT message is lost."""
+        if self.drop_next_mqtt > 0:
+            self.drop_next_mqtt -= 1
+            return True
+        return bool(self.mqtt_loss) and rng.random() < self.mqtt_loss
 
-def _draw(lag: Lag, rng: random.Random) -> float:
+    def take_webhook_loss(self, rng: random.Random) -> bool:
+        """Decide whether the next webhook POST is lost."""
+        if self.drop_next_webhooks > 0:
+            self.drop_next_webhooks -= 1
+            return True
+        return bool(self.webhook_loss) and rng.random() < self.webhook_loss
+
+
+def draw_lag(lag: Lag, rng: random.Random) -> float:
+    """Draw one delay: a fixed number, or uniform in a ``(low, high)`` range."""
     if isinstance(lag, tuple):
         low, high = lag
         return rng.uniform(low, high)

@@ -8,6 +8,7 @@ A scenario names its devices, its people and what they do when::
     [world]                    # optional: World arguments
     seed = 7
     owner = "Alice"            # whose Web API token the simulator hands out
+    mqtt_url = "mqtt://127.0.0.1:1883"   # optional: a broker for the locks to publish to
 
     [knobs]                    # optional: any simple Knobs attribute
     log_lag = [2.0, 4.0]       # seconds, a fixed number or a [low, high] range
@@ -15,14 +16,18 @@ A scenario names its devices, its people and what they do when::
     slow_log_chance = 0.05     # a share of entries uploads slow_log_lag = [10.0, 20.0] later
     bridge_request_time = 0.05 # seconds per bridge request; an overlapping one gets 503
     lock_n_go_delay = 20.0     # follow-ons: unlatch_hold, lock_n_go_delay, opener_open_time
+    mqtt_delay = 0.1           # MQTT: mqtt_delay, mqtt_loss, drop_next_mqtt
+    webhook_delay = [0.5, 1.0] # decentral webhooks: webhook_delay, webhook_loss
 
     [[lock]]
     name = "Front door"
-    type = 4                   # 0 Smart Lock 2, 4 Smart Lock 3.0 / 4th gen, 2 Opener
+    type = 4                   # 0 Smart Lock 2, 4 Smart Lock 3.0 / 4th gen, 5 Ultra, 2 Opener
     nuki_id = 0x1A2B3C4D       # optional
     door_sensor = true         # optional accessories and settings:
     keypad = true              #   keypad, door_sensor, auto_lock (seconds), knob
     auto_lock = 0
+    mqtt = true                # publishes to mqtt_url (default: types 4 and 5 when it is set)
+    bridge = true              # paired to the bridge (type 5 cannot be: false is its default)
 
     [[person]]
     name = "Alice"
@@ -59,6 +64,7 @@ import attrs
 
 from nukiasync.const import DeviceType, LogAction, LogState
 from nukiasync.simulator.actions import SimulationError
+from nukiasync.simulator.devices import DEFAULT_BRIDGE
 from nukiasync.simulator.knobs import Knobs
 from nukiasync.simulator.people import VIAS
 from nukiasync.simulator.world import World
@@ -84,8 +90,11 @@ STEP_EVENTS = frozenset({"press_button", "open_door", "close_door", "ring"})
 OUTCOMES = {"success": LogState.SUCCESS, "motor_blocked": LogState.MOTOR_BLOCKED}
 OUTCOMES |= {"canceled": LogState.CANCELED, "busy": LogState.BUSY, "rejected": LogState.REJECTED}
 _TOP_KEYS = frozenset({"name", "description", "world", "knobs", "lock", "person", "step"})
-_WORLD_KEYS = frozenset({"seed", "owner", "account_name", "account_email", "speed"})
-_LOCK_KEYS = frozenset({"name", "type", "nuki_id", "door_sensor", "keypad", "auto_lock", "knob"})
+_WORLD_KEYS = frozenset({"seed", "owner", "account_name", "account_email", "speed", "mqtt_url"})
+_LOCK_KEYS = frozenset(
+    {"name", "type", "nuki_id", "door_sensor", "keypad", "auto_lock", "knob", "mqtt", "bridge"}
+)
+_MQTT_TYPES = frozenset({DeviceType.SMARTLOCK_3, DeviceType.SMARTLOCK_5})
 _PERSON_KEYS = frozenset({"name", "email", "app", "fob", "keypad", "keypad_code"})
 _STEP_KEYS = frozenset({"at", "who", "does", "lock", "via", "code", "outcome"})
 _KNOB_KEYS = frozenset(f.name for f in attrs.fields(Knobs)) - {
@@ -143,8 +152,8 @@ class Scenario:
         people = tuple(data.get("person", ()))
         for index, lock in enumerate(locks, 1):
             _only(lock, _LOCK_KEYS, f"{source} lock {index}")
-            if "name" not in lock or lock.get("type", 4) not in {0, 2, 4}:
-                msg = f"{source} lock {index}: needs a name and type 0, 2 or 4"
+            if "name" not in lock or lock.get("type", 4) not in {0, 2, 4, 5}:
+                msg = f"{source} lock {index}: needs a name and type 0, 2, 4 or 5"
                 raise ScenarioError(msg)
         for index, person in enumerate(people, 1):
             _only(person, _PERSON_KEYS, f"{source} person {index}")
@@ -173,8 +182,8 @@ class Scenario:
         for key, value in self.knobs.items():
             setattr(knobs, key, tuple(value) if isinstance(value, list) else value)
         settings = {**self.world, **overrides}
-        world = World(knobs=knobs, **settings)
         try:
+            world = World(knobs=knobs, **settings)
             for lock in self.locks:
                 options = {k: v for k, v in lock.items() if k not in {"name", "type"}}
                 if lock.get("type", 4) == DeviceType.OPENER:
@@ -184,7 +193,12 @@ class Scenario:
                         keypad=options.get("keypad", False),
                     )
                 else:
-                    world.add_lock(lock["name"], device_type=lock.get("type", 4), **options)
+                    kind = lock.get("type", 4)
+                    paired = options.pop("bridge", kind != DeviceType.SMARTLOCK_5)
+                    mqtt = settings.get("mqtt_url") is not None and kind in _MQTT_TYPES
+                    options["mqtt"] = options.get("mqtt", mqtt)
+                    bridge = None if paired is False else DEFAULT_BRIDGE
+                    world.add_lock(lock["name"], device_type=kind, bridge=bridge, **options)
             for person in self.people:
                 world.add_person(**person)
             for step in self.steps:

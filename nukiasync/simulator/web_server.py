@@ -6,7 +6,7 @@ spec's schemas). Actions are accepted with 204 and then drive the World (trigger
 owner's authorization); the log shows entries only after their upload lag. Bearer tokens are
 checked on every request but ``GET /discover/bridges`` (Nuki's bridge discovery, which lists
 the World's bridges on 127.0.0.1); scripted faults (``Knobs.fail_web``) come before the check,
-as a gateway's would.
+as a gateway's would. Registered decentral webhooks get signed pushes (``web_hooks.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from nukiasync.simulator.devices import web_time
 from nukiasync.simulator.logbook import DEFAULT_PAGE
 from nukiasync.simulator.people import ACCOUNT_ID
 from nukiasync.simulator.web_faults import bad_parameter, fault_response, restlet_error
+from nukiasync.simulator.web_hooks import WebHooks
 
 if TYPE_CHECKING:
     from nukiasync.simulator.devices import Device
@@ -85,6 +86,7 @@ class SimulatedWebApi:
         self.world = world
         self.port = 0
         self.requests = 0
+        self.hooks = WebHooks(self)
         self._runner: web.AppRunner | None = None
 
     def __repr__(self) -> str:
@@ -102,6 +104,7 @@ class SimulatedWebApi:
         add("GET", "/smartlock", self._smartlocks)
         add("GET", "/smartlock/log", self._account_log)
         web_admin.add_routes(app, self)
+        self.hooks.add_routes(app)
         add("GET", r"/smartlock/{smartlockId:\d+}", self._smartlock)
         add("POST", r"/smartlock/{smartlockId:\d+}/action", self._action)
         add("POST", r"/smartlock/{smartlockId:\d+}/action/lock", self._simple_action)
@@ -117,7 +120,8 @@ class SimulatedWebApi:
         self.port = (getattr(server, "sockets", None) or [])[0].getsockname()[1]
 
     async def stop(self) -> None:
-        """Stop listening."""
+        """Stop listening (and pushing webhooks)."""
+        await self.hooks.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -28,6 +28,7 @@ from nukiasync.simulator.clock import Clock, SimClock
 from nukiasync.simulator.devices import DEFAULT_BRIDGE, Device
 from nukiasync.simulator.knobs import Knobs
 from nukiasync.simulator.logbook import ActionRecord, LogBook, LogEntry, ObjectIds
+from nukiasync.simulator.mqtt_out import MqttLocks
 from nukiasync.simulator.people import VIAS, AccountUser, Authorization, Person
 from nukiasync.simulator.truth import ACTION, ChangeBook, StateChange
 from nukiasync.simulator.web_server import SimulatedWebApi
@@ -53,6 +54,8 @@ class World(Population):
         web_token: the Web API bearer token (generated when omitted); it belongs to ``owner``.
         owner: name of the person whose token ``web_token`` is (default: the first person
             with an e-mail address).
+        mqtt_url: ``mqtt://[user:password@]host:port`` of the broker that locks added with
+            ``mqtt=True`` publish to (``mqtt_out.py``).
     """
 
     def __init__(
@@ -67,6 +70,7 @@ class World(Population):
         owner: str | None = None,
         account_name: str = "Nuki Simulator",
         account_email: str = "owner@example.invalid",
+        mqtt_url: str | None = None,
     ) -> None:
         self.clock: Clock = clock if clock is not None else SimClock(speed=speed)
         self.rng = random.Random(seed)  # noqa: S311 - a simulation, not cryptography
@@ -88,6 +92,7 @@ class World(Population):
         self.bridge = SimulatedBridge(self, bridge_token or new_token(10))
         self.bridges: dict[str, SimulatedBridge] = {DEFAULT_BRIDGE: self.bridge}
         self.web = SimulatedWebApi(self)
+        self.mqtt = MqttLocks(self, mqtt_url)
         self.closing = asyncio.Event()
         self._change = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -120,6 +125,7 @@ class World(Population):
         for bridge in self.bridges.values():
             await bridge.start()
         await self.web.start()
+        self.mqtt.start()
 
     async def close(self) -> None:
         """Cancel and await every task, then stop both servers; safe to call twice."""
@@ -267,6 +273,7 @@ class World(Population):
     def touch(self, device: Device) -> None:
         """Note a change that the bridge does not report (transitional states)."""
         device.updated = self.clock.now()
+        self.mqtt.touch(device)
         self.changed()
 
     @property
@@ -291,7 +298,9 @@ class World(Population):
         change = self.truth.note(
             device, self.clock.now(), kind=kind, person=person, record_seq=record_seq
         )
-        self.bridges[device.bridge].enqueue(device.callback_body(), change)
+        if device.bridge is not None:
+            self.bridges[device.bridge].enqueue(device.callback_body(), change)
+        self.web.hooks.status(device)
         return change
 
     def write_log(
@@ -326,6 +335,7 @@ class World(Population):
             opener_log=opener_log,
         )
         self.logbook.add(entry)
+        self.web.hooks.log_written(entry)
         return entry
 
     def record(self, record: ActionRecord) -> ActionRecord:

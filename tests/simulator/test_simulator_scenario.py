@@ -88,7 +88,7 @@ async def test_scenario_runs(tmp_path: Path) -> None:
         ("colour = 1", "unknown key(s) colour"),
         ("[world]\nsize = 1", "[world]: unknown key"),
         ("[knobs]\nweb_faults = 1", "[knobs]: unknown key"),
-        ("[[lock]]\nname = 'x'\ntype = 1", "type 0, 2 or 4"),
+        ("[[lock]]\nname = 'x'\ntype = 1", "type 0, 2, 4 or 5"),
         ("[[lock]]\nname = 'x'\nwheels = 4", "lock 1: unknown key"),
         ("[[person]]\nname = 'x'\nage = 4", "person 1: unknown key"),
         ("[[step]]\nat = 1\ndoes = 'dance'", "unknown action 'dance'"),

@@ -174,13 +174,13 @@ async def test_device_clock_skew(world: World, api: httpx.AsyncClient) -> None:
 
 async def test_auth_crud(world: World, api: httpx.AsyncClient) -> None:
     auths = (await api.get("/smartlock/auth")).json()
-    assert {a["type"] for a in auths} == {0, 1, 2, 13}
+    assert {a["type"] for a in auths} == {0, 1, 2, 3, 13}  # 3: the keypad itself
     assert all(len(a["id"]) == 24 for a in auths)
     assert {
         a["type"] for a in (await api.get("/smartlock/auth", params={"types": "2,13"})).json()
     } == {2, 13}
     without_user = (await api.get("/smartlock/auth", params={"accountUserId": -1})).json()
-    assert {a["type"] for a in without_user} == {1, 13}
+    assert {a["type"] for a in without_user} == {1, 3, 13}
     bob = world.person("Bob").account_user
     assert bob is not None
     create = {"name": "Courier code", "remoteAllowed": False, "type": 13, "code": 456789}
