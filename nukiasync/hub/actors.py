@@ -62,10 +62,9 @@ class ActorDirectory:
             return False
         self._by_id = {}
         for auth in auths:
-            # The log's authId is the auth's string id; index the numeric one too (MQTT).
+            # The log's authId is the auth's string id. Not the numeric one: it repeats across
+            # locks, so it could name someone else (MQTT looks it up per lock, `mqtt_names`).
             self._by_id[auth.id] = auth
-            if auth.auth_id is not None:
-                self._by_id.setdefault(str(auth.auth_id), auth)
         return True
 
     async def actor_for(self, entry: SmartlockLog) -> Actor:

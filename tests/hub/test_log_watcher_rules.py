@@ -12,7 +12,14 @@ from nukiasync import attribution
 from nukiasync.attribution import ChangeKind, ObservedChange
 from nukiasync.const import DeviceType, LockMode, LockState, LogAction, OpenerState
 from nukiasync.events import AttributionFailure
-from nukiasync.hub.sources.log_pending import Pending, change_from_json, decide_now, record_of
+from nukiasync.hub.sources.log_pending import (
+    Pending,
+    SeenRecord,
+    change_from_json,
+    decide_now,
+    in_device_order,
+    record_of,
+)
 from tests.support.log_watch import SL, T0, TIMING, FakeTime, World, entry, make, run_until
 
 if TYPE_CHECKING:
@@ -267,6 +274,21 @@ def test_an_earlier_change_is_decided_only_after_a_later_one_of_its_device() -> 
 
 def attrs_evolve_lock(change: ObservedChange, lock: int) -> ObservedChange:
     return attrs.evolve(change, smartlock_id=lock)
+
+
+def test_a_devices_entries_are_reported_in_their_order() -> None:
+    # Bob's lock (callback lost) is held while a pending lock may claim it; Alice's later
+    # unlock, past its grace, must wait: told first, it would read as no change at all.
+    lock = SeenRecord(entry=entry("1" * 24, s(1), action=LogAction.LOCK),
+                      record=record_of(entry("1" * 24, s(1), action=LogAction.LOCK), s(2)),
+                      first_seen=s(2))  # fmt: skip
+    unlock_log = entry("2" * 24, s(3), action=LogAction.UNLOCK)
+    unlock = SeenRecord(entry=unlock_log, record=record_of(unlock_log, s(4)), first_seen=s(4))
+    failed_log = entry("3" * 24, s(5), action=LogAction.UNLOCK, state=4)
+    failed = SeenRecord(entry=failed_log, record=record_of(failed_log, s(6)), first_seen=s(6))
+    held = {SL: (lock.record.occurred_at, lock.record.record_id)}
+    assert in_device_order([failed, unlock], held) == [failed]  # a failure moves no state
+    assert in_device_order([unlock, lock], {}) == [lock, unlock]
 
 
 async def test_hidden_changes_come_before_the_answer() -> None:

@@ -283,3 +283,37 @@ def grace_ends(
         for key, record in seen.items()
         if key not in done and record.first_seen + wait > now
     ]
+
+
+def in_device_order(
+    due: list[SeenRecord], held: Mapping[int, tuple[datetime, str]]
+) -> list[SeenRecord]:
+    """Entries to report, oldest first, none after a device's oldest entry still held.
+
+    A state the log alone shows is told from the state before it: told out of order, an
+    unlock after a held lock would read as no change.
+    """
+    told = [
+        seen
+        for seen in due
+        if not attribution.claimable(seen.record)
+        or seen.record.smartlock_id not in held
+        or (seen.record.occurred_at, seen.record.record_id) < held[seen.record.smartlock_id]
+    ]
+    return sorted(told, key=lambda seen: (seen.record.occurred_at, seen.record.record_id))
+
+
+def forget_old(
+    seen: dict[str, SeenRecord],
+    horizon: datetime,
+    claimed: set[str],
+    reported: set[str],
+    claimed_at: dict[str, datetime],
+) -> None:
+    """Forget entries first read before ``horizon`` once they were claimed or reported."""
+    for key in [k for k, record in seen.items() if record.first_seen < horizon]:
+        if key in claimed or key in reported:
+            del seen[key]
+            claimed.discard(key)
+            claimed_at.pop(key, None)
+            reported.discard(key)

@@ -25,7 +25,9 @@ from nukiasync.hub.sources.log_pending import (
     could_explain,
     decide_now,
     failure_reason,
+    forget_old,
     grace_ends,
+    in_device_order,
     postpone,
     record_of,
     reschedule,
@@ -293,21 +295,25 @@ class LogWatcher:
         skew = self._skew()
         floor = self._report_after - attribution.WINDOW_BEFORE
         due: list[SeenRecord] = []
+        held: dict[int, tuple[datetime, str]] = {}  # per device: the oldest entry still held
         for key, seen in self._seen.items():
+            record = seen.record
             if key in self._claimed or key in self._reported:
                 continue
-            if self._is_claimed(key) or seen.record.occurred_at - skew < floor:
+            if self._is_claimed(key) or record.occurred_at - skew < floor:
                 self._reported.add(key)  # emitted before a restart, or before we started
                 continue
-            if attribution.claimable(seen.record) and (
+            if attribution.claimable(record) and (
                 now - seen.first_seen < grace
                 or key in self._held
-                or self._undecided(seen.record.smartlock_id)
-                or could_explain(self._pending, seen.record, skew, self._started)
-            ):
-                continue  # a late callback, or a waiting change, may still claim it
+                or self._undecided(record.smartlock_id)
+                or could_explain(self._pending, record, skew, self._started)
+            ):  # a late callback, or a waiting change, may still claim it
+                order = (record.occurred_at, record.record_id)
+                held[record.smartlock_id] = min(held.get(record.smartlock_id, order), order)
+                continue
             due.append(seen)
-        due.sort(key=lambda seen: (seen.record.occurred_at, seen.record.record_id))
+        due = in_device_order(due, held)
         self._reported.update(seen.record.record_id for seen in due)
         return due
 
@@ -350,7 +356,8 @@ class LogWatcher:
                     entry=entry, record=record_of(entry, read_at), first_seen=read_at
                 )
         self._after_read(now, background=background)
-        self._prune(now)
+        horizon = now - timedelta(seconds=self.timing.deadline * 2) - attribution.WINDOW_BEFORE
+        forget_old(self._seen, horizon, self._claimed, self._reported, self._claimed_at)
 
     def _read_from(self, now: datetime, *, background: bool) -> datetime:
         oldest = min((p.change.observed_at for p in self._pending), default=now)
@@ -388,13 +395,3 @@ class LogWatcher:
             self._healthy = available
             if self._on_health is not None:
                 self._on_health(available, detail)
-
-    def _prune(self, now: datetime) -> None:
-        """Forget entries read long ago once they were claimed or reported."""
-        horizon = now - timedelta(seconds=self.timing.deadline * 2) - attribution.WINDOW_BEFORE
-        for key in [k for k, s in self._seen.items() if s.first_seen < horizon]:
-            if key in self._claimed or key in self._reported:
-                del self._seen[key]
-                self._claimed.discard(key)
-                self._claimed_at.pop(key, None)
-                self._reported.discard(key)
