@@ -533,3 +533,38 @@ def test_moves_part() -> None:
     )  # fmt: skip
     assert not at.moves_part(opener, rec("a", LNG, 0, lock=OP))
     assert at.moves_part(opener, rec("a", L, 0, lock=OP))
+
+
+# Clauses the mutation run (`make mutation`) found untested: each assert fails on a mutant.
+
+
+def test_compatible_needs_the_same_device_and_a_success() -> None:
+    locked = change("c", LockState.LOCKED, 0)
+    assert at.compatible(locked, rec("own", L, -1), timedelta(0))
+    assert not at.compatible(locked, rec("other", L, -1, lock=OP), timedelta(0))
+    assert not at.compatible(locked, rec("failed", L, -1, ok=False), timedelta(0))
+    # The window's ends belong to it.
+    assert at.compatible(locked, rec("first", L, -30), timedelta(0))
+    assert at.compatible(locked, rec("last", L, 5), timedelta(0))
+
+
+def test_the_clauses_correct_record_times_for_skew() -> None:
+    # The device's clock runs 10 s ahead: its dates are 10 s later than the host's.
+    skew = timedelta(seconds=10)
+    locked = change("c", LockState.LOCKED, 0, previous_at=-5)
+    stale = rec("stale", L, 10 - 8, seen=-1)  # host time -8: before the previous change
+    assert at.excluded(locked, stale, skew, None)
+    fresh = rec("fresh", L, 10 - 1, seen=1)  # host time -1: after it
+    assert not at.excluded(locked, fresh, skew, None)
+    later = change("l", LockState.UNLOCKED, 0.8, previous=LockState.LOCKED)
+    same_second = rec("next", U, 10 + 0, seen=2)  # host time 0: perhaps the later change's
+    assert at._perhaps_later(locked, same_second, [later], taken=(), skew=skew,
+                             expected=timedelta(seconds=-0.5))  # fmt: skip
+    hidden = at._hidden(locked, fresh, [rec("between", U, 10 - 3), fresh], taken=(), skew=skew,
+                        not_before=None)  # fmt: skip
+    assert [r.record_id for r in hidden] == ["between"]
+
+
+def test_an_opener_reads_its_own_table() -> None:
+    assert at.result_state(DeviceType.SMARTLOCK_3, LNG) == LockState.UNLOCKED_LOCK_N_GO
+    assert at.result_state(DeviceType.OPENER, LNG) is None  # no lock 'n' go on an Opener
