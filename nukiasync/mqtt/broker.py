@@ -111,6 +111,18 @@ class LinkStats:
     connected: bool = False
 
 
+def honour_cancel() -> None:
+    """Raise a cancel that aiomqtt swallowed.
+
+    aiomqtt waits for the broker's acknowledgement with ``asyncio.wait_for``, which on Python
+    3.11 returns the result instead of raising when a cancel meets a finished wait: the task
+    stays "cancelling" and would wait for its next message (or a close) forever.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def run_sessions(
     settings: MqttSettings,
     session: Callable[[aiomqtt.Client], Awaitable[None]],

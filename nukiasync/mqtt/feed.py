@@ -19,7 +19,7 @@ import attrs
 
 from nukiasync.clock import utcnow
 from nukiasync.errors import NukiMqttMessageError
-from nukiasync.mqtt.broker import LinkStats, MqttSettings, run_sessions
+from nukiasync.mqtt.broker import LinkStats, MqttSettings, honour_cancel, run_sessions
 from nukiasync.mqtt.messages import (
     STATE_TOPICS,
     TOPIC_ROOT,
@@ -123,6 +123,7 @@ class LockFeed:
     async def _session(self, client: aiomqtt.Client) -> None:
         try:
             await client.subscribe(f"{self._root}/+/+", qos=1)
+            honour_cancel()
             self._subscribed.set()
             self._on_health(True, self._connected_detail)  # noqa: FBT003  (the callback type)
             async for message in client.messages:

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING
 import attrs
 
 from nukiasync.events import LockStateChanged, NukiEvent, event_to_dict
-from nukiasync.mqtt.broker import LinkStats, MqttSettings, load_aiomqtt, run_sessions
+from nukiasync.mqtt.broker import (
+    LinkStats,
+    MqttSettings,
+    honour_cancel,
+    load_aiomqtt,
+    run_sessions,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -156,6 +162,7 @@ class EventPublisher:
                     self._in_flight = False
                 self._buffer.popleft()
                 self.stats.published += 1
+                honour_cancel()  # after the count: the broker has it
         finally:
             watch.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
