@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import attrs
+from aiohttp import web as aiohttp_web
 
 from nukiasync import CallbackServer, NukiBridgeClient, NukiWebClient
 from nukiasync.events import NukiEvent
@@ -113,6 +114,7 @@ class Rig:
     bridge: NukiBridgeClient | None = None
     settings: dict[str, Any] = attrs.field(factory=dict)
     subscribers: list[Callable[[NukiEvent], Any]] = attrs.field(factory=list)
+    hooks: list[NukiHub] = attrs.field(factory=list)  # the webhook route's hub is the last
     restarts: int = 0
 
     def scaled_sleep(self, seconds: float) -> Any:
@@ -133,6 +135,7 @@ class Rig:
         await self.hub.close()
         await self.scaled_sleep(downtime)
         self.hub = _hub(self.world, self.web, self.bridge, self.speed, **self.settings)
+        self.hooks.append(self.hub)
         self.hub.subscribe(self.recorder)
         for subscriber in self.subscribers:
             self.hub.subscribe(subscriber)
@@ -150,6 +153,7 @@ def _hub(
     server: bool,
     confirm: ConfirmPolicy,
     state_file: str | None,
+    webhook_secret: str | None = None,
 ) -> NukiHub:
     return NukiHub(
         web=web,
@@ -160,7 +164,29 @@ def _hub(
         state_file=state_file,
         clock=world.clock.now,
         sleep=lambda seconds: asyncio.sleep(max(0.0, seconds) / speed),
+        webhook_secret=webhook_secret,
     )
+
+
+@contextlib.asynccontextmanager
+async def webhook_route() -> AsyncIterator[tuple[str, list[NukiHub]]]:
+    """An aiohttp route on 127.0.0.1 for decentral webhooks, handed to the hub put in the list."""
+    hubs: list[NukiHub] = []
+
+    async def handle(request: aiohttp_web.Request) -> aiohttp_web.StreamResponse:
+        return await hubs[-1].handle_webhook(request)
+
+    app = aiohttp_web.Application()
+    app.router.add_post("/nuki/webhook", handle)
+    runner = aiohttp_web.AppRunner(app)
+    await runner.setup()
+    site = aiohttp_web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}/nuki/webhook", hubs
+    finally:
+        await runner.cleanup()
 
 
 @contextlib.asynccontextmanager
@@ -172,9 +198,13 @@ async def running_hub(
     server: bool = True,
     confirm: ConfirmPolicy = "background",
     state_file: str | None = None,
+    webhooks: bool = False,
 ) -> AsyncIterator[Rig]:
-    """Start ``world`` and a hub on it (callbacks through a `CallbackServer` unless told)."""
-    async with world:
+    """Start ``world`` and a hub on it (callbacks through a `CallbackServer` unless told).
+
+    ``webhooks``: the hub also takes decentral webhooks, registered with the simulated Web API.
+    """
+    async with world, webhook_route() as (url, hubs):
         port = urlsplit(world.bridge_url).port or 0
         web = NukiWebClient(WEB_TOKEN, base_url=world.web_url)
         bridge = NukiBridgeClient("127.0.0.1", BRIDGE_TOKEN, port=port)
@@ -185,7 +215,13 @@ async def running_hub(
             "confirm": confirm,
             "state_file": state_file,
         }
+        if webhooks:
+            hook = await web.register_decentral_webhook(
+                webhook_url=url, webhook_features=["DEVICE_LOGS"]
+            )
+            settings["webhook_secret"] = hook.secret
         hub = _hub(world, web, bridge, speed, **settings)
+        hubs.append(hub)
         hub.subscribe(recorder)
         rig = Rig(
             world=world,
@@ -195,6 +231,7 @@ async def running_hub(
             speed=speed,
             bridge=bridge,
             settings=settings,
+            hooks=hubs,
         )
         try:
             await hub.start()
