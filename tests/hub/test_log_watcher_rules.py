@@ -221,6 +221,15 @@ async def test_no_answer_at_once_while_a_later_change_of_the_device_is_checked()
 async def test_a_stale_visible_entry_is_never_named() -> None:
     """The issue's cascade: the lost callback's entry is visible when the next change comes."""
     time, world, outcomes, watcher = setup()
+    waiting_when_told: list[int] = []  # changes still waiting when the entry was reported
+    on_outcome = watcher._on_outcome
+
+    async def told(outcome: Outcome) -> None:
+        if outcome.unclaimed:
+            waiting_when_told.append(watcher.pending_count)
+        await on_outcome(outcome)
+
+    watcher._on_outcome = told
     stale = entry("1" * 24, s(-9), action=LogAction.LOCK)
     world.entries.append((T0, stale))
     await run_until(watcher, outcomes, lambda: watcher.reads >= 1)
@@ -230,6 +239,19 @@ async def test_a_stale_visible_entry_is_never_named() -> None:
     await run_until(watcher, outcomes, lambda: unavailable(outcomes), limit=3000)
     assert attributed(outcomes) == []
     assert unavailable(outcomes) == [("c", AttributionFailure.TIMED_OUT)]
+    # History the change can never claim (rule 2) is not held for it: told after its grace.
+    assert waiting_when_told == [1]
+
+
+async def test_an_earlier_change_without_an_entry_ends_with_the_later_one() -> None:
+    # Two changes of one device, no entry ever: the first is decided only once the later one
+    # is (a later change's entry might have freed the first one's), then both end together.
+    _time, _world, outcomes, watcher = setup()
+    watcher.add(lock_change("a", 0, LockState.UNLOCKED, LockState.LOCKED), attributable=True)
+    watcher.add(lock_change("b", 2, LockState.LOCKED, LockState.UNLOCKED), attributable=True)
+    await run_until(watcher, outcomes, lambda: len(unavailable(outcomes)) == 2, limit=5000)
+    ends = [[cid for cid, _ in unavailable([o])] for o in outcomes if o.unavailable]
+    assert ends == [["a", "b"]]
 
 
 async def test_three_quick_changes_with_same_second_entries_each_get_their_own() -> None:
