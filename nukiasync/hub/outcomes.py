@@ -50,16 +50,9 @@ def attributed(
         event_id=stable_id("attributed", entry.id),
         received_at=now,
         source=source,
-        occurred_at=entry.date,
         state_event_id=change.change_id,
-        actor=actor,
-        action=entry.action_code,
-        action_name=entry.action.name.lower(),
-        trigger=entry.trigger_code,
-        trigger_name=entry.trigger.name.lower(),
-        log_entry_id=entry.id,
         latency=(now - change.observed_at).total_seconds(),
-        how=how_of_entry(entry, actor),
+        **_entry_fields(entry, actor),
         **identity,
     )
 
@@ -119,18 +112,25 @@ def observed(
         event_id=stable_id("log", entry.id),
         received_at=now,
         source=source,
-        occurred_at=entry.date,
-        log_entry_id=entry.id,
-        actor=actor,
-        action=entry.action_code,
-        action_name=entry.action.name.lower(),
-        trigger=entry.trigger_code,
-        trigger_name=entry.trigger.name.lower(),
         succeeded=entry.succeeded,
         outcome_name=entry.state.name.lower(),
-        how=how_of_entry(entry, actor),
+        **_entry_fields(entry, actor),
         **identity,
     )
+
+
+def _entry_fields(entry: SmartlockLog, actor: Actor) -> dict[str, Any]:
+    """What every event told from a log entry says of it."""
+    return {
+        "occurred_at": entry.date,
+        "log_entry_id": entry.id,
+        "actor": actor,
+        "action": entry.action_code,
+        "action_name": entry.action.name.lower(),
+        "trigger": entry.trigger_code,
+        "trigger_name": entry.trigger.name.lower(),
+        "how": how_of_entry(entry, actor),
+    }
 
 
 def how_of_entry(entry: SmartlockLog, actor: Actor) -> How:
