@@ -124,6 +124,7 @@ def match(
     not_before: datetime | None = None,
     final: Collection[str] = frozenset(),
     settle: timedelta = SETTLE,
+    latest: Mapping[int, timedelta] | None = None,
 ) -> Matching:
     """Apply the rule to every pending change (see the module docstring).
 
@@ -132,7 +133,9 @@ def match(
     ``claimed``: records already explaining a change or reported; ``claimed_at``: for those
     explaining a change, when that change was observed. ``final``: changes whose
     last read happened (an ambiguous candidate is answered). Records dated after ``now``
-    plus the window (corrected) are ignored as impossible.
+    plus the window (corrected) are ignored as impossible. ``latest``: per device, the latest
+    offset its own record can have (rule 1's "before"; the usual offset plus `AFTER_SLACK`
+    where not given).
     """
     horizon = now + skew + WINDOW_AFTER
     visible = [record for record in records if record.occurred_at <= horizon]
@@ -144,6 +147,7 @@ def match(
     contested: set[str] = set()  # records an earlier change could own, passed over as late
     for index, change in enumerate(ordered):
         usual = _usual(expected, change.smartlock_id)
+        bound = (latest or {}).get(change.smartlock_id, usual + AFTER_SLACK)
         history = sorted(
             (r for r in visible if moves_part(change, r)),
             key=lambda r: (r.occurred_at, r.record_id),
@@ -157,6 +161,7 @@ def match(
             claimed_at=claimed_at or {},
             skew=skew,
             expected=usual,
+            latest=bound,
         )
         contested.update(passed)
         candidate = next((r for r in run if not excluded(change, r, skew, not_before)), None)
@@ -204,6 +209,7 @@ def _last_before(
     claimed_at: Mapping[str, datetime],
     skew: timedelta,
     expected: timedelta,
+    latest: timedelta,
 ) -> tuple[list[ActionRecord], bool, list[str]]:
     """Rule 1: the records that can explain the change (first is best); whether they are late.
 
@@ -212,7 +218,7 @@ def _last_before(
     after it found the device there already (a lock pressed twice, a command queued behind
     another) and are no-ops.
 
-    "Before" ends where the change's own record can lie (the usual offset plus a little): an
+    "Before" ends where the change's own record can lie (``latest``, past the usual offset): an
     action that began later cannot have finished by the callback. A record dated after that
     undoes nothing; it is the change's own only if nothing before explains the change, it
     fits this change and no other change has or fits it (clocks are corrected to about a
@@ -221,7 +227,7 @@ def _last_before(
     Also returns the late records that fit this change and a later one: until the log tells,
     the later change may not take them at once.
     """
-    boundary = change.observed_at + skew + expected + AFTER_SLACK
+    boundary = change.observed_at + skew + latest
     run: list[ActionRecord] = []  # the trailing records that all leave the change's state
     late = None
     passed: list[str] = []

@@ -18,6 +18,7 @@ from nukiasync.hub.sources.log_pending import (
     change_from_json,
     decide_now,
     in_device_order,
+    latest_offset,
     record_of,
 )
 from tests.support.log_watch import SL, T0, TIMING, FakeTime, World, entry, make, run_until
@@ -379,6 +380,24 @@ def test_the_usual_offset_is_learnt_per_device_and_kind() -> None:
     assert watcher.expected_offset(OP) == -0.5 * sec
 
 
+def test_own_records_end_at_most_a_second_after_the_earliest_one_seen() -> None:
+    sec = timedelta(seconds=1)
+    offsets: dict[int, list[timedelta]] = {}
+    slack = attribution.AFTER_SLACK
+    assert latest_offset(offsets, SL, TIMING) == attribution.EXPECTED_OFFSET + slack
+    # One match begun late in its second: the next own record may lie a second later.
+    offsets[SL] = [-1.99 * sec]
+    assert latest_offset(offsets, SL, TIMING) == -1.49 * sec + slack
+    # Matches spread over their whole second: the median is the middle.
+    offsets[SL] = [-2 * sec, -1.5 * sec, -1.1 * sec, -1.3 * sec, -1.7 * sec]
+    assert latest_offset(offsets, SL, TIMING) == -1.5 * sec + slack
+    offsets[SL] = [-1.8 * sec, -1.5 * sec, -1.1 * sec]  # not yet: at most 0.5 s above -1.8
+    assert latest_offset(offsets, SL, TIMING) == -1.3 * sec + slack
+    # Motors that vary: the median stays where most own records are.
+    offsets[SL] = [-3.5 * sec, -1.6 * sec, -1.4 * sec]
+    assert latest_offset(offsets, SL, TIMING) == -1.6 * sec + slack
+
+
 def test_records_of_entries_say_when_the_motor_moved_and_failed() -> None:
     assert not record_of(entry("a" * 24, T0)).stuck
     assert record_of(entry("a" * 24, T0, state=1)).stuck  # motor blocked
@@ -387,3 +406,30 @@ def test_records_of_entries_say_when_the_motor_moved_and_failed() -> None:
     assert not record_of(entry("a" * 24, T0, state=224)).stuck  # an invalid code
     seen = record_of(entry("a" * 24, T0), T0 + timedelta(seconds=3))
     assert seen.seen_at == T0 + timedelta(seconds=3)
+
+
+async def test_one_match_at_the_end_of_its_second_does_not_make_the_next_wait() -> None:
+    # Seen in Home Assistant's tests: Alice's entry dated 0 s, her callback at 1.01 s (she
+    # began late in second 0); Bob's entry dated 10 s, his callback at 10.07 s. Learnt from
+    # Alice's one match, the usual offset was -1.01 s, so Bob's own entry looked as if it began
+    # after his change and waited for the deadline.
+    time, world, outcomes, watcher = setup()
+    watcher.add(lock_change("alice", 1.01, LockState.UNLOCKED, LockState.LOCKED), attributable=True)
+    world.entries.append((s(1.2), entry("a" * 24, T0, action=LogAction.UNLOCK)))
+    await run_until(watcher, outcomes, lambda: attributed(outcomes))
+    after = (time.now - T0).total_seconds() // 1 + 10  # a whole second, later
+    bob = lock_change("bob", after + 0.07, LockState.LOCKED, LockState.UNLOCKED, previous_at=1.01)
+    time.now = s(after + 0.07)
+    watcher.add(bob, attributable=True)
+    world.entries.append((s(after + 0.3), entry("b" * 24, s(after), action=LogAction.LOCK)))
+    answered = watcher._on_outcome
+    times: list[datetime] = []
+
+    async def timed(outcome: Outcome) -> None:
+        times.extend(time.now for _ in outcome.attributed)
+        await answered(outcome)
+
+    watcher._on_outcome = timed
+    await run_until(watcher, outcomes, lambda: len(attributed(outcomes)) == 2)
+    assert attributed(outcomes) == [("alice", "a" * 24), ("bob", "b" * 24)]
+    assert times[0] < s(after + 5)  # at once, not at the deadline (30 s here)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 
 MIN_SAMPLES = 3  # matches before a device's own usual offset is trusted
+HALF_SECOND = timedelta(seconds=0.5)  # half the spread of whole-second log dates
 # Log outcomes of an action that failed after the motor moved: the device changed state.
 STUCK = frozenset(
     {
@@ -165,19 +166,41 @@ def usual_offset(
     Until a device has a few matches, those of its kind (Opener or lock, from the first match
     on) stand in; an Opener turns at once, a lock's motor takes a second or two.
     """
+    samples = _samples(offsets, smartlock_id)
+    if samples:
+        return attribution.estimate_skew(samples)
+    opener = device_type_from(smartlock_id) == DeviceType.OPENER
+    return timedelta(seconds=timing.opener_offset if opener else timing.lock_offset)
+
+
+def latest_offset(
+    offsets: dict[int, list[timedelta]], smartlock_id: int, timing: AttributionTiming
+) -> timedelta:
+    """The latest a device's own record can lie (rule 1's "before"), from the same samples.
+
+    Whole-second dates spread a device's own records over a second, so their middle is at
+    most half a second above the earliest seen. A few samples may all sit at the early end
+    (actions begun late in their second): the median alone would put the next action's own
+    record, begun early in its second, after its change, and keep it waiting for the deadline.
+    """
+    usual = usual_offset(offsets, smartlock_id, timing)
+    samples = _samples(offsets, smartlock_id)
+    middle = max(usual, min(samples) + HALF_SECOND) if samples else usual
+    return middle + attribution.AFTER_SLACK
+
+
+def _samples(offsets: dict[int, list[timedelta]], smartlock_id: int) -> list[timedelta]:
+    """A device's own offsets once it has a few; until then, those of its kind."""
     own = offsets.get(smartlock_id, [])
     if len(own) >= MIN_SAMPLES:
-        return attribution.estimate_skew(own)
+        return own
     opener = device_type_from(smartlock_id) == DeviceType.OPENER
-    kin = [
+    return [
         offset
         for sid, samples in offsets.items()
         if (device_type_from(sid) == DeviceType.OPENER) is opener
         for offset in samples
     ]
-    if kin:
-        return attribution.estimate_skew(kin)
-    return timedelta(seconds=timing.opener_offset if opener else timing.lock_offset)
 
 
 def decide_now(pending: Sequence[Pending], now: datetime, limit: timedelta) -> set[str]:

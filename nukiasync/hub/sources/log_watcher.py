@@ -28,6 +28,7 @@ from nukiasync.hub.sources.log_pending import (
     forget_old,
     grace_ends,
     in_device_order,
+    latest_offset,
     postpone,
     record_of,
     reschedule,
@@ -255,6 +256,7 @@ class LogWatcher:
         # Reported entries (in this run or before a restart) are never claimed afterwards.
         taken = self._claimed | self._reported
         taken.update(key for key in self._seen if key not in taken and self._is_claimed(key))
+        devices = {p.change.smartlock_id for p in pending}
         return attribution.match(
             [p.change for p in pending],
             records,
@@ -262,9 +264,8 @@ class LogWatcher:
             skew=skew,
             claimed=frozenset(taken),
             claimed_at=self._claimed_at,
-            expected={
-                p.change.smartlock_id: self.expected_offset(p.change.smartlock_id) for p in pending
-            },
+            expected={sid: self.expected_offset(sid) for sid in devices},
+            latest={sid: latest_offset(self._offsets, sid, self.timing) for sid in devices},
             not_before=self._started,
             final=final,
             settle=timedelta(seconds=self.timing.settle),
