@@ -58,6 +58,8 @@ class Checkpoint:
     emitted: dict[str, datetime] = attrs.field(factory=dict)  # log id -> entry date
     outbox: dict[str, dict[str, Any]] = attrs.field(factory=dict)  # event id -> event
     pending: list[dict[str, Any]] = attrs.field(factory=list)  # changes waiting for an entry
+    # Per smartlock id: its entries' dates minus callback times, in seconds (learnt slowly).
+    offsets: dict[str, list[float]] = attrs.field(factory=dict)
 
     def seen(self, log_id: str) -> bool:
         """Whether an entry was emitted, or is on its way out."""
@@ -90,6 +92,7 @@ class Checkpoint:
             "emitted": {key: when.isoformat() for key, when in self.emitted.items()},
             "outbox": self.outbox,
             "pending": self.pending,
+            "offsets": self.offsets,
         }
 
     @classmethod
@@ -110,6 +113,10 @@ class Checkpoint:
             emitted={str(k): parse_datetime(v) for k, v in dict(data["emitted"]).items()},
             outbox={str(k): dict(v) for k, v in dict(data["outbox"]).items()},
             pending=[dict(item) for item in list(data.get("pending") or [])],
+            offsets={
+                str(int(k)): [float(x) for x in v]
+                for k, v in dict(data.get("offsets") or {}).items()
+            },
         )
 
 

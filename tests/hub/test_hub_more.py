@@ -164,3 +164,15 @@ async def test_diagnostics_are_redacted() -> None:
         assert repr(hub).startswith("NukiHub(")
     assert not rec.of(BridgeUnreachable)
     assert hub.diagnostics()["state"] == "closed"
+
+
+def test_learnt_offsets_in_the_state_file_are_checked_when_read() -> None:
+    base = Checkpoint().to_json()
+    assert Checkpoint.from_json(base).offsets == {}
+    without = {k: v for k, v in base.items() if k != "offsets"}  # written before offsets were kept
+    assert Checkpoint.from_json(without).offsets == {}
+    kept = Checkpoint.from_json({**base, "offsets": {"17618910285": [-1.5, -1.25]}})
+    assert Checkpoint.from_json(kept.to_json()).offsets == {"17618910285": [-1.5, -1.25]}
+    for bad in ({"front": [-1.5]}, {"17618910285": ["soon"]}, {"17618910285": -1.5}):
+        with pytest.raises((ValueError, TypeError)):
+            Checkpoint.from_json({**base, "offsets": bad})

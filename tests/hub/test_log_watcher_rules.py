@@ -4,6 +4,7 @@ held entries, hidden changes, the restart floor and the state file's pending cha
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -21,6 +22,7 @@ from nukiasync.hub.sources.log_pending import (
     latest_offset,
     record_of,
 )
+from nukiasync.hub.sources.web_log import SKEW_FLOOR, WebSide
 from tests.support.log_watch import SL, T0, TIMING, FakeTime, World, entry, make, run_until
 
 if TYPE_CHECKING:
@@ -366,17 +368,17 @@ def test_the_usual_offset_is_learnt_per_device_and_kind() -> None:
     other_lock = 0x2B3C4D5E
     sec = timedelta(seconds=1)
     assert watcher.expected_offset(SL) == attribution.EXPECTED_OFFSET
-    watcher._offsets[other_lock] = [-1.8 * sec]
+    watcher.offsets[other_lock] = [-1.8 * sec]
     assert watcher.expected_offset(SL) == -1.8 * sec  # from the first match of a lock on
-    watcher._offsets[other_lock] = [-1.8 * sec, -1.6 * sec, -1.7 * sec]
+    watcher.offsets[other_lock] = [-1.8 * sec, -1.6 * sec, -1.7 * sec]
     # A lock without matches of its own borrows other locks'; an Opener does not.
     assert watcher.expected_offset(SL) == -1.7 * sec
     assert watcher.expected_offset(OP) == attribution.EXPECTED_OPENER_OFFSET
-    watcher._offsets[SL] = [-2.5 * sec, -2.4 * sec]
+    watcher.offsets[SL] = [-2.5 * sec, -2.4 * sec]
     assert watcher.expected_offset(SL) == -1.8 * sec  # two of its own: all locks' median
-    watcher._offsets[SL].append(-2.6 * sec)
+    watcher.offsets[SL].append(-2.6 * sec)
     assert watcher.expected_offset(SL) == -2.5 * sec
-    watcher._offsets[OP] = [-0.4 * sec, -0.5 * sec, -0.6 * sec]
+    watcher.offsets[OP] = [-0.4 * sec, -0.5 * sec, -0.6 * sec]
     assert watcher.expected_offset(OP) == -0.5 * sec
 
 
@@ -433,3 +435,17 @@ async def test_one_match_at_the_end_of_its_second_does_not_make_the_next_wait() 
     await run_until(watcher, outcomes, lambda: len(attributed(outcomes)) == 2)
     assert attributed(outcomes) == [("alice", "a" * 24), ("bob", "b" * 24)]
     assert times[0] < s(after + 5)  # at once, not at the deadline (30 s here)
+
+
+def test_clock_offsets_under_a_second_are_not_corrected() -> None:
+    # Date headers are whole seconds: the Web API's clock is known to about a second. An
+    # estimate under that is noise; correcting by it moves a device's own entry off its spot.
+    def skew(offset: timedelta | None) -> timedelta:
+        side = SimpleNamespace(_web=SimpleNamespace(clock_offset=offset))
+        return WebSide._skew(side)  # type: ignore[arg-type]
+
+    assert skew(None) == timedelta(0)
+    assert skew(timedelta(seconds=0.9)) == timedelta(0)
+    assert skew(timedelta(seconds=-0.9)) == timedelta(0)
+    assert skew(SKEW_FLOOR) == SKEW_FLOOR
+    assert skew(timedelta(seconds=-3)) == timedelta(seconds=-3)

@@ -90,3 +90,18 @@ async def test_unclaimed_entry_is_reported_after_its_grace_not_the_next_read() -
                 await hub.wait_for(lambda e: isinstance(e, LogEntryObserved), timeout=4.0)
             except TimeoutError:
                 pytest.fail("not reported within 8 x the grace")
+
+
+async def test_what_the_hub_learnt_of_its_locks_survives_a_restart(tmp_path) -> None:
+    # Where a lock's own entries lie is learnt from its matches; a restart that forgot it would
+    # judge the next actions by a guess (too wide a window, or answers held to the deadline).
+    state_file = tmp_path / "state.json"
+    async with running(state_file=state_file, log_lag=0.3) as (world, hub, _rec):
+        await world.person("Alice").unlock("Front door", via="app")
+        await hub.wait_for(lambda e: isinstance(e, ActionAttributed), timeout=WAIT)
+        learnt = hub.diagnostics()["log_watcher"]["usual_offsets"]
+        assert list(learnt) == [str(world.device("Front door").smartlock_id)]
+        await hub.close()
+        later = NukiHub(web=hub._web, state_file=state_file, timing=TIMING)
+        async with later:
+            assert later.diagnostics()["log_watcher"]["usual_offsets"] == learnt

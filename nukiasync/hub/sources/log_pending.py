@@ -189,6 +189,16 @@ def latest_offset(
     return middle + attribution.AFTER_SLACK
 
 
+def offsets_to_json(offsets: Mapping[int, Sequence[timedelta]]) -> dict[str, list[float]]:
+    """Learnt offsets for the state file: a restart need not learn them again."""
+    return {str(sid): [o.total_seconds() for o in samples] for sid, samples in offsets.items()}
+
+
+def offsets_from_json(data: Mapping[str, Sequence[float]]) -> dict[int, list[timedelta]]:
+    """The state file's learnt offsets (the last 20 per device)."""
+    return {int(sid): [timedelta(seconds=o) for o in kept[-20:]] for sid, kept in data.items()}
+
+
 def _samples(offsets: dict[int, list[timedelta]], smartlock_id: int) -> list[timedelta]:
     """A device's own offsets once it has a few; until then, those of its kind."""
     own = offsets.get(smartlock_id, [])

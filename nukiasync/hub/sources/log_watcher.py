@@ -88,7 +88,8 @@ class LogWatcher:
         self._reported: set[str] = set()
         self._wake = asyncio.Event()
         self._lags: list[float] = []
-        self._offsets: dict[int, list[timedelta]] = {}  # per device: record minus callback time
+        # Per device: record minus callback time, as learnt (kept in the state file).
+        self.offsets: dict[int, list[timedelta]] = {}
         self._last_read: datetime | None = None
         self._background_from = self._report_after
         self._next_background: datetime = clock()
@@ -113,7 +114,7 @@ class LogWatcher:
 
     def expected_offset(self, smartlock_id: int) -> timedelta:
         """The usual record date minus callback time of a device (learnt from its matches)."""
-        return usual_offset(self._offsets, smartlock_id, self.timing)
+        return usual_offset(self.offsets, smartlock_id, self.timing)
 
     def add(
         self, change: ObservedChange, *, attributable: bool, due: datetime | None = None
@@ -265,7 +266,7 @@ class LogWatcher:
             claimed=frozenset(taken),
             claimed_at=self._claimed_at,
             expected={sid: self.expected_offset(sid) for sid in devices},
-            latest={sid: latest_offset(self._offsets, sid, self.timing) for sid in devices},
+            latest={sid: latest_offset(self.offsets, sid, self.timing) for sid in devices},
             not_before=self._started,
             final=final,
             settle=timedelta(seconds=self.timing.settle),
@@ -281,7 +282,7 @@ class LogWatcher:
         if pending.change.kind is attribution.ChangeKind.LOCK_STATE:
             seen_offset = attribution.offset(pending.change, record, skew)
             sid = record.smartlock_id
-            self._offsets[sid] = [*self._offsets.get(sid, [])[-19:], seen_offset]
+            self.offsets[sid] = [*self.offsets.get(sid, [])[-19:], seen_offset]
         return seen
 
     def drop_pending(self) -> list[Pending]:

@@ -18,7 +18,12 @@ from nukiasync.events import AttributionFailure, EventSource
 from nukiasync.hub import outcomes
 from nukiasync.hub.actors import ActorDirectory
 from nukiasync.hub.devices import state_name
-from nukiasync.hub.sources.log_pending import SeenRecord, change_from_json
+from nukiasync.hub.sources.log_pending import (
+    SeenRecord,
+    change_from_json,
+    offsets_from_json,
+    offsets_to_json,
+)
 from nukiasync.hub.sources.log_watcher import AttributionTiming, LogWatcher, Outcome
 
 if TYPE_CHECKING:
@@ -77,6 +82,7 @@ class WebSide:
             report_after=checkpoint.read_from(),
             not_before=clock(),
         )
+        self.watcher.offsets.update(offsets_from_json(checkpoint.offsets))
         # History before now is accounted for: no record of it explains a later change.
         devices.started_at = clock()
         self.resume()
@@ -121,6 +127,7 @@ class WebSide:
         """
         if self._outbox.state_file is not None:
             self._outbox.checkpoint.pending = [p.to_json() for p in self.watcher.pending()]
+            self._outbox.checkpoint.offsets = offsets_to_json(self.watcher.offsets)
             return
         for pending in self.watcher.drop_pending():
             self._outcomes.unavailable(pending.change, reason, WEB_LOG)
@@ -177,6 +184,7 @@ class WebSide:
                 entry, actor, device.identity(), now, source=_source(seen)
             )
             await self._outbox.publish(seen_only, entry.id, entry.date)
+        self._outbox.checkpoint.offsets = offsets_to_json(self.watcher.offsets)
         await self._outbox.save_pending([p.to_json() for p in self.watcher.pending()])
         await self._outbox.settle()
 
@@ -303,6 +311,9 @@ class WebLogSource:
             "read_failures": watcher.read_failures,
             "pending": watcher.pending_count,
             "learnt_lag": watcher.learnt_lag,
+            "usual_offsets": {
+                str(sid): watcher.expected_offset(sid).total_seconds() for sid in watcher.offsets
+            },
             "tasks": task,
         }
 
