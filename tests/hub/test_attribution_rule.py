@@ -13,6 +13,7 @@ import pytest
 from nukiasync import attribution as at
 from nukiasync.attribution import ActionRecord, ChangeKind, ObservedChange, match
 from nukiasync.const import DeviceType, LockMode, LockState, LogAction, OpenerState
+from nukiasync.hub.sources.log_pending import AttributionTiming, latest_offset, usual_offset
 
 T0 = datetime(2026, 11, 23, 8, 0, 0, tzinfo=UTC)
 SL = 17618910285
@@ -573,7 +574,13 @@ def test_an_opener_reads_its_own_table() -> None:
 def test_an_own_record_late_in_its_second_is_answered_at_once() -> None:
     # B3: the usual offset learnt from three matches (-1.16 s) is 0.3 s off the true centre;
     # an isolated action's own entry, dated in the callback's second, lies 0.72 s after it.
+    # Past the median plus AFTER_SLACK, but within a second of the earliest match.
     locked = change("c", LockState.LOCKED, 40.445, previous_at=20)
     own = rec("own", L, 40, seen=41.5)
-    result = match([locked], [own], now=t(41.5), expected=timedelta(seconds=-1.163))
+    lock = locked.smartlock_id
+    learnt = {lock: [timedelta(seconds=x) for x in (-1.4, -1.163, -0.95)]}
+    usual, latest = (f(learnt, lock, AttributionTiming()) for f in (usual_offset, latest_offset))
+    assert usual + at.AFTER_SLACK < timedelta(seconds=-0.445) < latest
+    result = match([locked], [own], now=t(41.5), expected={lock: usual}, latest={lock: latest})
     assert names(result) == {"c": "own"}
+    assert names(match([locked], [own], now=t(41.5), expected={lock: usual})) == {}

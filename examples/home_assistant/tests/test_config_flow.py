@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 from unittest.mock import patch
 
 from custom_components.nukiasync.const import (
+    CONF_ADVERTISE_URL,
     CONF_BRIDGE_TOKEN,
+    CONF_LOG_PUSH,
     CONF_WEB_API_URL,
     CONF_WEB_TOKEN,
     DOMAIN,
@@ -139,3 +141,20 @@ async def test_https_url_is_refused_before_the_bridge_sees_it(
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert world.bridge.callbacks == []
+
+
+async def test_options_set_the_callback_url_and_log_push(hass: HomeAssistant, world: World) -> None:
+    entry = entry_for(world, advertise_url=None)
+    entry.add_to_hass(hass)
+    flow = await hass.config_entries.options.async_init(entry.entry_id)
+    assert flow["type"] is FlowResultType.FORM
+    done = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {CONF_ADVERTISE_URL: " http://192.0.2.7:8123 ", CONF_LOG_PUSH: True}
+    )
+    assert done["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {CONF_ADVERTISE_URL: "http://192.0.2.7:8123", CONF_LOG_PUSH: True}
+    flow = await hass.config_entries.options.async_init(entry.entry_id)
+    done = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {CONF_ADVERTISE_URL: "", CONF_LOG_PUSH: False}
+    )
+    assert entry.options == {}  # both off: Home Assistant's internal URL, no push

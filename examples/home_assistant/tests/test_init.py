@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from custom_components.nukiasync.const import (
     CONF_ADVERTISE_URL,
+    CONF_LOG_PUSH,
     EVENT_ATTRIBUTED,
     EVENT_UNAVAILABLE,
 )
-from ha_support import SECRETS, WEBHOOK_ID, wait_for_state
+from ha_support import SECRETS, WEBHOOK_ID, entry_for, wait_for_state
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_LOCK
@@ -194,3 +195,37 @@ async def test_new_advertise_url_replaces_the_old_registration(
     assert loaded_entry.state is ConfigEntryState.LOADED
     assert [url for _, url in world.bridge.callbacks] == [new_base + old[old.index("/api") :]]
     assert loaded_entry.runtime_data.webhook_url.startswith(new_base)
+
+
+async def test_log_push_names_who_through_a_second_webhook(
+    hass: HomeAssistant, world: World, ha_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # Nuki's cloud posts to Home Assistant's external URL; here the test server on loopback.
+    await hass.config.async_update(external_url=ha_url)
+    push_url = f"{ha_url}/api/webhook/{WEBHOOK_ID}_log_push"
+    stale = world.web.hooks.register(push_url, ["DEVICE_LOGS"])  # left by a crash
+    entry = entry_for(world, advertise_url=ha_url)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, options={CONF_ADVERTISE_URL: ha_url, CONF_LOG_PUSH: True}
+    )
+    attributed = async_capture_events(hass, EVENT_ATTRIBUTED)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    (push,) = world.web.hooks.registrations.values()
+    assert push.id != stale.id
+    assert push.url == push_url
+    assert push.features == ("DEVICE_LOGS",)
+
+    await world.person("Alice").unlock("Front door", via="app")
+    state = await wait_for_state(hass, FRONT, _attributed)
+    assert state.attributes["changed_by"] == "Alice"
+    assert [e.data["source"] for e in attributed] == ["webhook"]  # pushed, not read
+    assert entry.runtime_data.hub.diagnostics()["sources"]["webhook"]["fed"] >= 1
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert world.web.hooks.registrations == {}
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(OUR_LOGGERS))
+    assert push.secret not in ours
+    assert f"{WEBHOOK_ID}_log_push" not in hass.data.get("webhook", {})

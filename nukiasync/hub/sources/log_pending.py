@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 
 MIN_SAMPLES = 3  # matches before a device's own usual offset is trusted
-HALF_SECOND = timedelta(seconds=0.5)  # half the spread of whole-second log dates
+# Whole-second dates spread a device's own records over this much below their latest...
+DATE_SPREAD = timedelta(seconds=1)
+# ...and motors and posting vary by about this much from one action to the next.
+MOTOR_JITTER = timedelta(seconds=0.1)
 # Log outcomes of an action that failed after the motor moved: the device changed state.
 STUCK = frozenset(
     {
@@ -178,15 +181,16 @@ def latest_offset(
 ) -> timedelta:
     """The latest a device's own record can lie (rule 1's "before"), from the same samples.
 
-    Whole-second dates spread a device's own records over a second, so their middle is at
-    most half a second above the earliest seen. A few samples may all sit at the early end
-    (actions begun late in their second): the median alone would put the next action's own
-    record, begun early in its second, after its change, and keep it waiting for the deadline.
+    Usually the median plus `AFTER_SLACK`. But whole-second dates spread a device's own
+    records over a second, and a few samples may all sit at its early end (actions begun late
+    in their second): the next own record, begun early in its second, would then look as if
+    it began after its change and wait for the deadline. So never less than a second above
+    the earliest sample. No more either: a record beyond began after the change's action
+    (another person's, pressing the same button a moment later).
     """
-    usual = usual_offset(offsets, smartlock_id, timing)
+    usual = usual_offset(offsets, smartlock_id, timing) + attribution.AFTER_SLACK
     samples = _samples(offsets, smartlock_id)
-    middle = max(usual, min(samples) + HALF_SECOND) if samples else usual
-    return middle + attribution.AFTER_SLACK
+    return max(usual, min(samples) + DATE_SPREAD + MOTOR_JITTER) if samples else usual
 
 
 def offsets_to_json(offsets: Mapping[int, Sequence[timedelta]]) -> dict[str, list[float]]:

@@ -6,10 +6,13 @@ borrowed for the Web API, bridge callbacks arrive on a Home Assistant webhook an
 fired on the bus as ``nukiasync_attributed``. There is no ``CallbackServer`` here: the webhook
 is the callback endpoint, and the hub is given its URL (``callback_url``), so it registers it
 with the bridge, re-registers it after a reboot and reports when callbacks stop coming.
+With the ``log_push`` option (Advanced API accounts), a second, internet-facing webhook takes
+Nuki's signed log pushes and hands them to ``hub.handle_webhook``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -37,6 +40,7 @@ from .const import (
     CONF_ADVERTISE_URL,
     CONF_BRIDGE_ID,
     CONF_BRIDGE_TOKEN,
+    CONF_LOG_PUSH,
     CONF_WEB_API_URL,
     CONF_WEB_TOKEN,
     CONF_WEBHOOK_ID,
@@ -51,6 +55,7 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from nukiasync import BridgeDevice, NukiEvent
+    from nukiasync.web import DecentralWebhook
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,6 +72,7 @@ class NukiData:
     devices: list[BridgeDevice]
     bridge_key: str  # the hub's name for the bridge, given to handle_callback
     webhook_url: str
+    log_push: DecentralWebhook | None = None  # registered with Nuki's cloud, removed on unload
 
 
 NukiConfigEntry = ConfigEntry[NukiData]
@@ -95,8 +101,31 @@ async def async_setup_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> bool
         await bridge.close()
         msg = f"bridge {data[CONF_HOST]} unreachable: {type(err).__name__}"
         raise ConfigEntryNotReady(msg) from err
-    hub = NukiHub(web=web_client, bridge=bridge, callback_url=url)
-    runtime = NukiData(hub, bridge, web_client, devices, bridge_key, url)
+    push = None
+    if entry.options.get(CONF_LOG_PUSH):
+        try:
+            push = await _register_log_push(web_client, _log_push_url(hass, entry))
+        except NukiError as err:
+            await bridge.close()
+            msg = f"Nuki's cloud refused the log push webhook: {type(err).__name__}"
+            raise ConfigEntryNotReady(msg) from err
+    hub = NukiHub(
+        web=web_client,
+        bridge=bridge,
+        callback_url=url,
+        webhook_secret=None if push is None else push.secret,
+    )
+    runtime = NukiData(hub, bridge, web_client, devices, bridge_key, url, push)
+    if push is not None:
+        webhook.async_register(
+            hass,
+            DOMAIN,
+            f"Nuki log push {bridge_key}",
+            _log_push_id(entry),
+            _make_push_handler(runtime),
+            local_only=False,  # Nuki's cloud posts it; the signature proves who sent it
+            allowed_methods=["POST"],
+        )
     webhook.async_register(
         hass,
         DOMAIN,
@@ -150,6 +179,49 @@ def _make_handler(
     return handle
 
 
+def _make_push_handler(
+    runtime: NukiData,
+) -> Callable[[HomeAssistant, str, web.Request], Awaitable[web.Response]]:
+    async def handle(_hass: HomeAssistant, _webhook_id: str, request: web.Request) -> web.Response:
+        if runtime.hub.state != "running":
+            return web.Response(status=503)
+        # The hub checks the signature over the raw body and drops entries it already has.
+        return await runtime.hub.handle_webhook(request)
+
+    return handle
+
+
+def _log_push_id(entry: NukiConfigEntry) -> str:
+    return f"{entry.data[CONF_WEBHOOK_ID]}_log_push"
+
+
+def _log_push_url(hass: HomeAssistant, entry: NukiConfigEntry) -> str:
+    """Where Nuki's cloud can post: Home Assistant's external URL.
+
+    (Home Assistant Cloud users would get a cloudhook instead: ``cloud.async_create_cloudhook``;
+    left out of this example, whose tests run without the cloud component.)
+    """
+    try:
+        return webhook.async_generate_url(hass, _log_push_id(entry), allow_internal=False)
+    except NoURLAvailableError as err:
+        msg = "log push needs an external URL that Nuki's cloud can reach"
+        raise ConfigEntryError(msg) from err
+
+
+async def _register_log_push(web_client: NukiWebClient, url: str) -> DecentralWebhook:
+    """Register with Nuki's cloud, first removing one left at this URL by a crash."""
+    for old in await web_client.decentral_webhooks():
+        if old.webhook_url == url and old.id is not None:
+            await web_client.delete_decentral_webhook(old.id)
+    push = await web_client.register_decentral_webhook(
+        webhook_url=url, webhook_features=["DEVICE_LOGS"]
+    )
+    if not push.secret:
+        msg = "Nuki's cloud sent no webhook secret"
+        raise NukiError(msg)
+    return push
+
+
 def _webhook_url(hass: HomeAssistant, entry: NukiConfigEntry) -> str:
     """The URL the bridge posts to: the ``advertise_url`` option, else HA's internal URL."""
     path = webhook.async_generate_path(entry.data[CONF_WEBHOOK_ID])
@@ -173,6 +245,11 @@ def _webhook_url(hass: HomeAssistant, entry: NukiConfigEntry) -> str:
 async def _shutdown(hass: HomeAssistant, entry: NukiConfigEntry, runtime: NukiData) -> None:
     """Stop listening, close the hub (it removes its registration), then the clients."""
     webhook.async_unregister(hass, entry.data[CONF_WEBHOOK_ID])
+    if runtime.log_push is not None:
+        webhook.async_unregister(hass, _log_push_id(entry))
+        if runtime.log_push.id is not None:
+            with contextlib.suppress(NukiError):  # the next setup removes it (same URL)
+                await runtime.web.delete_decentral_webhook(runtime.log_push.id)
     await runtime.hub.close()
     await runtime.bridge.close()
     await runtime.web.close()  # borrowed client: stays open for the rest of Home Assistant

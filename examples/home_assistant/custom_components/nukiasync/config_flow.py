@@ -32,6 +32,7 @@ from .const import (
     CONF_ADVERTISE_URL,
     CONF_BRIDGE_ID,
     CONF_BRIDGE_TOKEN,
+    CONF_LOG_PUSH,
     CONF_WEB_API_URL,
     CONF_WEB_TOKEN,
     CONF_WEBHOOK_ID,
@@ -64,7 +65,7 @@ class NukiConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> NukiOptionsFlow:  # noqa: ARG004
-        """The options: where the bridge reaches Home Assistant."""
+        """The options: where the bridge reaches Home Assistant, and log push."""
         return NukiOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -179,15 +180,22 @@ class NukiConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class NukiOptionsFlow(OptionsFlow):
-    """Where the bridge reaches Home Assistant, when HA's internal URL is not it."""
+    """Where the bridge reaches Home Assistant, and whether Nuki's cloud pushes log entries."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for ``advertise_url`` (empty: Home Assistant's internal URL)."""
+        """Ask for ``advertise_url`` (empty: Home Assistant's internal URL) and ``log_push``."""
         if user_input is not None:
             url = user_input.get(CONF_ADVERTISE_URL, "").strip()
-            return self.async_create_entry(data={CONF_ADVERTISE_URL: url} if url else {})
+            options: dict[str, Any] = {CONF_ADVERTISE_URL: url} if url else {}
+            if user_input.get(CONF_LOG_PUSH):
+                options[CONF_LOG_PUSH] = True
+            return self.async_create_entry(data=options)
         current = self.config_entry.options.get(CONF_ADVERTISE_URL, "")
+        push = bool(self.config_entry.options.get(CONF_LOG_PUSH, False))
         schema = vol.Schema(
-            {vol.Optional(CONF_ADVERTISE_URL, description={"suggested_value": current}): str}
+            {
+                vol.Optional(CONF_ADVERTISE_URL, description={"suggested_value": current}): str,
+                vol.Optional(CONF_LOG_PUSH, default=push): bool,
+            }
         )
         return self.async_show_form(step_id="init", data_schema=schema)

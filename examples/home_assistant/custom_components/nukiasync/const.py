@@ -16,6 +16,10 @@ CONF_WEBHOOK_ID: Final = "webhook_id"
 # is not the one the bridge can reach (Docker, a reverse proxy) or is https (the bridge only
 # speaks http).
 CONF_ADVERTISE_URL: Final = "advertise_url"
+# Options: Advanced API accounts only. Nuki's cloud pushes each log entry (a decentral
+# webhook) to a Home Assistant webhook at Home Assistant's external URL: "who" comes when the
+# entry reaches the cloud, not at the next log read.
+CONF_LOG_PUSH: Final = "log_push"
 
 # Fired on Home Assistant's bus for every attribution answer; automations trigger on these.
 EVENT_ATTRIBUTED: Final = "nukiasync_attributed"
