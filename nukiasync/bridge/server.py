@@ -311,8 +311,13 @@ class CallbackServer:
             _LOGGER.debug("Callback to an unknown path from %s", remote)
             return answer(404, close=True)
         receiver = route.receiver
-        forwarded = ",".join(request.headers.getall("X-Forwarded-For", ())) or None
-        encoding = request.headers.getall("Content-Encoding", ())  # each one counts
+        headers = request.headers  # a bridge sends neither header: skip the lists then
+        forwarded = (
+            ",".join(headers.getall("X-Forwarded-For")) or None
+            if "X-Forwarded-For" in headers
+            else None
+        )
+        encoding = headers.getall("Content-Encoding") if "Content-Encoding" in headers else None
         if hmac.compare_digest(presented, route.secret):
             rejection = receiver.precheck(
                 remote,
@@ -335,7 +340,7 @@ class CallbackServer:
             guard.body_read()
         if body is None:
             return answer(receiver.reject(RejectReason.SIZE, remote).status, close=True)
-        verdict = receiver.admit(body, remote, forwarded_for=forwarded, content_encoding=encoding)
+        verdict = receiver.accept(body, remote)  # precheck passed, body within the cap
         if not verdict.accepted:
             return answer(verdict.status)
         return await answer_then_deliver(request, receiver.deliver, verdict)
