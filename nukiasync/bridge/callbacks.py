@@ -226,7 +226,7 @@ def _int(data: Mapping[str, Any], key: str, *, high: int) -> int | None:
 def _bool(data: Mapping[str, Any], key: str) -> bool | None:
     value = data.get(key)
     if value is None or value is True or value is False:  # the usual cases
-        return value  # type: ignore[no-any-return]
+        return value
     try:
         return parse_bool(value)
     except ValueError:
