@@ -151,6 +151,9 @@ class FastLane(asyncio.Protocol):
         self._pending: tuple[CallbackReceiver, int, bool] | None = None  # waits for its body
         self._done = False  # answered with "close": nothing more is read
         self._paused = False  # the peer does not read its answers: neither do we
+        # Pipelined requests are served one per turn of the loop, as aiohttp's task does,
+        # so a consumer's task keeps pace; reading waits meanwhile.
+        self._next_turn: asyncio.Handle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)  # noqa: S101 - a TCP server's
@@ -173,17 +176,20 @@ class FastLane(asyncio.Protocol):
             self._slow.pause_writing()
         elif self._transport is not None:
             self._paused = True
-            self._transport.pause_reading()
+            self._transport.pause_reading()  # a second pause is a no-op
 
     def resume_writing(self) -> None:
         if self._slow is not None:
             self._slow.resume_writing()
         elif self._transport is not None and self._paused:
             self._paused = False
-            self._transport.resume_reading()
-            self._serve()
+            if self._next_turn is None:
+                self._transport.resume_reading()
+                self._serve()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._next_turn is not None:
+            self._next_turn.cancel()
         if self._slow is not None:
             self._slow.connection_lost(exc)
         elif self._pending is not None:  # cut off inside a body: as aiohttp's way counts it
@@ -195,7 +201,7 @@ class FastLane(asyncio.Protocol):
         buffer, guard, transport = self._buffer, self.guard, self._transport
         assert guard is not None  # noqa: S101 - set when the lane was made
         assert transport is not None  # noqa: S101 - set before any data
-        while not self._done and not self._paused:
+        while not self._done and not self._paused and self._next_turn is None:
             if self._pending is None:
                 head = parse_head(buffer)
                 if head == _NEED_MORE:
@@ -235,6 +241,15 @@ class FastLane(asyncio.Protocol):
             if close:
                 self._done = True
                 transport.close()
+            elif buffer:  # more pipelined: the next one in the loop's next turn
+                transport.pause_reading()
+                self._next_turn = asyncio.get_running_loop().call_soon(self._turn)
+
+    def _turn(self) -> None:
+        self._next_turn = None
+        if not self._done and not self._paused and self._transport is not None:
+            self._transport.resume_reading()
+            self._serve()
 
     def _hand_over(self) -> None:
         """From this request on, aiohttp's protocol serves the connection."""
