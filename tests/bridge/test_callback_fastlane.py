@@ -240,3 +240,25 @@ async def test_close_answers_a_lane_request_in_flight(
     await asyncio.wait_for(closing, 2.0)
     await sink.wait_for(1)
     writer.close()
+
+
+@pytest.mark.parametrize("handed_over", [False, True])
+async def test_paused_writing_holds_the_next_answers_until_resumed(
+    server: CallbackServer, sink: Sink, handed_over: bool
+) -> None:
+    """What the transport does when the peer's window is full, called as it would call it."""
+    path = path_of(server)
+    reader, writer = await open_raw(server.port, BRIDGE)
+    writer.write(chunked(path, state(0)) if handed_over else plain(path, state(0)))
+    assert (await answer(reader))[0] == 200
+    (guard,) = server._connections._guards.values()
+    guard.pause_writing()
+    writer.write(plain(path, state(1)) + plain(path, state(2)))
+    if not handed_over:  # the lane reads no request while its answers cannot go out
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(reader.readexactly(1), 0.1)
+    guard.resume_writing()
+    assert [(await answer(reader))[0] for _ in range(2)] == [200, 200]
+    await sink.wait_for(3)
+    assert [cb.state_code for cb in sink.items] == [0, 1, 2]
+    writer.close()
