@@ -2,7 +2,8 @@
 
 A bridge posts the same small request again and again: ``POST <path> HTTP/1.1``, a few
 headers, ``Content-Length`` and ~300 bytes of JSON. aiohttp spends a task, a request and a
-response object on each, which costs more than all our checks together (bench B1). The
+response object on each, which costs more than all our checks together (bench B1,
+decision 0016). The
 lane reads only that shape, strictly, and answers with prebuilt bytes. The moment a
 connection sends anything else (another method or version, chunked or compressed bodies,
 ``Expect``, a proxy's ``X-Forwarded-For``, an encoded or dotted path, an odd, long or missing

@@ -7,9 +7,12 @@ can read it from ``/callback/list``. So the source address is checked too, and t
 hub confirms callbacks against the bridge (decision 0001).
 
 The server answers before anyone acts on a callback: a parsed body gets its 200 at
-once and reaches the consumer afterwards, through the `CallbackReceiver`'s queue. Bad
-input gets a clear 4xx, never a 500; the body is read raw with a cap and never
-inflated; the access log is off, because its request line would show the secret.
+once and reaches the consumer afterwards (in the same call for an inline receiver, the
+hub's; else through the `CallbackReceiver`'s queue). Bad input gets a clear 4xx, never a
+500; the body is read raw with a cap and never inflated; the access log is off, because
+its request line would show the secret. The plain requests a bridge sends take a fast
+lane (`nukiasync.bridge._fastlane`); any other request is served by aiohttp's protocol,
+with the same checks (`nukiasync.bridge.routes`) and deadlines (decision 0016).
 
 It runs standalone (``async with CallbackServer(consumer, host=..., ...)``) or inside
 an application you own (:meth:`CallbackServer.add_routes`), and Home Assistant can
