@@ -78,26 +78,31 @@ def parse_head(buffer: bytearray) -> Head | str:
 
 
 def _plain_fields(lines: list[bytes]) -> tuple[int, bool] | None:
-    """Content-Length and whether to close after, or None: not a plain request."""
+    """Content-Length and whether to close after, or None: not a plain request.
+
+    Plain means each header once (aiohttp refuses a second Host, Content-Type, ...), a
+    Host (HTTP/1.1 requires one; aiohttp refuses a request without), a decimal length.
+    """
     length: int | None = None
     close = False
+    seen: set[bytes] = set()
     for line in lines:
         field = _FIELD.fullmatch(line)
         if field is None or len(line) > MAX_LINE:
             return None
         name, value = field[1].lower(), field[2].strip(b" \t")
-        if name in _HANDED_OVER:
+        if name in _HANDED_OVER or name in seen:
             return None
+        seen.add(name)
         if name == b"content-length":
-            if length is not None or not value.isdigit() or len(value) > 9:
+            if not value.isdigit() or len(value) > 9:
                 return None
             length = int(value)
         elif name == b"connection":
-            token = value.lower()
-            if token not in (b"close", b"keep-alive"):
+            close = value.lower() == b"close"
+            if not close and value.lower() != b"keep-alive":
                 return None
-            close = close or token == b"close"
-    return None if length is None else (length, close)
+    return None if length is None or b"host" not in seen else (length, close)
 
 
 class _Answers:

@@ -71,36 +71,42 @@ def aiohttp_requests(server: CallbackServer) -> int:
     return web_server.requests_count
 
 
+HEAD = b"POST /a HTTP/1.1\r\nHost: h\r\n"  # plain so far
+LENGTH = b"Content-Length: 2\r\n"
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
         (b"", _NEED_MORE),
         (b"PO", _NEED_MORE),
-        (b"POST /a HTTP/1.1\r\nContent-Length: 2\r\n", _NEED_MORE),
-        (b"GET /a HTTP/1.1\r\n\r\n", _HAND_OVER),
-        (b"POST /a HTTP/1.0\r\nContent-Length: 2\r\n\r\n", _HAND_OVER),
-        (b"POST /a%2F HTTP/1.1\r\nContent-Length: 2\r\n\r\n", _HAND_OVER),
-        (b"POST /a?x=1 HTTP/1.1\r\nContent-Length: 2\r\n\r\n", _HAND_OVER),
-        (b"POST /a/../b HTTP/1.1\r\nContent-Length: 2\r\n\r\n", _HAND_OVER),
-        (b"POST //a HTTP/1.1\r\nContent-Length: 2\r\n\r\n", _HAND_OVER),
-        (b"POST /a HTTP/1.1\r\n\r\n", _HAND_OVER),  # no length
-        (b"POST /a HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n", _HAND_OVER),
-        (b"POST /a HTTP/1.1\r\nContent-Length: +2\r\n\r\n", _HAND_OVER),
-        (b"POST /a HTTP/1.1\r\nContent-Length: 1234567890\r\n\r\n", _HAND_OVER),
-        (
-            b"POST /a HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n",
-            _HAND_OVER,
-        ),
-        (b"POST /a HTTP/1.1\r\nContent-Length: 2\r\nContent-Encoding: gzip\r\n\r\n", _HAND_OVER),
-        (b"POST /a HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n", _HAND_OVER),
-        (b"POST /a HTTP/1.1\r\nContent-Length: 2\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n", _HAND_OVER),
-        (b"POST /a HTTP/1.1\r\nContent-Length: 2\r\nConnection: upgrade\r\n\r\n", _HAND_OVER),
-        (b"POST /a HTTP/1.1\r\nContent-Length : 2\r\n\r\n", _HAND_OVER),
-        (b"POST /a HTTP/1.1\r\nContent-Length: 2\r\n folded\r\n\r\n", _HAND_OVER),
-        (b"POST /a HTTP/1.1\r\nContent-Length: 2\r\nX: a\nb\r\n\r\n", _HAND_OVER),
-        (b"POST /a HTTP/1.1\r\nContent-Length: 2\r\nX: \x7f\r\n\r\n", _HAND_OVER),
-        (b"POST /a HTTP/1.1\r\nX: " + b"v" * 2000 + b"\r\n\r\n", _HAND_OVER),
-        (b"POST /a HTTP/1.1\r\n" + b"X: v\r\n" * 30 + b"\r\n", _HAND_OVER),
+        (HEAD + LENGTH, _NEED_MORE),
+        (b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n", _HAND_OVER),
+        (b"POST /a HTTP/1.0\r\nHost: h\r\n" + LENGTH + b"\r\n", _HAND_OVER),
+        (b"POST /a%2F HTTP/1.1\r\nHost: h\r\n" + LENGTH + b"\r\n", _HAND_OVER),
+        (b"POST /a?x=1 HTTP/1.1\r\nHost: h\r\n" + LENGTH + b"\r\n", _HAND_OVER),
+        (b"POST /a/../b HTTP/1.1\r\nHost: h\r\n" + LENGTH + b"\r\n", _HAND_OVER),
+        (b"POST //a HTTP/1.1\r\nHost: h\r\n" + LENGTH + b"\r\n", _HAND_OVER),
+        (b"POST /a HTTP/1.1\r\n" + LENGTH + b"\r\n", _HAND_OVER),  # no Host
+        (HEAD + b"\r\n", _HAND_OVER),  # no length
+        (HEAD + b"Host: i\r\n" + LENGTH + b"\r\n", _HAND_OVER),
+        (HEAD + LENGTH + LENGTH + b"\r\n", _HAND_OVER),
+        (HEAD + b"X: a\r\nx: b\r\n" + LENGTH + b"\r\n", _HAND_OVER),
+        (HEAD + b"Content-Length: +2\r\n\r\n", _HAND_OVER),
+        (HEAD + b"Content-Length: 1234567890\r\n\r\n", _HAND_OVER),
+        (HEAD + LENGTH + b"Transfer-Encoding: chunked\r\n\r\n", _HAND_OVER),
+        (HEAD + LENGTH + b"Content-Encoding: gzip\r\n\r\n", _HAND_OVER),
+        (HEAD + LENGTH + b"Expect: 100-continue\r\n\r\n", _HAND_OVER),
+        (HEAD + LENGTH + b"X-Forwarded-For: 1.2.3.4\r\n\r\n", _HAND_OVER),
+        (HEAD + LENGTH + b"Connection: upgrade\r\n\r\n", _HAND_OVER),
+        (HEAD + b"Content-Length : 2\r\n\r\n", _HAND_OVER),
+        (HEAD + LENGTH + b" folded\r\n\r\n", _HAND_OVER),
+        (HEAD + LENGTH + b"X: a\nb\r\n\r\n", _HAND_OVER),
+        (HEAD + LENGTH + b"X: a\x01b\r\n\r\n", _HAND_OVER),
+        (HEAD + LENGTH + b"X: \x7f\r\n\r\n", _HAND_OVER),
+        (HEAD + LENGTH + b"X: \xc3\xa4\r\n\r\n", _HAND_OVER),
+        (HEAD + b"X: " + b"v" * 2000 + b"\r\n\r\n", _HAND_OVER),
+        (HEAD + b"".join(b"X%d: v\r\n" % i for i in range(30)) + b"\r\n", _HAND_OVER),
         (b"POST /" + b"a" * MAX_HEAD, _HAND_OVER),  # no end of head in sight
     ],
 )
@@ -109,11 +115,10 @@ def test_parse_head_waits_or_hands_over(raw: bytes, expected: object) -> None:
 
 
 def test_parse_head_reads_a_plain_head() -> None:
-    head = b"POST /a/b HTTP/1.1\r\ncontent-length:  7 \r\n\r\n"
+    head = b"POST /a/b HTTP/1.1\r\ncontent-length:  7 \r\nHOST:\r\n\r\n"
     got = parse_head(bytearray(head + b"{body}!" + b"POST /next"))
     assert got == ("/a/b", 7, False, len(head))
-    head = b"POST /a HTTP/1.1\r\nConnection: Keep-Alive\r\nConnection: close\r\n"
-    head += b"Content-Length: 0\r\n\r\n"
+    head = b"POST /a HTTP/1.1\r\nHost: h\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n"
     assert parse_head(bytearray(head)) == ("/a", 0, True, len(head))
 
 
