@@ -170,7 +170,7 @@ class FastLane(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._slow is not None:
             self._slow.data_received(data)
-        elif not self._done:
+        elif not self._done and self._transport is not None:  # None: refused at the cap
             self._buffer += data
             self._serve()
 
