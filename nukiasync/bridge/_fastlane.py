@@ -209,6 +209,8 @@ class FastLane(asyncio.Protocol):
         assert transport is not None  # noqa: S101 - set before any data
         while not self._done and not self._paused and self._next_turn is None:
             if self._pending is None:
+                if not buffer:
+                    return
                 head = parse_head(buffer)
                 if head == _NEED_MORE:
                     return
