@@ -267,3 +267,28 @@ async def test_paused_writing_holds_the_next_answers_until_resumed(
     await sink.wait_for(3)
     assert [cb.state_code for cb in sink.items] == [0, 1, 2]
     writer.close()
+
+
+@pytest.mark.parametrize(("size", "expected"), [(len(BODY), 200), (5000, 413)])
+async def test_a_handed_over_body_that_comes_in_pieces_is_read_up_to_the_cap(
+    server: CallbackServer, monkeypatch: pytest.MonkeyPatch, size: int, expected: int
+) -> None:
+    """aiohttp's way reads what is not there yet in a loop, stopping past the cap."""
+    head_read = asyncio.Event()
+    check_head = server._routes.check_head
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        head_read.set()
+        return check_head(*args, **kwargs)
+
+    monkeypatch.setattr(server._routes, "check_head", spy)
+    body = BODY if size == len(BODY) else b" " * size
+    raw = chunked(path_of(server), body)
+    cut = raw.index(b"\r\n\r\n") + 4 + 10  # the head and a few bytes of the first chunk
+    reader, writer = await open_raw(server.port, BRIDGE)
+    writer.write(raw[:cut])
+    await asyncio.wait_for(head_read.wait(), 2.0)  # the handler now waits for the body
+    writer.write(raw[cut:])
+    assert (await answer(reader))[0] == expected
+    assert aiohttp_requests(server) == 1
+    writer.close()
