@@ -24,6 +24,7 @@ import time
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Final
 
+from nukiasync.bridge._serving import ANSWER_TEXT
 from nukiasync.bridge.receiver import RejectReason
 
 if TYPE_CHECKING:
@@ -46,15 +47,6 @@ _HANDED_OVER = frozenset(
 )
 _NEED_MORE: Final = "need more"
 _HAND_OVER: Final = "hand over"
-_PHRASES = {
-    200: "OK",
-    400: "Bad Request",
-    403: "Forbidden",
-    404: "Not Found",
-    413: "Payload Too Large",
-    415: "Unsupported Media Type",
-    429: "Too Many Requests",
-}
 
 Head = tuple[str, int, bool, int]  # path, body length, close after, head length
 
@@ -123,7 +115,7 @@ class _Answers:
 
     @staticmethod
     def _build(status: int, close: bool, second: int) -> bytes:
-        phrase = _PHRASES.get(status, "Error")
+        phrase = "OK" if status == 200 else ANSWER_TEXT.get(status, "Error")
         body = phrase.encode()
         connection = "Connection: close\r\n" if close else ""
         return (

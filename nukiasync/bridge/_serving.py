@@ -347,7 +347,7 @@ class ProtocolLog:
 
 
 def answer(status: int, *, close: bool = False) -> web.Response:
-    response = web.Response(status=status, text=_TEXT.get(status, "Error"))
+    response = web.Response(status=status, text=ANSWER_TEXT.get(status, "Error"))
     if status == 405:
         response.headers["Allow"] = "POST"
     if close:  # the body was not read: do not parse its rest as the next request
@@ -355,7 +355,7 @@ def answer(status: int, *, close: bool = False) -> web.Response:
     return response
 
 
-_TEXT = {
+ANSWER_TEXT = {  # also the fast lane's: both ways answer alike
     400: "Bad Request",
     403: "Forbidden",
     404: "Not Found",
