@@ -21,6 +21,7 @@ travels in clear) and holds requests open, until ``request_timeout``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import sys
@@ -80,6 +81,7 @@ class ConnectionTable:
         self._is_bridge = is_bridge
         self._guards: dict[asyncio.Transport, GuardedProtocol] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._quiet: asyncio.Future[None] | None = None  # close() waits for requests in flight
         self.refused = 0
         self.expired = 0
         self.evicted = 0
@@ -127,6 +129,15 @@ class ConnectionTable:
     def forget(self, transport: asyncio.Transport) -> None:
         """Drop a closed connection."""
         self._guards.pop(transport, None)
+        self.request_ended()
+
+    def request_ended(self) -> None:
+        """A request was answered or its connection lost: wake close() once none is left."""
+        quiet = self._quiet
+        if quiet is None or quiet.done():
+            return
+        if not any(guard.in_request for guard in self._guards.values()):
+            quiet.set_result(None)
 
     def guard_for(self, transport: asyncio.Transport | None) -> GuardedProtocol | None:
         """The guard of the connection a request came on (None for borrowed apps)."""
@@ -139,7 +150,16 @@ class ConnectionTable:
                 guard.abort()
 
     async def close(self, grace: float) -> None:
-        """Close every connection and wait up to ``grace`` seconds for their tasks."""
+        """Let requests in flight finish (up to ``grace`` s), close every connection, wait.
+
+        aiohttp's requests were waited for by its server's shutdown; this waits for the fast
+        lane's, which have no task: a head read, its body still coming.
+        """
+        if any(guard.in_request for guard in self._guards.values()):
+            self._quiet = asyncio.get_running_loop().create_future()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace):
+                    await self._quiet
         for guard in list(self._guards.values()):
             guard.abort()
         if self._tasks:
@@ -217,6 +237,7 @@ class GuardedProtocol(asyncio.Protocol):
         self.in_request = self.sent_bytes = False
         self._phase = _Phase.IDLE
         self._arm(self._table.idle_timeout)
+        self._table.request_ended()
 
     def abort(self) -> None:
         """Close the connection at once."""
@@ -261,8 +282,12 @@ class GuardedProtocol(asyncio.Protocol):
 
 async def read_capped(request: web.BaseRequest, cap: int) -> bytes | None:
     """Read the raw body, or None once it passes ``cap`` (however it is framed)."""
+    content = request.content
+    if content.is_eof():  # all of it is in (a bridge sends ~300 B in one go): no awaits
+        data = content.read_nowait(cap + 1)
+        return None if len(data) > cap else data
     body = bytearray()
-    while chunk := await request.content.read(cap + 1 - len(body)):
+    while chunk := await content.read(cap + 1 - len(body)):
         body += chunk
         if len(body) > cap:
             return None
@@ -322,7 +347,7 @@ class ProtocolLog:
 
 
 def answer(status: int, *, close: bool = False) -> web.Response:
-    response = web.Response(status=status, text=_TEXT.get(status, "Error"))
+    response = web.Response(status=status, text=ANSWER_TEXT.get(status, "Error"))
     if status == 405:
         response.headers["Allow"] = "POST"
     if close:  # the body was not read: do not parse its rest as the next request
@@ -330,7 +355,7 @@ def answer(status: int, *, close: bool = False) -> web.Response:
     return response
 
 
-_TEXT = {
+ANSWER_TEXT = {  # also the fast lane's: both ways answer alike
     400: "Bad Request",
     403: "Forbidden",
     404: "Not Found",

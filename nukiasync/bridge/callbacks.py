@@ -208,6 +208,8 @@ def _required_int(data: Mapping[str, Any], key: str, *, high: int) -> int:
 
 def _int(data: Mapping[str, Any], key: str, *, high: int) -> int | None:
     value = data.get(key)
+    if type(value) is int and 0 <= value <= high:  # the usual case, in one test
+        return value
     if value is None:
         return None
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
@@ -223,8 +225,8 @@ def _int(data: Mapping[str, Any], key: str, *, high: int) -> int | None:
 
 def _bool(data: Mapping[str, Any], key: str) -> bool | None:
     value = data.get(key)
-    if value is None:
-        return None
+    if value is None or value is True or value is False:  # the usual cases
+        return value
     try:
         return parse_bool(value)
     except ValueError:
@@ -249,8 +251,11 @@ def _str(data: Mapping[str, Any], key: str) -> str | None:
 
 
 def _datetime(data: Mapping[str, Any], key: str) -> datetime | None:
+    value = data.get(key)
+    if value is None:  # locks send no ring
+        return None
     try:
-        return optional_datetime(data.get(key))
+        return optional_datetime(value)
     except (ValueError, OverflowError):  # year 1 with an offset overflows when made UTC
         msg = f"Callback {key} is not an ISO 8601 time"
         raise NukiCallbackError(msg, reason=REASON_WRONG_TYPE) from None

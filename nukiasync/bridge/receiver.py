@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import functools
 import inspect
-import ipaddress
 import logging
 import types
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -26,6 +24,7 @@ import attrs
 
 from nukiasync._encoding import is_identity
 from nukiasync.bridge.callbacks import BridgeCallback, parse_callback
+from nukiasync.bridge.peers import PeerPolicy
 from nukiasync.errors import NukiCallbackError
 
 _LOGGER = logging.getLogger(__name__)
@@ -35,8 +34,6 @@ QUEUE_SIZE = 1024  # bridges send a few callbacks a second; more means a flood
 DRAIN_TIMEOUT = 10.0  # seconds close() waits for the consumer to take what got a 200
 
 Consumer = Callable[[BridgeCallback], Awaitable[None] | None]
-_IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-_IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class RejectReason(enum.StrEnum):
@@ -140,8 +137,7 @@ class CallbackReceiver:
             raise ValueError(msg)
         self._consumer = consumer
         self._inline = inline
-        self._allowed = _networks(allowed_sources)
-        self._proxies = _networks(trusted_proxies)
+        self._peers = PeerPolicy(allowed_sources, trusted_proxies)
         self.bridge_id = bridge_id
         self.max_body_size = max_body_size
         self._capacity = queue_size
@@ -228,39 +224,23 @@ class CallbackReceiver:
 
     def is_allowed_peer(self, peer: str | None) -> bool:
         """Whether a TCP peer may post at all: an allowed source or a trusted proxy."""
-        address = _address(peer)
-        return address is not None and _member(address, self._allowed + self._proxies)
+        return self._peers.is_allowed_peer(peer)
 
     def allows(self, peer: str | None, forwarded_for: str | None = None) -> bool:
         """Whether a request from ``peer`` (via ``forwarded_for``) may be admitted."""
-        source = self._source(peer, forwarded_for)
-        return source is not None and _member(source, self._allowed)
+        return self._peers.admitted_source(peer, forwarded_for) is not None
 
     def source_of(self, peer: str | None, forwarded_for: str | None = None) -> str | None:
         """The address a request came from, trusting only the configured proxies."""
-        source = self._source(peer, forwarded_for)
+        source = self._peers.source(peer, forwarded_for)
         return None if source is None else str(source)
-
-    def _source(self, peer: str | None, forwarded_for: str | None) -> _IPAddress | None:
-        address = _address(peer)
-        if address is None:
-            return None
-        if forwarded_for is None or not _member(address, self._proxies):
-            return address
-        for hop in reversed(forwarded_for.split(",")):
-            hop_address = _address(hop.strip())
-            if hop_address is None:
-                return None
-            if not _member(hop_address, self._proxies):
-                return hop_address
-        return address  # only proxies in the chain: the proxy itself posted
 
     def reject(self, reason: RejectReason, remote: str | None) -> Verdict:
         """Count and log a refusal decided elsewhere (path secret, method, size)."""
         self._received += 1
         self._rejected[reason] += 1
         _LOGGER.debug("bridge %s: refused callback from %s: %s", self.bridge_id, remote, reason)
-        return Verdict(status=STATUS[reason], reason=reason)
+        return _REFUSED[reason]
 
     def precheck(
         self,
@@ -276,13 +256,13 @@ class CallbackReceiver:
         A server calls this so that it never reads a body it will refuse, then
         :meth:`reject` with the reason, or reads the body and calls :meth:`admit`.
         """
-        if not self.allows(remote, forwarded_for):
+        if self._peers.admitted_source(remote, forwarded_for) is None:
             return RejectReason.SOURCE
         if method != "POST":
             return RejectReason.METHOD
         if content_length is not None and content_length > self.max_body_size:
             return RejectReason.SIZE
-        if not is_identity(content_encoding):
+        if content_encoding is not None and not is_identity(content_encoding):
             return RejectReason.ENCODING
         return None
 
@@ -299,13 +279,21 @@ class CallbackReceiver:
         The split lets a server send its 200 before the consumer can see the callback,
         so confirmation reads never race the bridge's open request (decision 0001).
         """
-        if not self.allows(remote, forwarded_for):
+        source = self._peers.admitted_source(remote, forwarded_for)
+        if source is None:
             return self.reject(RejectReason.SOURCE, remote)
-        source = self.source_of(remote, forwarded_for)
         if len(body) > self.max_body_size:
             return self.reject(RejectReason.SIZE, source)
-        if not is_identity(content_encoding):
+        if content_encoding is not None and not is_identity(content_encoding):
             return self.reject(RejectReason.ENCODING, source)
+        return self.accept(body, source)
+
+    def accept(self, body: bytes, source: str | None) -> Verdict:
+        """The rest of :meth:`admit`, for a server whose :meth:`precheck` passed.
+
+        The body must be within ``max_body_size`` already (read with that cap);
+        ``source`` only names the sender in log lines.
+        """
         if self._closed or self._queue.qsize() + self._reserved >= self._capacity:
             return self.reject(RejectReason.OVERLOAD, source)
         try:
@@ -319,16 +307,18 @@ class CallbackReceiver:
         return Verdict(status=200, callback=callback)
 
     def deliver(self, verdict: Verdict) -> None:
-        """Queue an admitted callback for the consumer (after the answer went out)."""
-        if verdict.callback is None:
+        """Hand an admitted callback to the consumer (after the answer went out).
+
+        An inline consumer is called right here, not through a helper: this call is one
+        of the few between ``hub.handle_callback`` and a subscriber (see the hub).
+        """
+        callback = verdict.callback
+        if callback is None:
             return
         self._reserved -= 1
-        if self._inline:
-            self._consume(verdict.callback)
+        if not self._inline:
+            self._queue.put_nowait(callback)
             return
-        self._queue.put_nowait(verdict.callback)
-
-    def _consume(self, callback: BridgeCallback) -> None:
         try:
             self._consumer(callback)
         except Exception:
@@ -368,32 +358,6 @@ class CallbackReceiver:
                 self._queue.task_done()
 
 
-def _networks(values: Iterable[str]) -> tuple[_IPNetwork, ...]:
-    if isinstance(values, str):
-        values = (values,)
-    return tuple(_network(value) for value in values)
-
-
-def _network(value: str) -> _IPNetwork:
-    network = ipaddress.ip_network(value.strip(), strict=False)
-    mapped = getattr(network.network_address, "ipv4_mapped", None)
-    if mapped is not None and network.prefixlen >= 96:  # ::ffff:a.b.c.d is a.b.c.d
-        return ipaddress.IPv4Network((mapped, network.prefixlen - 96))
-    return network
-
-
-@functools.lru_cache(maxsize=256)  # a bridge posts from one address, again and again
-def _address(text: str | None) -> _IPAddress | None:
-    if not text:
-        return None
-    try:
-        address = ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def _member(address: _IPAddress, networks: tuple[_IPNetwork, ...]) -> bool:
-    return any(address in network for network in networks)
+_REFUSED = types.MappingProxyType(
+    {reason: Verdict(status=status, reason=reason) for reason, status in STATUS.items()}
+)

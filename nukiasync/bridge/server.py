@@ -7,9 +7,12 @@ can read it from ``/callback/list``. So the source address is checked too, and t
 hub confirms callbacks against the bridge (decision 0001).
 
 The server answers before anyone acts on a callback: a parsed body gets its 200 at
-once and reaches the consumer afterwards, through the `CallbackReceiver`'s queue. Bad
-input gets a clear 4xx, never a 500; the body is read raw with a cap and never
-inflated; the access log is off, because its request line would show the secret.
+once and reaches the consumer afterwards (in the same call for an inline receiver, the
+hub's; else through the `CallbackReceiver`'s queue). Bad input gets a clear 4xx, never a
+500; the body is read raw with a cap and never inflated; the access log is off, because
+its request line would show the secret. The plain requests a bridge sends take a fast
+lane (`nukiasync.bridge._fastlane`); any other request is served by aiohttp's protocol,
+with the same checks (`nukiasync.bridge.routes`) and deadlines (decision 0016).
 
 It runs standalone (``async with CallbackServer(consumer, host=..., ...)``) or inside
 an application you own (:meth:`CallbackServer.add_routes`), and Home Assistant can
@@ -19,16 +22,13 @@ feed a webhook body to :meth:`CallbackServer.handle`.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
-import re
-import secrets
 from typing import TYPE_CHECKING, Self
 
-import attrs
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
+from nukiasync.bridge._fastlane import FastLane
 from nukiasync.bridge._serving import (
     ConnectionTable,
     GuardedProtocol,
@@ -40,6 +40,7 @@ from nukiasync.bridge._serving import (
 )
 from nukiasync.bridge.callback_urls import CALLBACK_PATH_ROOT
 from nukiasync.bridge.receiver import CallbackReceiver, Consumer, RejectReason
+from nukiasync.bridge.routes import MIN_SECRET_LENGTH, SECRET_BYTES, RouteTable
 from nukiasync.errors import NukiCallbackServerError
 
 if TYPE_CHECKING:
@@ -47,8 +48,8 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-SECRET_BYTES = 24  # 192 bits; token_urlsafe makes 32 URL-safe characters of them
-MIN_SECRET_LENGTH = 22  # 22 base64 characters carry 128 bits, the floor we accept
+__all__ = ["MIN_SECRET_LENGTH", "SECRET_BYTES", "CallbackServer"]
+
 REQUEST_TIMEOUT = 10.0  # s for headers + body; the bridge sends ~300 B in one go
 IDLE_TIMEOUT = 5.0  # s a keep-alive connection may idle; the bridge reconnects anyway
 MAX_CONNECTIONS = 64  # open connections from hosts outside the allow-list
@@ -56,15 +57,7 @@ BRIDGE_CONNECTIONS = 16  # a separate pool for allowed sources, so floods cannot
 SHUTDOWN_TIMEOUT = 10.0  # s close() waits for requests in flight to get their answer
 _MAX_LINE = 2048  # request line and header limits: a callback needs far less
 _MAX_HEADERS = 32
-_BRIDGE_ID = re.compile(r"[A-Za-z0-9._~-]{1,64}")
 _WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - to refuse them as URLs
-
-
-@attrs.frozen
-class _Route:
-    receiver: CallbackReceiver
-    secret: bytes = attrs.field(repr=False)
-    owned: bool
 
 
 class CallbackServer:
@@ -136,21 +129,20 @@ class CallbackServer:
         self._port = port
         self._advertise_url = None if advertise_url is None else advertise_url.rstrip("/")
         self._shutdown_timeout = shutdown_timeout
-        self._routes: dict[str, _Route] = {}
+        self._routes = RouteTable()
         self._connections = ConnectionTable(
             max_connections=max_connections,
             bridge_connections=bridge_connections,
             request_timeout=request_timeout,
             idle_timeout=idle_timeout,
-            is_bridge=self._is_bridge_peer,
+            is_bridge=self._routes.is_bridge_peer,
         )
         self._web_server: web.Server | None = None
         self._server: asyncio.Server | None = None
         self._started = False
         self._closed = False
-        self._unknown_path = 0
         if receiver is not None:
-            self._add(receiver, path_secret=path_secret, owned=owned)
+            self._routes.add(receiver, path_secret=path_secret, owned=owned)
 
     def __repr__(self) -> str:
         bridges = list(self._routes)
@@ -171,7 +163,8 @@ class CallbackServer:
     @property
     def stats(self) -> ServerStats:
         """Server-level counters."""
-        return ServerStats(connections=self._connections.stats, unknown_path=self._unknown_path)
+        stats = self._connections.stats
+        return ServerStats(connections=stats, unknown_path=self._routes.unknown_path)
 
     @property
     def port(self) -> int:
@@ -203,8 +196,8 @@ class CallbackServer:
             KeyError: no such bridge.
             RuntimeError: see :attr:`url`.
         """
-        key = self._bridge_key(bridge_id)
-        return f"{self.url}{CALLBACK_PATH_ROOT}{key}/{self._routes[key].secret.decode()}"
+        path = self._routes.path(bridge_id)  # KeyError first
+        return f"{self.url}{path}"
 
     def receiver(self, bridge_id: str | None = None) -> CallbackReceiver:
         """The receiver of a bridge (the only one when ``bridge_id`` is None).
@@ -212,7 +205,7 @@ class CallbackServer:
         Raises:
             KeyError: no such bridge.
         """
-        return self._routes[self._bridge_key(bridge_id)].receiver
+        return self._routes.get(bridge_id).receiver
 
     async def add_receiver(
         self, receiver: CallbackReceiver, *, path_secret: str | None = None
@@ -222,7 +215,7 @@ class CallbackServer:
         Raises:
             ValueError: the bridge id is taken or invalid, or the secret is weak.
         """
-        self._add(receiver, path_secret=path_secret, owned=False)
+        self._routes.add(receiver, path_secret=path_secret, owned=False)
         if self._started and not receiver.running:
             await receiver.start()
 
@@ -237,7 +230,7 @@ class CallbackServer:
             msg = "server closed" if self._closed else "server already started"
             raise RuntimeError(msg)
         self._started = True
-        for route in self._routes.values():
+        for route in self._routes.routes():
             if not route.receiver.running:
                 await route.receiver.start()
         if self._host is not None:
@@ -256,7 +249,7 @@ class CallbackServer:
         await self._connections.close(self._shutdown_timeout)
         if self._server is not None:
             await self._server.wait_closed()
-        for route in self._routes.values():
+        for route in self._routes.routes():
             if route.owned:
                 await route.receiver.close()
 
@@ -283,11 +276,10 @@ class CallbackServer:
         Content-Encoding header: any coding but identity in any of them gets 415.
         """
         try:
-            key = self._bridge_key(bridge_id)
+            receiver = self._routes.get(bridge_id).receiver
         except KeyError:
-            self._unknown_path += 1
+            self._routes.unknown_path += 1
             return 404
-        receiver = self._routes[key].receiver
         return receiver.handle(body, remote, content_encoding=content_encoding).status
 
     async def handle_request(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -304,27 +296,24 @@ class CallbackServer:
     async def _respond(
         self, request: web.BaseRequest, guard: GuardedProtocol | None
     ) -> web.StreamResponse:
-        route, presented = self._route(request.path)
         remote = request.remote
-        if route is None:
-            self._unknown_path += 1
-            _LOGGER.debug("Callback to an unknown path from %s", remote)
-            return answer(404, close=True)
-        receiver = route.receiver
-        forwarded = ",".join(request.headers.getall("X-Forwarded-For", ())) or None
-        encoding = request.headers.getall("Content-Encoding", ())  # each one counts
-        if hmac.compare_digest(presented, route.secret):
-            rejection = receiver.precheck(
-                remote,
-                forwarded_for=forwarded,
-                method=request.method,
-                content_length=request.content_length,
-                content_encoding=encoding,
-            )
-        else:
-            rejection = RejectReason.SECRET
-        if rejection is not None:
-            return answer(receiver.reject(rejection, remote).status, close=True)
+        headers = request.headers  # a bridge sends neither header: skip the lists then
+        forwarded = (
+            ",".join(headers.getall("X-Forwarded-For")) or None
+            if "X-Forwarded-For" in headers
+            else None
+        )
+        encoding = headers.getall("Content-Encoding") if "Content-Encoding" in headers else None
+        receiver, status = self._routes.check_head(
+            request.path,
+            remote,
+            method=request.method,
+            content_length=request.content_length,
+            forwarded_for=forwarded,
+            content_encoding=encoding,  # each header counts
+        )
+        if receiver is None or status:
+            return answer(status, close=True)
         try:
             body = await read_capped(request, receiver.max_body_size)
         except (OSError, RequestPayloadError) as err:  # client gone, or bad chunking
@@ -335,39 +324,10 @@ class CallbackServer:
             guard.body_read()
         if body is None:
             return answer(receiver.reject(RejectReason.SIZE, remote).status, close=True)
-        verdict = receiver.admit(body, remote, forwarded_for=forwarded, content_encoding=encoding)
+        verdict = receiver.accept(body, remote)  # the head's checks passed, body within the cap
         if not verdict.accepted:
             return answer(verdict.status)
         return await answer_then_deliver(request, receiver.deliver, verdict)
-
-    def _route(self, path: str) -> tuple[_Route | None, bytes]:
-        if not path.startswith(CALLBACK_PATH_ROOT):
-            return None, b""
-        bridge_id, _, secret = path[len(CALLBACK_PATH_ROOT) :].partition("/")
-        return self._routes.get(bridge_id), secret.encode("utf-8", "surrogateescape")
-
-    def _add(self, receiver: CallbackReceiver, *, path_secret: str | None, owned: bool) -> None:
-        key = receiver.bridge_id
-        if not _BRIDGE_ID.fullmatch(key) or key in self._routes:
-            msg = f"bridge_id must be unique, 1-64 of A-Z a-z 0-9 . _ ~ -: {key!r}"
-            raise ValueError(msg)
-        if path_secret is None:
-            path_secret = secrets.token_urlsafe(SECRET_BYTES)
-        elif len(path_secret) < MIN_SECRET_LENGTH or not _BRIDGE_ID.fullmatch(path_secret):
-            msg = f"path_secret must be >= {MIN_SECRET_LENGTH} URL-safe characters"
-            raise ValueError(msg)
-        self._routes[key] = _Route(receiver, path_secret.encode(), owned)
-
-    def _bridge_key(self, bridge_id: str | None) -> str:
-        if bridge_id is None and len(self._routes) == 1:
-            return next(iter(self._routes))
-        if bridge_id is None or bridge_id not in self._routes:
-            msg = f"no callback path for bridge {bridge_id!r}"
-            raise KeyError(msg)
-        return bridge_id
-
-    def _is_bridge_peer(self, host: str | None) -> bool:
-        return any(route.receiver.is_allowed_peer(host) for route in self._routes.values())
 
     async def _listen(self, host: str) -> None:
         loop = asyncio.get_running_loop()
@@ -382,11 +342,15 @@ class CallbackServer:
             max_field_size=_MAX_LINE,
             max_headers=_MAX_HEADERS,
         )
-        table = self._connections
+        routes, table = self._routes, self._connections
+
+        def connection() -> GuardedProtocol:
+            lane = FastLane(routes, table, web_server)  # aiohttp's takes what the lane does not
+            lane.guard = GuardedProtocol(lane, table)
+            return lane.guard
+
         try:
-            self._server = await loop.create_server(
-                lambda: GuardedProtocol(web_server(), table), host, self._port
-            )
+            self._server = await loop.create_server(connection, host, self._port)
         except OSError as err:
             reason = err.strerror or err
             msg = f"Cannot listen for callbacks on {host}:{self._port}: {reason}"

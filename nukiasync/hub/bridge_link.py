@@ -108,7 +108,7 @@ class BridgeLink:
         allowed = allowed_sources if allowed_sources is not None else (client.host,)
         # Inline: each callback reaches the hub in the request's own call, no queue hop.
         self.receiver = CallbackReceiver(
-            self._take,
+            self.take,
             allowed_sources=allowed,
             trusted_proxies=trusted_proxies,
             bridge_id=bridge_id,
@@ -213,7 +213,8 @@ class BridgeLink:
         )
         return web.Response(status=status)
 
-    def _take(self, callback: BridgeCallback) -> None:
+    def take(self, callback: BridgeCallback) -> None:
+        """The receiver's consumer: note that callbacks arrive, then hand this one on."""
         self.last_callback = self._monotonic()
         self._waiting_since = None
         if self.callbacks is CallbackState.SILENT:

@@ -163,8 +163,14 @@ class EventBus:
         for sub in tuple(self._subscribers):
             if not sub.wants(event):
                 continue
-            if sub.callback is not None:
-                self._call(sub.callback, event)
+            if sub.callback is not None:  # called here, not through a helper: see hub.py
+                try:
+                    sub.callback(event)
+                except Exception:
+                    self._errors += 1
+                    _LOGGER.exception("An event subscriber failed on %s", type(event).__name__)
+                else:
+                    self._delivered += 1
                 continue
             if len(sub.queue) >= sub.maxsize:
                 sub.queue.popleft()
@@ -205,15 +211,6 @@ class EventBus:
                 return await found
         finally:
             unsubscribe()
-
-    def _call(self, callback: EventCallback, event: NukiEvent) -> None:
-        try:
-            callback(event)
-        except Exception:
-            self._errors += 1
-            _LOGGER.exception("An event subscriber failed on %s", type(event).__name__)
-        else:
-            self._delivered += 1
 
     def _gap_for(self, sub: _Subscriber) -> Gap:
         dropped, sub.dropped_in_episode = sub.dropped_in_episode, 0

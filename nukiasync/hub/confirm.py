@@ -29,22 +29,16 @@ from nukiasync.bridge.claims import ClaimField, Confirmation, StateClaim
 from nukiasync.bridge.confirm import MIN_INTERVAL, Confirmer
 from nukiasync.events import (
     BatteryChanged,
-    ClaimCorrected,
-    DeviceRetracted,
     DoorSensorChanged,
-    EventSource,
     LockStateChanged,
     NukiEvent,
     RingActionReceived,
-    StateCorrected,
-    stable_id,
 )
-from nukiasync.hub.devices import state_name
+from nukiasync.hub.corrections import Corrections
 from nukiasync.hub.fields import (
     claimed_fields,
     passed,
     record_value,
-    set_record_value,
     still_claimed,
     trusted,
 )
@@ -54,9 +48,9 @@ if TYPE_CHECKING:
 
     from nukiasync.bridge.callbacks import BridgeCallback
     from nukiasync.bridge.claims import ClaimVerdict, DeviceSnapshot
-    from nukiasync.bridge.confirm import Correction, Policy
+    from nukiasync.bridge.confirm import Policy
     from nukiasync.clock import ClockPair
-    from nukiasync.hub.devices import CallbackDiff, DeviceRecord, DeviceTable, HubCounters
+    from nukiasync.hub.devices import CallbackDiff, DeviceTable, HubCounters
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -77,7 +71,6 @@ class ClaimChecks:
         counters: HubCounters,
         *,
         publish: Callable[[NukiEvent], None],
-        emit: Callable[[CallbackDiff, str], None],
         attribute: Callable[[Iterable[tuple[ObservedChange, bool]]], None],
         retract: Callable[[str], bool],
         on_unconfirmed: Callable[[str], None],
@@ -91,12 +84,13 @@ class ClaimChecks:
         self._devices = devices
         self._counters = counters
         self._publish = publish
-        self._emit = emit
         self._attribute = attribute
-        self._retract = retract
         self._on_unconfirmed = on_unconfirmed
         self._clocks = clock  # the Confirmers schedule on its monotonic side
         self._clock = clock.wall
+        self._corrections = Corrections(
+            devices, counters, publish=publish, retract=retract, clock=clock.wall
+        )
         self._chains: dict[int, asyncio.Task[None]] = {}  # last task per device
         self._confirming: set[asyncio.Task[None]] = set()
         # Changes go to the sources in the order they were seen on each device, whatever
@@ -115,7 +109,7 @@ class ClaimChecks:
             read_states,
             policy=self.policy,
             on_correction=lambda c: self._after_grace(
-                lambda: self._on_correction(c), contradicted=True
+                lambda: self._corrections.on_correction(c), contradicted=True
             ),
             name=bridge_id,
             min_interval=min_interval,
@@ -150,7 +144,12 @@ class ClaimChecks:
         return smartlock_id in self._chains or (queue is not None and not queue[0].decided)
 
     def take(self, bridge_id: str, callback: BridgeCallback) -> None:
-        """One callback, under the policy: emit it, hold it for a read, or both."""
+        """One callback, under the policy: emit it, hold it for a read, or both.
+
+        Events go to the bus from here, not through a helper: ``hub.handle_callback`` →
+        ``CallbackReceiver.deliver`` → ``BridgeLink.take`` → this → ``EventBus.publish`` →
+        the subscriber is the whole path of a callback (a test pins its depth).
+        """
         now = self._clock()
         sid = callback.smartlock_id
         if self.policy == "before_emit":
@@ -165,7 +164,10 @@ class ClaimChecks:
             self._counters.deduplicated += 1
             return
         claimed = claimed_fields(diff)  # before the emit changes the device record
-        self._emit(diff, bridge_id)
+        self._devices.apply(diff, bridge_id)  # what `_emit` does, inline: see above
+        self._counters.emitted += 1
+        for event in diff.events:
+            self._publish(event)
         handoff = _Handoff(list(diff.changes))
         self._queued.setdefault(sid, collections.deque()).append(handoff)
         if self.policy != "background" or not claimed:
@@ -285,6 +287,12 @@ class ClaimChecks:
             self._emit(attrs.evolve(diff, events=events), bridge_id)
             self._attribute(diff.changes)
 
+    def _emit(self, diff: CallbackDiff, bridge_id: str) -> None:
+        self._devices.apply(diff, bridge_id)
+        self._counters.emitted += 1
+        for event in diff.events:
+            self._publish(event)
+
     def _count_held(self, bridge_id: str, held: set[ClaimField], verdict: ClaimVerdict) -> None:
         names = ", ".join(sorted(held))
         if any(verdict.fields.get(f) is Confirmation.CONTRADICTED for f in held):
@@ -296,91 +304,6 @@ class ClaimChecks:
             self._counters.rejected_unconfirmed += 1
             _LOGGER.info("bridge %s: a callback is unconfirmed (%s); held back", bridge_id, names)
             self._on_unconfirmed(bridge_id)
-
-    # background
-
-    def _on_correction(self, correction: Correction) -> None:
-        if correction.snapshot is None:
-            self._retract_device(correction)
-            return
-        device = self._devices.get(correction.smartlock_id)
-        for claim, verdict in zip(correction.claims, correction.verdicts, strict=False):
-            for field in sorted(verdict.with_result(Confirmation.CONTRADICTED)):
-                event_id = claim.event_ids.get(field)
-                # A claim a later callback moved on from may have been a real, quick
-                # change (unlocked, then auto-locked before the read): the bridge cannot
-                # tell, so only what the hub still believes is corrected.
-                if field is ClaimField.STATE and device.moving(correction.snapshot.state):
-                    continue  # a moving state is no truth: the next callback or read settles it
-                if event_id is not None and still_claimed(device, claim, field):
-                    self._correct(device, field, claim, correction.snapshot, event_id)
-
-    def _correct(
-        self,
-        device: DeviceRecord,
-        field: ClaimField,
-        claim: StateClaim,
-        snapshot: DeviceSnapshot,
-        event_id: str,
-    ) -> None:
-        claimed, actual = claim.value(field), snapshot.value(field)
-        self._retract(event_id)
-        self._counters.corrections += 1
-        _LOGGER.warning(
-            "Device %s: the bridge reports %s %s, not the %s a callback claimed",
-            device.smartlock_id,
-            field,
-            actual,
-            claimed,
-        )
-        is_state = field is ClaimField.STATE
-        if is_state:
-            self._devices.correct(device.smartlock_id, snapshot.state, self._clock())
-        else:
-            set_record_value(device, field, actual)
-        cls = StateCorrected if is_state else ClaimCorrected
-        self._publish(
-            cls(
-                event_id=stable_id("corrected", device.smartlock_id, field, event_id),
-                received_at=self._clock(),
-                source=EventSource.BRIDGE_POLL,
-                wrong_state=claim.state if is_state else snapshot.state,
-                state=snapshot.state,
-                state_name=state_name(device.device_type, snapshot.state),
-                state_event_id=event_id,
-                field=str(field),
-                claimed=claimed,
-                actual=actual,
-                **device.identity(),
-            )
-        )
-
-    def _retract_device(self, correction: Correction) -> None:
-        ids = tuple(dict.fromkeys(i for c in correction.claims for i in c.event_ids.values()))
-        if not ids:
-            return
-        sid = correction.smartlock_id
-        for event_id in ids:
-            self._retract(event_id)
-        self._counters.corrections += 1
-        _LOGGER.warning("Device %s: the bridge lists no such device; retracted", sid)
-        identity = self._devices.get(sid).identity()
-        self._devices.forget(sid)
-        self._publish(
-            DeviceRetracted(
-                event_id=stable_id("retracted", sid, *ids),
-                received_at=self._clock(),
-                source=EventSource.BRIDGE_POLL,
-                wrong_state=correction.claims[-1].state,
-                state=-1,
-                state_name="no_such_device",
-                state_event_id=ids[0],
-                field="device",
-                claimed=correction.claims[-1].device_type,
-                retracted_event_ids=ids,
-                **identity,
-            )
-        )
 
 
 @attrs.define

@@ -133,7 +133,6 @@ class NukiHub:
             self._devices,
             self._counters,
             publish=self._bus.publish,
-            emit=lambda diff, bridge_id: self._emit(diff, bridge_id, attribute=False),
             attribute=self._sources.attribute,
             retract=self._sources.retract,
             on_unconfirmed=lambda b: self._health.bridge(b, available=False, detail="unconfirmed"),
@@ -145,7 +144,7 @@ class NukiHub:
                 client,
                 devices=self._devices,
                 health=self._health,
-                on_callback=self._checks.take,
+                on_callback=self._checks.take,  # a bound method: no frame of its own
                 on_polled=self._emit,
                 callback_url=self._callback_url,
                 allowed_sources=self._allowed_sources,
@@ -309,16 +308,19 @@ class NukiHub:
         values joined by commas; any coding but identity in any of them gets 415), shape.
         Each refusal is counted.
 
+        An accepted callback reaches the subscribers before this returns, through four
+        calls (`CallbackReceiver.deliver`, `BridgeLink.take`, `ClaimChecks.take`,
+        `EventBus.publish`) and no queue: a test pins the depth.
+
         Raises:
             RuntimeError: the hub is not running, or has no such bridge.
         """
-        if self._state != "running":
-            msg = "hub not running"
-            raise RuntimeError(msg)
-        link = self._link_for(bridge_id)
-        return link.handle(
+        receiver = self._link_for(bridge_id).receiver
+        verdict = receiver.admit(
             body, remote, forwarded_for=forwarded_for, content_encoding=content_encoding
         )
+        receiver.deliver(verdict)
+        return verdict.status
 
     async def handle_request(
         self, request: web.BaseRequest, *, bridge_id: str | None = None
@@ -331,9 +333,6 @@ class NukiHub:
         Raises:
             RuntimeError: the hub is not running, or has no such bridge.
         """
-        if self._state != "running":
-            msg = "hub not running"
-            raise RuntimeError(msg)
         return await self._link_for(bridge_id).handle_request(request)
 
     async def handle_webhook(self, request: web.BaseRequest) -> web.Response:
@@ -374,14 +373,13 @@ class NukiHub:
 
     # Events
 
-    def _emit(self, diff: CallbackDiff, bridge_id: str | None, *, attribute: bool = True) -> None:
-        """Publish a change's events and (unless told not to) open its attributions."""
+    def _emit(self, diff: CallbackDiff, bridge_id: str | None) -> None:
+        """Publish a change's events (a poll's, a source's) and open its attributions."""
         self._devices.apply(diff, bridge_id)
         self._counters.emitted += 1
         for event in diff.events:
             self._bus.publish(event)
-        if attribute:
-            self._sources.attribute(diff.changes)
+        self._sources.attribute(diff.changes)
 
     # Errors
 
@@ -391,6 +389,9 @@ class NukiHub:
             _LOGGER.warning("Authentication failed (%s): reauthenticate", type(err).__name__)
 
     def _link_for(self, bridge_id: str | None) -> BridgeLink:
+        if self._state != "running":
+            msg = "hub not running"
+            raise RuntimeError(msg)
         if bridge_id is None and len(self._links) == 1:
             return next(iter(self._links.values()))
         if bridge_id is None or bridge_id not in self._links:

@@ -44,7 +44,7 @@ from nukiasync.events import (
     event_to_dict,
 )
 from nukiasync.hub.confirm import ClaimChecks
-from nukiasync.hub.devices import CallbackDiff, DeviceTable, HubCounters
+from nukiasync.hub.devices import DeviceTable, HubCounters
 from nukiasync.hub.fields import record_value, set_record_value
 
 OPENER_ID = 0x1E5FE23A
@@ -164,8 +164,7 @@ class Rig:
             policy,  # type: ignore[arg-type]
             self.devices,
             self.counters,
-            publish=self.publish,
-            emit=self.emit,
+            publish=self.publish,  # ClaimChecks applies each diff to the table itself
             attribute=self.attribute,
             retract=lambda cid: self.retracted.append(cid) is None,
             on_unconfirmed=self.unconfirmed.append,
@@ -185,11 +184,6 @@ class Rig:
     def publish(self, event: NukiEvent) -> None:
         self.events.append(event)
         self.changed.set()
-
-    def emit(self, diff: CallbackDiff, bridge_id: str) -> None:
-        self.devices.apply(diff, bridge_id)
-        for event in diff.events:
-            self.publish(event)
 
     async def start(self, **seed: Any) -> None:
         for sid, snapshot in self.bridge.truth.items():

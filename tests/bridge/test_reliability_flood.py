@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from nukiasync.bridge import server as server_module
+from nukiasync.bridge import routes as routes_module
 from nukiasync.bridge.client import NukiBridgeClient
 from nukiasync.bridge.confirm import (
     Confirmation,
@@ -109,7 +109,7 @@ async def test_secret_strength_and_constant_time_compare(
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(server_module.hmac, "compare_digest", spy)
+    monkeypatch.setattr(routes_module.hmac, "compare_digest", spy)
     async with CallbackServer(recorder, host="127.0.0.1", allowed_sources=[BRIDGE]) as srv:
         url = srv.callback_url()
         secret_of(url)
