@@ -395,6 +395,9 @@ def test_own_records_end_a_second_after_the_earliest_one_seen_or_past_the_median
     assert latest_offset(offsets, SL, TIMING) == -1.5 * sec + slack
     offsets[SL] = [-1.8 * sec, -1.5 * sec, -1.1 * sec]  # not yet: a second above -1.8
     assert latest_offset(offsets, SL, TIMING) == -0.7 * sec
+    # Samples that sit together (actions at a steady pace): up to the callback, not past it.
+    offsets[SL] = [-0.652 * sec, -0.643 * sec, -0.614 * sec]
+    assert latest_offset(offsets, SL, TIMING) == 0.1 * sec
     # Motors that vary: the median stays where most own records are.
     offsets[SL] = [-3.5 * sec, -1.6 * sec, -1.4 * sec]
     assert latest_offset(offsets, SL, TIMING) == -1.6 * sec + slack
@@ -463,3 +466,33 @@ async def test_a_second_persons_press_just_after_the_change_is_not_its_answer() 
     world.entries.append((s(16.5), entry("d" * 24, s(9), action=LogAction.LOCK)))
     await run_until(watcher, outcomes, lambda: attributed(outcomes))
     assert attributed(outcomes) == [("dana", "d" * 24)]
+
+
+async def test_a_resumed_change_is_not_undone_by_an_entry_dated_after_its_callback() -> None:
+    # The restart trials: killed after Alice's unlock (callback at 0.58 s) and her lock
+    # (1.87 s), with only the unlock saved as pending. Offsets learnt at a steady pace sit
+    # together (-0.65 to -0.61 s); a bound a second above them put the lock's entry, dated
+    # 1 s, before the unlock's callback: it undid the unlock, which waited for its deadline.
+    time, world, outcomes, watcher = setup(not_before=s(3))
+    time.now = s(3)
+    watcher.offsets[SL] = [timedelta(seconds=x) for x in (-0.652, -0.643, -0.614)]
+    watcher.add(
+        lock_change("unlock", 0.58, LockState.UNLOCKED, LockState.LOCKED, previous_at=-1),
+        attributable=True,
+        due=s(3),
+    )
+    world.entries += [
+        (s(0.78), entry("5" * 24, s(0), action=LogAction.UNLOCK)),
+        (s(1.17), entry("8" * 24, s(1), action=LogAction.LOCK)),
+    ]
+    times: list[datetime] = []
+    answered = watcher._on_outcome
+
+    async def timed(outcome: Outcome) -> None:
+        times.extend(time.now for _ in outcome.attributed)
+        await answered(outcome)
+
+    watcher._on_outcome = timed
+    await run_until(watcher, outcomes, lambda: attributed(outcomes))
+    assert attributed(outcomes) == [("unlock", "5" * 24)]
+    assert times[0] < s(4)  # at once, not at the deadline

@@ -185,12 +185,17 @@ def latest_offset(
     records over a second, and a few samples may all sit at its early end (actions begun late
     in their second): the next own record, begun early in its second, would then look as if
     it began after its change and wait for the deadline. So never less than a second above
-    the earliest sample. No more either: a record beyond began after the change's action
-    (another person's, pressing the same button a moment later).
+    the earliest sample, up to the callback. No more either: a record beyond began after the
+    change's action (another person's, pressing the same button a moment later), and one
+    dated after the callback, taken as before it, would undo the change it follows.
     """
     usual = usual_offset(offsets, smartlock_id, timing) + attribution.AFTER_SLACK
     samples = _samples(offsets, smartlock_id)
-    return max(usual, min(samples) + DATE_SPREAD + MOTOR_JITTER) if samples else usual
+    if not samples:
+        return usual
+    # An action begins before its callback: samples that all sit together (actions at a
+    # steady pace) widen it up to the callback, not past it.
+    return max(usual, min(min(samples) + DATE_SPREAD, timedelta(0)) + MOTOR_JITTER)
 
 
 def offsets_to_json(offsets: Mapping[int, Sequence[timedelta]]) -> dict[str, list[float]]:
