@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bench._situations import SITUATIONS, Timeline, b7_knobs, build_world, play
-from bench._truth_score import Named, judge, map_callback_events, tally
+from bench._truth_score import Named, judge, map_state_events, tally
 from nukiasync.const import LockState
 from nukiasync.events import EventSource, LockStateChanged
 from tests.support.simulator import DEADLINE, receiver
@@ -43,9 +43,13 @@ def fast_world(seed: int) -> World:
 def events_of(
     world: World, believed: dict[int, int], bodies: list[dict[str, object]]
 ) -> list[LockStateChanged]:
-    """What a plain receiver makes of the callbacks: an event when the state differs."""
+    """What a plain receiver makes of the callbacks: an event when the state differs.
+
+    Each event is dated when its POST began (the receiver had it during the POST).
+    """
     events = []
-    now = world.clock.now()
+    posted = [item.posted_at or item.at for item in world.bridge.sent if item.status == 200]
+    assert len(posted) == len(bodies)
     for index, body in enumerate(bodies):
         nuki_id, state = int(str(body["nukiId"])), int(str(body["state"]))
         if believed.get(nuki_id) == state:
@@ -55,7 +59,7 @@ def events_of(
         events.append(
             LockStateChanged(
                 event_id=f"event-{index}",
-                received_at=now + timedelta(microseconds=index),
+                received_at=posted[index] + timedelta(microseconds=1),
                 source=EventSource.BRIDGE_CALLBACK,
                 nuki_id=nuki_id,
                 smartlock_id=world.device(nuki_id).smartlock_id,
@@ -106,7 +110,7 @@ async def test_situations_play_and_the_ground_truth_scores_them() -> None:
 
     # The receiver's view: one state event per change whose callback came and moved a state.
     events = events_of(world, believed, bodies)
-    mapped = map_callback_events(world, events)
+    mapped = map_state_events(world, events)
     assert len(mapped) == len(events)
     for event in events:
         assert world.changes[mapped[event.event_id] - 1].after == event.state
