@@ -13,6 +13,8 @@ state makes no event), and so to its change. Then each change gets a verdict:
 - ``unavailable``: "unavailable" was answered; ``none``: no answer at all;
 - ``observed``: no state event carried the change (lost callback, repeat), but the entry was
   reported on its own (`LogEntryObserved`); ``hidden``: not even that;
+- ``moved`` (an extra verdict): an MQTT name on a move that changed no settled state (a lock
+  locked again: it still turned), naming whoever did it;
 - ``repeat`` (an extra verdict, not one per change): a state event that no callback or MQTT
   message carried, made up from the log, named the entry of a change that another state event
   carried: the right name on a phantom change, a second report of one action.
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from bench._truth_who import judge_actor, true_actor
+from bench._truth_who import judge_actor, record_actor, record_at, true_actor
 from nukiasync.events import (
     ActionAttributed,
     Actor,
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
     from nukiasync.simulator import World
     from nukiasync.simulator.truth import StateChange
 
-VERDICTS = ("right", "wrong", "unavailable", "none", "observed", "hidden", "repeat")
+VERDICTS = ("right", "wrong", "unavailable", "none", "observed", "hidden", "moved", "repeat")
 
 
 @attrs.frozen(kw_only=True)
@@ -214,24 +216,79 @@ def judge(
                 by=by,
             )
         )
-    # A name on a made-up state event for an entry whose change a callback (or MQTT) carried
-    # and was judged above: the right name, on a phantom change (a second report of it).
+    verdicts += _repeats(world, loose, situations, devices)
+    verdicts += _moved(world, loose, answers, state_events, situations, entries)
+    return verdicts, len(loose)
+
+
+def _repeats(
+    world: World,
+    loose: dict[str, str],
+    situations: Mapping[int, str],
+    devices: Collection[int] | None,
+) -> list[Verdict]:
+    """Names on made-up state events for entries whose change a callback (or MQTT) carried.
+
+    The change was judged by its own state event: this is the right name on a phantom change,
+    a second report of one action. Each is taken out of ``loose``.
+    """
     explained = {c.log_id: c for c in world.changes if c.log_id is not None}
+    found = []
     for entry_id in [e for e in loose if e in explained]:
         change = explained[entry_id]
         if devices is None or change.smartlock_id in devices:
             del loose[entry_id]
-            verdicts.append(
+            situation = situations.get(change.record_seq or 0, "other")
+            found.append(
                 Verdict(
                     change=change.seq,
-                    situation=situations.get(change.record_seq or 0, "other"),
+                    situation=situation,
                     kind=change.kind,
                     verdict="repeat",
                     counted=False,
                     named=entry_id,
                 )
             )
-    return verdicts, len(loose)
+    return found
+
+
+def _moved(  # noqa: PLR0917 - the parts of one judgement
+    world: World,
+    loose: dict[str, str],
+    answers: Mapping[str, Named],
+    state_events: Sequence[tuple[NukiEvent, datetime]],
+    situations: Mapping[int, str],
+    entries: set[str],
+) -> list[Verdict]:
+    """MQTT names on moves that changed no settled state, naming whoever made the move.
+
+    Someone locked a locked lock: it still turned ("locking", then "locked"), and MQTT alone
+    reports that. Each is taken out of ``loose``; any other stays a wrong name.
+    """
+    seen = {e.event_id: (e, at) for e, at in state_events}
+    found = []
+    for entry_id, event_id in list(loose.items()):
+        answer = answers[event_id]
+        if entry_id in entries or answer.actor is None or event_id not in seen:
+            continue
+        event, at = seen[event_id]
+        record = record_at(world, getattr(event, "smartlock_id", None), at)
+        if record is None or judge_actor(record_actor(world, record), answer.actor) != "right":
+            continue
+        del loose[entry_id]
+        found.append(
+            Verdict(
+                change=0,
+                situation=situations.get(record.seq, "other"),
+                kind="no_change",
+                verdict="moved",
+                counted=False,
+                named=entry_id,
+                latency=_latency(answer, at),
+                by="actor",
+            )
+        )
+    return found
 
 
 def _visible(change: StateChange, deadline: timedelta) -> bool:
@@ -306,11 +363,11 @@ class Tally:
 def tally(verdicts: Iterable[Verdict], *, loose_wrong: int = 0) -> Tally:
     """Add verdicts up; ``loose_wrong`` are names that matched no change (all wrong)."""
     every = list(verdicts)
-    picked = [v for v in every if v.verdict != "repeat"]
-    named = [v for v in picked if v.verdict in {"right", "wrong"}]
+    picked = [v for v in every if v.verdict not in {"repeat", "moved"}]
+    named = [v for v in every if v.verdict in {"right", "wrong", "moved"}]
     return Tally(
         changes=len(picked),
-        repeats=len(every) - len(picked),
+        repeats=sum(v.verdict == "repeat" for v in every),
         counted=sum(v.counted for v in picked),
         right=sum(v.counted and v.verdict == "right" for v in picked),
         named=len(named) + loose_wrong,

@@ -17,6 +17,7 @@ Web API's ``SmartlockAuth.id``).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import attrs
@@ -24,6 +25,7 @@ import attrs
 if TYPE_CHECKING:
     from nukiasync.events import Actor
     from nukiasync.simulator import World
+    from nukiasync.simulator.logbook import ActionRecord
     from nukiasync.simulator.truth import StateChange
 
 RIGHT, WRONG = "right", "wrong"
@@ -47,13 +49,30 @@ def true_actor(world: World, change: StateChange) -> TrueActor:
     """The authorization behind a change, from the journal record of the action."""
     if change.follow_on or change.record_seq is None:
         return TrueActor(follow_on=True)
-    record = world.journal[change.record_seq - 1]
+    return record_actor(world, world.journal[change.record_seq - 1])
+
+
+def record_actor(world: World, record: ActionRecord) -> TrueActor:
+    """The authorization behind one journal record (an action), whatever it changed."""
     if record.auth_id is None:
         return TrueActor()
     auth = next((a for a in world.auths if a.id == record.auth_id), None)
     if auth is None:  # an entry naming an authorization the world does not have
         return TrueActor(ids=frozenset({record.auth_id}), name=record.auth_name)
     return TrueActor(ids=frozenset({auth.id, str(auth.auth_id)}), name=auth.name)
+
+
+def record_at(world: World, smartlock_id: int | None, at: datetime) -> ActionRecord | None:
+    """The action under way on a device at ``at`` (its state messages come until it ends)."""
+    slack = timedelta(seconds=1)
+    return next(
+        (
+            r
+            for r in reversed(world.journal)
+            if r.smartlock_id == smartlock_id and r.started_at <= at <= r.completed_at + slack
+        ),
+        None,
+    )
 
 
 def named_nobody(actor: Actor) -> bool:

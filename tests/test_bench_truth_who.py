@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
 
 from bench._situations import KEYPAD_CODE, b7_knobs, build_world, toggle
@@ -82,6 +83,8 @@ async def test_mqtt_answers_are_judged_by_who_and_a_wrong_person_is_wrong() -> N
         await world.act(ben, door2, LockAction.UNLATCH)
         await world.wait_until(lambda: door2.state == LockState.UNLOCKED, deadline=DEADLINE)
         await world.act(ann, door1, toggle(door1), outcome=LogState.REJECTED)  # no change
+        await world.act(ben, door2, LockAction.LOCK)
+        again = await world.act(ann, door2, LockAction.LOCK)  # it turns, and changes nothing
         await world.bridge.drain()
         bodies = [body for _, body, _ in rec.received]
 
@@ -155,6 +158,24 @@ async def test_mqtt_answers_are_judged_by_who_and_a_wrong_person_is_wrong() -> N
     assert [v.change for v in verdicts if v.verdict == "repeat"] == [first_change.seq]
     assert (counted.repeats, loose, counted.wrong) == (1, 1, 1)
     assert counted.changes == len(world.changes)
+
+    # MQTT alone also reports a move that changed no settled state (Ann locked a locked lock):
+    # naming Ann is right, naming Ben wrong.
+    moved = _event("mqtt-moved", EventSource.MQTT, door2.nuki_id, 1, again.completed_at)
+    moved = attrs.evolve(moved, smartlock_id=door2.smartlock_id)
+    for who, verdict, wrong_names in (("Ann", "moved", 0), ("Ben", None, 1)):
+        actor = _as_mqtt_names(_auth(world, who, door2.smartlock_id, keypad=False))
+        answers = {
+            **honest,
+            "mqtt-moved": Named(entry_id="mqtt-x", at=moved.received_at, actor=actor),
+        }
+        verdicts, loose = judge(
+            world, [*seen, (moved, moved.received_at)], answers, deadline=deadline, situations={}
+        )
+        counted = tally(verdicts, loose_wrong=loose)
+        assert [v.verdict for v in verdicts if v.change == 0] == ([verdict] if verdict else [])
+        assert counted.wrong == wrong_names
+        assert counted.named == len(honest) + 1
 
 
 @pytest.mark.sockets
