@@ -63,16 +63,18 @@ def record_actor(world: World, record: ActionRecord) -> TrueActor:
 
 
 def record_at(world: World, smartlock_id: int | None, at: datetime) -> ActionRecord | None:
-    """The action under way on a device at ``at`` (its state messages come until it ends)."""
+    """The action a settled state seen at ``at`` completed (None if none ended near then).
+
+    A lock publishes its settled state as the action ends, so the nearest end wins: the next
+    action of a burst may already have begun when a receiver reads the previous one's state.
+    """
     slack = timedelta(seconds=1)
-    return next(
-        (
-            r
-            for r in reversed(world.journal)
-            if r.smartlock_id == smartlock_id and r.started_at <= at <= r.completed_at + slack
-        ),
-        None,
-    )
+    near = [
+        r
+        for r in world.journal
+        if r.smartlock_id == smartlock_id and abs(r.completed_at - at) <= slack
+    ]
+    return min(near, key=lambda r: abs(r.completed_at - at), default=None)
 
 
 def named_nobody(actor: Actor) -> bool:
