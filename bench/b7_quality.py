@@ -1,4 +1,4 @@
-"""B7: who did it, scored against the simulator's ground truth, per situation, over 20 seeds.
+"""B7: who did it, scored against the simulator's ground truth, per source and situation.
 
 Each seed is one world (`bench._situations`: four locks, one with a keypad, an Opener, five
 people; real physics with its automatic follow-ons; log lags 1-8 s per entry, out of order,
@@ -15,7 +15,14 @@ see `bench._strategies`. Ground truth is the world's record of every state chang
 cause (`World.changes`), not a reading of the log: `bench._truth_score` gives each change a
 verdict (right, wrong, unavailable, no answer, only observed, hidden) and adds them up per
 situation. Goal (issue 13): precision 1.00, recall >= 0.99 of the changes whose entry is
-visible before the hub's deadline. A full run takes about 5 minutes on 2 cores.
+visible before the hub's deadline.
+
+The hub runs once per source set (`bench._b7_run.SOURCES`): ``web_log`` (bridge and the
+polled log, with the peers: 20 seeds), ``webhook`` (plus pushed ``DEVICE_LOGS``), ``mqtt``
+(plus the locks' MQTT, names from the Web API) and ``mqtt_only`` (MQTT alone), 5 seeds each
+(the same first seeds, so the same timelines). MQTT's answers name no log entry: they are
+judged by who really acted (`bench._truth_who`). A full run takes about 5-6 minutes on 2
+cores; ``--b7-sources`` and ``--b7-seeds`` (``python -m bench``) pick fewer.
 """
 
 from __future__ import annotations
