@@ -20,9 +20,9 @@ from bench._truth_score import Named, judge, map_state_events, tally
 from bench._truth_who import TrueActor, judge_actor, true_actor
 from nukiasync.const import LockAction, LockState, LogState
 from nukiasync.events import Actor, EventSource, LockStateChanged
+from tests.support.bench_world import events_of, fast_world
 from tests.support.mqtt_broker import running_broker
 from tests.support.simulator import DEADLINE, receiver
-from tests.test_bench_situations import events_of, fast_world
 
 if TYPE_CHECKING:
     from pathlib import Path
