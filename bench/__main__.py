@@ -1,7 +1,9 @@
 """``python -m bench``: run the benchmarks, print their tables, write bench/results/*.json.
 
 ``--only B1,B5`` picks some; ``--quick`` is a short smoke run (CI can afford it) that writes
-``<name>-quick.json`` and leaves the full results alone.
+``<name>-quick.json`` and leaves the full results alone. ``--b7-sources mqtt,webhook`` and
+``--b7-seeds N`` run B7 with some of its sources or another number of seeds; such a run writes
+``b7_quality-<sources>[-<N>seeds].json`` and leaves the full result alone.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", help="comma-separated names, e.g. B1,B5 (default: all)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument(
+        "--b7-sources", help="B7's hub sources, comma-separated (web_log, webhook, mqtt)"
+    )
+    parser.add_argument("--b7-seeds", type=int, help="B7: seeds 1..N for every source")
     args = parser.parse_args(argv)
     # Loopback only: make sure no proxy from the environment sees a request.
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
@@ -62,8 +68,14 @@ def main(argv: list[str] | None = None) -> int:
             verdicts.append([name, PENDING[name], "-", "-", "pending"])
             continue
         file, function = BENCHMARKS[name]
+        options: dict[str, object] = {}
+        if name == "B7" and (args.b7_sources or args.b7_seeds):
+            sources = args.b7_sources.split(",") if args.b7_sources else None
+            options = {"sources": sources, "seeds": args.b7_seeds}
+            file += f"-{'+'.join(sources or ['all'])}"
+            file += f"-{args.b7_seeds}seeds" if args.b7_seeds else ""
         started = time.perf_counter()
-        result = function(quick=args.quick)
+        result = function(quick=args.quick, **options)
         path = write_result(file, result, quick=args.quick)
         print(f"\n{name} took {time.perf_counter() - started:.0f} s; wrote {path}")
         for measure, verdict in result["goals"].items():

@@ -26,6 +26,8 @@ from aiohttp import web as aiohttp_web
 from nukiasync import CallbackServer, NukiBridgeClient, NukiWebClient
 from nukiasync.events import NukiEvent
 from nukiasync.hub import ConfirmPolicy, NukiHub
+from nukiasync.hub.sources.mqtt_source import MqttSource
+from nukiasync.mqtt import MqttSettings
 from nukiasync.simulator import Knobs, World
 
 if TYPE_CHECKING:
@@ -115,6 +117,7 @@ class Rig:
     settings: dict[str, Any] = attrs.field(factory=dict)
     subscribers: list[Callable[[NukiEvent], Any]] = attrs.field(factory=list)
     hooks: list[NukiHub] = attrs.field(factory=list)  # the webhook route's hub is the last
+    mqtt: MqttSettings | None = None  # the broker the hub's MQTT source reads
     restarts: int = 0
 
     def scaled_sleep(self, seconds: float) -> Any:
@@ -134,6 +137,8 @@ class Rig:
         """
         await self.hub.close()
         await self.scaled_sleep(downtime)
+        if self.mqtt is not None:  # a new hub, a new source (the old one is closed)
+            self.settings["mqtt"] = MqttSource(self.mqtt, web=self.web)
         self.hub = _hub(self.world, self.web, self.bridge, self.speed, **self.settings)
         self.hooks.append(self.hub)
         self.hub.subscribe(self.recorder)
@@ -141,6 +146,13 @@ class Rig:
             self.hub.subscribe(subscriber)
         self.restarts += 1
         await self.hub.start()
+
+    async def subscribed(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Return once the hub's MQTT source (if any) has subscribed to the broker."""
+        source = self.settings.get("mqtt")
+        if isinstance(source, MqttSource):
+            async with asyncio.timeout(timeout):
+                await source.wait_subscribed()
 
 
 def _hub(
@@ -154,7 +166,11 @@ def _hub(
     confirm: ConfirmPolicy,
     state_file: str | None,
     webhook_secret: str | None = None,
+    mqtt: MqttSource | None = None,
+    mqtt_only: bool = False,
 ) -> NukiHub:
+    if mqtt_only:  # no bridge, no log: MQTT alone (its source reads names from ``web``)
+        web, bridge, server = None, None, False  # type: ignore[assignment]
     return NukiHub(
         web=web,
         bridge=bridge,
@@ -165,6 +181,7 @@ def _hub(
         clock=world.clock.now,
         sleep=lambda seconds: asyncio.sleep(max(0.0, seconds) / speed),
         webhook_secret=webhook_secret,
+        mqtt=mqtt,
     )
 
 
@@ -174,6 +191,8 @@ async def webhook_route() -> AsyncIterator[tuple[str, list[NukiHub]]]:
     hubs: list[NukiHub] = []
 
     async def handle(request: aiohttp_web.Request) -> aiohttp_web.StreamResponse:
+        if hubs[-1].state != "running":  # a restart's downtime: as if the host were away
+            return aiohttp_web.Response(status=503)
         return await hubs[-1].handle_webhook(request)
 
     app = aiohttp_web.Application()
@@ -199,10 +218,15 @@ async def running_hub(
     confirm: ConfirmPolicy = "background",
     state_file: str | None = None,
     webhooks: bool = False,
+    mqtt: MqttSettings | None = None,
+    mqtt_only: bool = False,
 ) -> AsyncIterator[Rig]:
     """Start ``world`` and a hub on it (callbacks through a `CallbackServer` unless told).
 
     ``webhooks``: the hub also takes decentral webhooks, registered with the simulated Web API.
+    ``mqtt``: the hub also reads the locks' broker (names from the Web API); the rig returns
+    once it has subscribed. ``mqtt_only``: the hub reads nothing else (the Web API client
+    serves the MQTT source's names only).
     """
     async with world, webhook_route() as (url, hubs):
         port = urlsplit(world.bridge_url).port or 0
@@ -214,6 +238,9 @@ async def running_hub(
             "server": server,
             "confirm": confirm,
             "state_file": state_file,
+            # Names from the Web API's authorizations (the usual way with a token).
+            "mqtt": None if mqtt is None else MqttSource(mqtt, web=web),
+            "mqtt_only": mqtt_only,
         }
         if webhooks:
             hook = await web.register_decentral_webhook(
@@ -232,9 +259,13 @@ async def running_hub(
             bridge=bridge,
             settings=settings,
             hooks=hubs,
+            mqtt=mqtt,
         )
         try:
+            if mqtt is not None:  # the locks' state is on the broker before the hub reads it
+                await world.wait_until(lambda: world.mqtt.connected, deadline=10.0)
             await hub.start()
+            await rig.subscribed()
             yield rig
         finally:
             await rig.hub.close()

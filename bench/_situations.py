@@ -73,8 +73,14 @@ def b7_knobs(**overrides: Any) -> Knobs:
     return Knobs(**values)
 
 
-def build_world(*, seed: int, knobs: Knobs, speed: float = 1.0) -> World:
-    """Four locks and an Opener on one bridge, five people with the app on all of them."""
+def build_world(
+    *, seed: int, knobs: Knobs, speed: float = 1.0, mqtt_url: str | None = None
+) -> World:
+    """Four locks and an Opener on one bridge, five people with the app on all of them.
+
+    With ``mqtt_url`` the four locks (Smart Lock 3.0 Pro / 4th generation) also publish to
+    that broker; the Opener has no Wi-Fi, so only the bridge reports it.
+    """
     world = World(
         seed=seed,
         speed=speed,
@@ -82,9 +88,10 @@ def build_world(*, seed: int, knobs: Knobs, speed: float = 1.0) -> World:
         owner=PEOPLE[0],
         web_token=WEB_TOKEN,
         bridge_token=BRIDGE_TOKEN,
+        mqtt_url=mqtt_url,
     )
     for name in LOCKS:
-        world.add_lock(name, keypad=name == KEYPAD_LOCK)
+        world.add_lock(name, keypad=name == KEYPAD_LOCK, mqtt=mqtt_url is not None)
     world.add_opener(OPENER)
     devices = [*LOCKS, OPENER]
     for index, name in enumerate(PEOPLE):

@@ -11,60 +11,14 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from bench._situations import SITUATIONS, Timeline, b7_knobs, build_world, play
-from bench._truth_score import Named, judge, map_callback_events, tally
+from bench._situations import SITUATIONS, Timeline, play
+from bench._truth_score import Named, judge, map_state_events, tally
 from nukiasync.const import LockState
-from nukiasync.events import EventSource, LockStateChanged
+from tests.support.bench_world import events_of, fast_world
 from tests.support.simulator import DEADLINE, receiver
 
-if TYPE_CHECKING:
-    from nukiasync.simulator import World
-
 UNSETTLED = frozenset({LockState.UNLATCHED, LockState.UNLOCKED_LOCK_N_GO})  # Opener open is 5
-
-
-def fast_world(seed: int) -> World:
-    """B7's world 40x faster than real time, with shorter physics (simulated seconds)."""
-    knobs = b7_knobs(
-        log_lag=(0.5, 3.0),
-        slow_log_lag=(2.0, 4.0),
-        motor_time=0.4,
-        unlatch_hold=2.0,
-        lock_n_go_delay=4.0,
-        opener_open_time=2.0,
-        ring_reset=4.0,
-        callback_timeout=0.5,
-    )
-    return build_world(seed=seed, knobs=knobs, speed=40.0)
-
-
-def events_of(
-    world: World, believed: dict[int, int], bodies: list[dict[str, object]]
-) -> list[LockStateChanged]:
-    """What a plain receiver makes of the callbacks: an event when the state differs."""
-    events = []
-    now = world.clock.now()
-    for index, body in enumerate(bodies):
-        nuki_id, state = int(str(body["nukiId"])), int(str(body["state"]))
-        if believed.get(nuki_id) == state:
-            continue  # a repeat: what the receiver believes already
-        previous = believed.get(nuki_id)
-        believed[nuki_id] = state
-        events.append(
-            LockStateChanged(
-                event_id=f"event-{index}",
-                received_at=now + timedelta(microseconds=index),
-                source=EventSource.BRIDGE_CALLBACK,
-                nuki_id=nuki_id,
-                smartlock_id=world.device(nuki_id).smartlock_id,
-                previous_state=previous,
-                state=state,
-                state_name=str(body["stateName"]),
-            )
-        )
-    return events
 
 
 async def test_situations_play_and_the_ground_truth_scores_them() -> None:
@@ -106,7 +60,7 @@ async def test_situations_play_and_the_ground_truth_scores_them() -> None:
 
     # The receiver's view: one state event per change whose callback came and moved a state.
     events = events_of(world, believed, bodies)
-    mapped = map_callback_events(world, events)
+    mapped = map_state_events(world, events)
     assert len(mapped) == len(events)
     for event in events:
         assert world.changes[mapped[event.event_id] - 1].after == event.state

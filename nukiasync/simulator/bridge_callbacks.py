@@ -62,8 +62,9 @@ class SentCallback:
     url: str = attrs.field(repr=False)
     body: dict[str, Any]
     status: int | None
-    at: datetime
+    at: datetime  # when the POST ended (its answer came, or it failed)
     change: int | None = None  # the ground-truth StateChange.seq; None: it repeats the state
+    posted_at: datetime | None = None  # when the POST began (a receiver has it after this)
 
 
 class CallbackDelivery:
@@ -139,12 +140,19 @@ class CallbackDelivery:
                     change.callbacks_lost += 1
             for _ in range(copies):
                 async with self._serving:
+                    posted_at = self.world.clock.now()
                     status = await self._post(session, url, body)
                 at = self.world.clock.now()
                 if change is not None and status is not None:
                     change.callbacks_posted += 1
                 sent = SentCallback(
-                    callback_id=callback_id, url=url, body=body, status=status, at=at, change=seq
+                    callback_id=callback_id,
+                    url=url,
+                    body=body,
+                    status=status,
+                    at=at,
+                    change=seq,
+                    posted_at=posted_at,
                 )
                 self.sent.append(sent)
                 self.world.changed()

@@ -13,7 +13,9 @@ Knobs: ``mqtt_delay`` before each publish, ``mqtt_loss`` and ``drop_next_mqtt`` 
 (never the state published at connect). While the broker is away, changes are lost (counted);
 the lock reconnects and publishes its current state again. ``cut`` drops a lock off the
 network without a goodbye, so the broker publishes its will. ``sent`` keeps every publish with
-its ``time.perf_counter()`` for latency measurements.
+its ``time.perf_counter()`` for latency measurements, and a ``state`` or ``mode`` message that
+completes a ground-truth change (``truth.py``) with that change's number, as the bridge's
+callbacks are tagged, so a benchmark can tell which change a state event reports.
 """
 
 from __future__ import annotations
@@ -39,11 +41,13 @@ if TYPE_CHECKING:
 
     from nukiasync.simulator.actions import Actor
     from nukiasync.simulator.devices import Device
+    from nukiasync.simulator.truth import StateChange
     from nukiasync.simulator.world import World
 
 _LOGGER = logging.getLogger(__name__)
 
 LOCK_ACTION_EVENT = "lockActionEvent"
+CHANGE_TOPICS = frozenset({"state", "mode"})  # the values a ground-truth change moves
 # lockActionEvent triggers (MQTT API 1.5), by the simulator's ways of acting. A knob turned by
 # hand is no action the lock executes: it publishes the new state, no lockActionEvent.
 MQTT_TRIGGERS = {
@@ -163,8 +167,9 @@ class SentMqtt:
     topic: str
     payload: str
     retained: bool
-    at: datetime  # simulated time
+    at: datetime  # simulated time just before the publish (a subscriber has it after this)
     perf: float  # time.perf_counter() just before the publish
+    change: int | None = None  # the ground-truth change (truth.py) this message completes
 
 
 @attrs.define(kw_only=True)
@@ -187,7 +192,7 @@ class MqttLock:
         self.values: dict[str, str] = {}
         self.connected = asyncio.Event()  # changes are queued (else lost)
         self.ready = asyncio.Event()  # the state at connect is on the broker
-        self._queue: asyncio.Queue[tuple[str, str, bool]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[str, str, bool, int | None]] = asyncio.Queue()
         self._client: aiomqtt.Client | None = None
         self._name = f"nukiasync.simulator.mqtt[{device.name}]"
 
@@ -195,20 +200,25 @@ class MqttLock:
         """The full topic of one of this lock's values."""
         return f"nuki/{self.device.nuki_id:08X}/{name}"  # upper-case hex, as Nuki prints it
 
-    def sync(self) -> None:
-        """Publish each state value that differs from the last one published."""
+    def sync(self, change: StateChange | None = None) -> None:
+        """Publish each state value that differs from the last one published.
+
+        ``change``: the ground-truth change the device's values complete (tags the message).
+        """
+        seq = change.seq if change is not None else None
         for name, value in state_topics(self.device, self.world.clock.now()).items():
             if self.values.get(name) != value:
                 self.values[name] = value
-                self.offer(name, value, retain=True)
+                tag = seq if name in CHANGE_TOPICS else None
+                self.offer(name, value, retain=True, change=tag)
 
-    def offer(self, name: str, payload: str, *, retain: bool) -> None:
+    def offer(self, name: str, payload: str, *, retain: bool, change: int | None = None) -> None:
         """Queue a message, or count it lost when the broker is away."""
         if not self.connected.is_set():
             self.owner.stats.offline += 1
             self.world.changed()
             return
-        self._queue.put_nowait((name, payload, retain))
+        self._queue.put_nowait((name, payload, retain, change))
 
     async def run(self, broker: BrokerAddress) -> None:
         """Stay connected (until cancelled), publishing the whole state at each connect."""
@@ -280,7 +290,7 @@ class MqttLock:
     async def _drain(self, client: aiomqtt.Client) -> None:
         knobs = self.world.knobs
         while True:
-            name, payload, retain = await self._queue.get()
+            name, payload, retain, change = await self._queue.get()
             delay = draw_lag(knobs.mqtt_delay, self.world.rng)
             if delay > 0:
                 await self.world.clock.sleep(delay)
@@ -288,18 +298,30 @@ class MqttLock:
                 self.owner.stats.lost += 1
                 self.world.changed()
                 continue
-            await self._publish(client, name, payload, retain=retain)
+            await self._publish(client, name, payload, retain=retain, change=change)
             _honour_cancel()
 
     async def _publish(
-        self, client: aiomqtt.Client, name: str, payload: str, *, retain: bool
+        self,
+        client: aiomqtt.Client,
+        name: str,
+        payload: str,
+        *,
+        retain: bool,
+        change: int | None = None,
     ) -> None:
         topic = self.root(name)
+        at = self.world.clock.now()
         perf = time.perf_counter()
         await client.publish(topic, payload, qos=1, retain=retain)
         self.owner.stats.published += 1
         sent = SentMqtt(
-            topic=topic, payload=payload, retained=retain, at=self.world.clock.now(), perf=perf
+            topic=topic,
+            payload=payload,
+            retained=retain,
+            at=at,
+            perf=perf,
+            change=change,
         )
         self.owner.sent.append(sent)
         self.world.changed()
@@ -334,11 +356,11 @@ class MqttLocks:
         """Whether every MQTT lock is connected and has published its state."""
         return all(lock.ready.is_set() for lock in self.locks.values())
 
-    def touch(self, device: Device) -> None:
-        """A device changed: its client publishes what differs."""
+    def touch(self, device: Device, change: StateChange | None = None) -> None:
+        """A device changed (completing ``change``): its client publishes what differs."""
         lock = self.locks.get(device.nuki_id)
         if lock is not None and lock.device is device:
-            lock.sync()
+            lock.sync(change)
 
     def action_started(self, device: Device, action: int, actor: Actor) -> None:
         """An action is about to run: publish ``lockActionEvent`` first."""

@@ -270,10 +270,14 @@ class World(Population):
             if task is not current:
                 task.cancel()
 
-    def touch(self, device: Device) -> None:
-        """Note a change that the bridge does not report (transitional states)."""
+    def touch(self, device: Device, *, change: StateChange | None = None) -> None:
+        """Note a change that the bridge does not report (transitional states).
+
+        ``change``: the ground-truth change this state completes (`notify`), so that the
+        MQTT state message that carries it is tagged with it, as the bridge's callback is.
+        """
         device.updated = self.clock.now()
-        self.mqtt.touch(device)
+        self.mqtt.touch(device, change)
         self.changed()
 
     @property
@@ -294,10 +298,10 @@ class World(Population):
         When the device's settled state or mode moved, the ground truth gets a change with
         this cause (``kind``, ``person``); a callback that repeats the state makes none.
         """
-        self.touch(device)
         change = self.truth.note(
             device, self.clock.now(), kind=kind, person=person, record_seq=record_seq
         )
+        self.touch(device, change=change)
         if device.bridge is not None:
             self.bridges[device.bridge].enqueue(device.callback_body(), change)
         self.web.hooks.status(device)

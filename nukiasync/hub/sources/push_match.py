@@ -11,6 +11,15 @@ the device's state afterwards: `fail` marks an announcement the device did not c
 one nobody completed within ``complete_within`` seconds fails by itself. A failed record never
 explains a change (rule 1: it ends the run of candidates), which keeps a stale announcement
 from naming the person behind a later, unannounced change.
+
+An announcement comes before the change it announces (the lock publishes it, then its motor
+turns), and arrives when it happens: one received more than ``announced_within`` seconds after
+a change is never that change's, whatever the rules' window for late log entries allows (a
+log entry's date is a whole second; an announcement's time is exact). A change that no
+announcement can explain any more (nothing came in time, or only later ones) is set aside
+before the rules run, so it neither takes a later change's announcement nor holds that change
+up (B7, bridge + MQTT, seed 1: a knob turned by hand, then a person's lock whose callback the
+hub handed on a moment late; the announcement named that person for the hand's change).
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ class PushTiming:
     settle: float = 5.0  # s an ambiguous candidate waits at least before the log has passed it
     lock_offset: float = -0.5  # s, announcement minus state change of a lock, until learnt
     opener_offset: float = -0.5  # s, the same for an Opener
+    announced_within: float = 1.0  # s an announcement may arrive after its own change
 
 
 @attrs.frozen(kw_only=True)
@@ -117,22 +127,7 @@ class PushMatcher:
         """Apply the rules to the records pushed so far."""
         self._expire(now)
         final = {p.change.change_id for p in self._pending if now >= p.deadline}
-        result = attribution.match(
-            [p.change for p in self._pending],
-            self._records.values(),
-            now=now,
-            claimed=frozenset(self._claimed_at),
-            claimed_at=self._claimed_at,
-            expected={
-                p.change.smartlock_id: usual_offset(
-                    self._offsets, p.change.smartlock_id, self._offsets_timing
-                )
-                for p in self._pending
-            },
-            not_before=self._started,
-            final=final,
-            settle=timedelta(seconds=self.timing.settle),
-        )
+        result = self._match(now, final)
         attributed: list[tuple[ObservedChange, ActionRecord]] = []
         unavailable: list[tuple[ObservedChange, AttributionFailure]] = []
         answered: set[str] = set()
@@ -155,6 +150,52 @@ class PushMatcher:
         self._pending = [p for p in still if p.change.change_id not in answered]
         self._prune(now)
         return Decided(attributed=attributed, unavailable=unavailable)
+
+    def _match(self, now: datetime, final: set[str]) -> attribution.Matching:
+        """The rules' pairs, leaving out changes no announcement can explain any more.
+
+        A change whose only candidate came after it, or that nothing announced while it was
+        on its way, has no announcement of its own (a later one is a later change's): it is
+        set aside, so that it neither holds that record nor holds later changes up.
+        """
+        late = timedelta(seconds=self.timing.announced_within)
+        aside: set[str] = set()
+        while True:
+            pending = [p.change for p in self._pending if p.change.change_id not in aside]
+            result = attribution.match(
+                pending,
+                self._records.values(),
+                now=now,
+                claimed=frozenset(self._claimed_at),
+                claimed_at=self._claimed_at,
+                expected={
+                    c.smartlock_id: usual_offset(
+                        self._offsets, c.smartlock_id, self._offsets_timing
+                    )
+                    for c in pending
+                },
+                not_before=self._started,
+                final=final,
+                settle=timedelta(seconds=self.timing.settle),
+            )
+            observed = {c.change_id: c.observed_at for c in pending}
+            after = {
+                change_id
+                for change_id, record in (*result.pairs.items(), *result.waiting.items())
+                if record.occurred_at - observed[change_id] > late
+            }
+            # Nothing announced it, and nothing will now: it no longer holds later ones up
+            # (for a log, rule 3's "the log is behind"; an announcement is never behind).
+            unannounced = {
+                change_id
+                for change_id, at in observed.items()
+                if now - at > late
+                and change_id not in result.pairs
+                and change_id not in result.waiting
+            }
+            if not after and not unannounced - aside:
+                return result
+            aside |= after | unannounced
 
     def _claim(self, change: ObservedChange, record: ActionRecord) -> None:
         self._claimed_at[record.record_id] = change.observed_at
