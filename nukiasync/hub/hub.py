@@ -1,10 +1,9 @@
 """`NukiHub`: state changes the moment the bridge reports them, then who did it.
 
-The hub wires the parts: a bridge callback becomes a `LockStateChanged` at once (no network
-I/O on that path), a pending attribution goes to the `LogWatcher`, and the answer comes as
-`ActionAttributed` or `AttributionUnavailable`. Log entries no callback claimed become
-`LogEntryObserved`. The hub owns its tasks, and the optional state file makes delivery after
-a crash at least once with stable event ids.
+A bridge callback becomes a `LockStateChanged` at once (no network I/O on that path); the
+sources answer who, as `ActionAttributed` or `AttributionUnavailable`, and report log entries
+no callback claimed. The hub owns its tasks; the optional state file makes delivery after a
+crash at least once with stable event ids.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iter
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import attrs
+from aiohttp import web
 
 from nukiasync.clock import ClockPair
 from nukiasync.errors import NukiAuthenticationError, NukiError
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
     from datetime import datetime
     from types import TracebackType
 
-    from aiohttp import web
-
     from nukiasync.bridge.client import NukiBridgeClient
     from nukiasync.bridge.server import CallbackServer
     from nukiasync.events import NukiEvent
@@ -64,8 +62,7 @@ class NukiHub:
     only the Web API, events come from reading its log. ``mqtt`` (a broker, or an
     `MqttSource` with your own names) adds locks' own state and "who"; ``webhook_secret``
     takes pushed log entries through `handle_webhook`; ``sources`` adds any other
-    `ActionSource`. The hub never closes the clients. ``clock`` (a `ClockPair`, or a
-    wall-clock function) and ``sleep`` drive every part.
+    `ActionSource`. It never closes the clients; ``clock`` and ``sleep`` drive every part.
     """
 
     def __init__(
@@ -328,23 +325,26 @@ class NukiHub:
         """Answer an aiohttp request that carries a callback (a Home Assistant webhook).
 
         Reads no body it would refuse (a compressed one gets 415 unread, one over the size
-        limit 413 after that many bytes), then checks it as `handle_callback` does.
+        limit 413 after that many bytes), then checks it as `handle_callback` does; 503
+        while the hub is not running (starting or stopping).
 
         Raises:
-            RuntimeError: the hub is not running, or has no such bridge.
+            RuntimeError: the hub has no such bridge.
         """
+        if self._state != "running":
+            return web.Response(status=503)
         return await self._link_for(bridge_id).handle_request(request)
 
     async def handle_webhook(self, request: web.BaseRequest) -> web.Response:
-        """Answer a decentral webhook (Home Assistant's, or any aiohttp route); see README.
+        """Answer a decentral webhook (Home Assistant's, or any aiohttp route; see README).
 
-        Raises:
-            RuntimeError: the hub is not running, or was given no ``webhook_secret``.
+        503 while the hub is not running. Raises RuntimeError without a ``webhook_secret``.
         """
         source = self._sources.find(WEBHOOK)
-        if self._state != "running" or not isinstance(source, WebhookSource):
-            msg = "hub not running" if source is not None else "hub has no webhook_secret"
-            raise RuntimeError(msg)
+        if not isinstance(source, WebhookSource):
+            raise RuntimeError("hub has no webhook_secret")  # noqa: EM101, TRY004
+        if self._state != "running":
+            return web.Response(status=503)
         return await source.handle_request(request)
 
     def diagnostics(self) -> dict[str, Any]:

@@ -7,7 +7,9 @@ out at least once, duplicates carry the same ``event_id``, and after deduplicati
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import pytest
 
 from nukiasync import NukiWebClient
-from nukiasync.events import ActionAttributed, LogEntryObserved
+from nukiasync.events import ActionAttributed, LockStateChanged, LogEntryObserved
 from nukiasync.hub import NukiHub
 from nukiasync.hub.sources.log_watcher import AttributionTiming
 from tests.soak.hub_harness import restart_trials
@@ -105,3 +107,29 @@ async def test_what_the_hub_learnt_of_its_locks_survives_a_restart(tmp_path) -> 
         later = NukiHub(web=hub._web, state_file=state_file, timing=TIMING)
         async with later:
             assert later.diagnostics()["log_watcher"]["usual_offsets"] == learnt
+
+
+async def test_a_change_answered_by_another_source_is_not_answered_again_after_a_restart(
+    tmp_path,
+) -> None:
+    state_file = tmp_path / "state.json"
+    async with running(state_file=state_file, log_lag=2.0) as (world, hub, rec):
+        record = await world.person("Alice").unlock("Front door", via="app")
+        changed = await rec.wait(lambda e: isinstance(e, LockStateChanged))
+        # MQTT (say) named Alice; the log's cross-check still waits when the hub stops.
+        assert hub._sources._outcomes.verdicts.first(changed.event_id, "mqtt", "Alice")
+        await hub.close()
+        saved = json.loads(await asyncio.to_thread(state_file.read_text))["pending"]
+        assert [p.get("answered") for p in saved] == [True]
+        await world.wait_visible(record)
+        later = NukiHub(web=hub._web, state_file=state_file, timing=TIMING)
+        seen: list[Any] = []
+        later.subscribe(seen.append)
+        async with later:
+            bob = await world.person("Bob").lock("Front door", via="app")
+            await later.wait_for(
+                lambda e: getattr(e, "log_entry_id", None) == bob.log_id, timeout=WAIT
+            )
+    # The resumed change took Alice's entry as a cross-check: no second outcome, no phantom.
+    assert [e for e in seen if getattr(e, "state_event_id", None) == changed.event_id] == []
+    assert record.log_id not in [getattr(e, "log_entry_id", None) for e in seen]

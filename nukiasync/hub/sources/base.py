@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 REMEMBERED = 4096  # answered changes kept, so a late second answer is recognised
+RESTORED = "restored"  # the answering source of a change answered before a restart
 
 
 class Outcomes:
@@ -168,7 +169,9 @@ class Verdicts:
         """
         known = self._answered.get(change_id)
         if known is not None:
-            if known[1] == who:
+            if known[0] == RESTORED:
+                pass  # answered before a restart: who it was is not kept
+            elif known[1] == who:
                 self.duplicates += 1
             else:
                 self.conflicts += 1
@@ -187,6 +190,14 @@ class Verdicts:
         if rest:
             self.on_answered(change_id, rest)
         return True
+
+    def answered(self, change_id: str) -> bool:
+        """Whether the change has its outcome."""
+        return change_id in self._answered
+
+    def restore(self, change_id: str) -> None:
+        """A change answered before a restart (the state file says so): no second outcome."""
+        self._answered[change_id] = (RESTORED, None)
 
     def give_up(self, change_id: str, source: str | None) -> bool:
         """``source`` cannot answer; whether the change now ends "unavailable" (no one left)."""

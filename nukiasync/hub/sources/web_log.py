@@ -115,9 +115,19 @@ class WebSide:
             except (ValueError, KeyError, TypeError) as err:
                 _LOGGER.warning("Dropping an unreadable pending change: %s", err)
                 continue
+            if data.get("answered"):  # by another source before the stop: a cross-check only
+                self._outcomes.verdicts.restore(change.change_id)
             self.watcher.add(change, attributable=attributable, due=self._clock())
             resumed += 1
         return resumed
+
+    def pending_json(self) -> list[dict[str, Any]]:
+        """The pending changes for the state file; those another source answered say so."""
+        answered = self._outcomes.verdicts.answered
+        return [
+            {**p.to_json(), "answered": True} if answered(p.change.change_id) else p.to_json()
+            for p in self.watcher.pending()
+        ]
 
     def close(self, reason: AttributionFailure) -> None:
         """The hub is closing: keep pending changes for the next start, or answer them.
@@ -126,7 +136,7 @@ class WebSide:
         them; without one each gets ``reason``.
         """
         if self._outbox.state_file is not None:
-            self._outbox.checkpoint.pending = [p.to_json() for p in self.watcher.pending()]
+            self._outbox.checkpoint.pending = self.pending_json()
             self._outbox.checkpoint.offsets = offsets_to_json(self.watcher.offsets)
             return
         for pending in self.watcher.drop_pending():
@@ -158,7 +168,10 @@ class WebSide:
             change, entry = pending.change, seen.entry
             actor = await self.actors.actor_for(entry)
             if not self._outcomes.first(change.change_id, WEB_LOG, actor.name):
-                continue  # another source answered first
+                # Another source answered first: the entry is accounted for, and a restart
+                # must not take it for a change nobody reported.
+                self._outbox.checkpoint.mark_emitted(entry.id, entry.date)
+                continue
             self._counters.attributed += 1
             identity = self._devices.get(change.smartlock_id).identity()
             event = outcomes.attributed(change, entry, actor, identity, now, source=_source(seen))
@@ -185,7 +198,7 @@ class WebSide:
             )
             await self._outbox.publish(seen_only, entry.id, entry.date)
         self._outbox.checkpoint.offsets = offsets_to_json(self.watcher.offsets)
-        await self._outbox.save_pending([p.to_json() for p in self.watcher.pending()])
+        await self._outbox.save_pending(self.pending_json())
         await self._outbox.settle()
 
     async def _hidden(
