@@ -32,12 +32,14 @@ MAX_CALLBACKS = 3  # Bridge API 1.13.3
 MAX_URL_LENGTH = 254  # Bridge API 1.13.3
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
+    """A URL as logged: its origin, without a path (secrets live there) or credentials."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
-def _loopback(url: str) -> bool:
+def is_loopback(url: str) -> bool:
+    """Whether the simulator may post to ``url``: it never contacts anything else."""
     host = urlsplit(url).hostname or ""
     if host == "localhost":
         return True
@@ -96,7 +98,7 @@ class CallbackDelivery:
             return web.json_response({"success": False, "message": "too many callbacks registered"})
         free = min(set(range(MAX_CALLBACKS)) - {cid for cid, _ in self.callbacks})
         self.callbacks.append((free, url))
-        _LOGGER.debug("%s: callback %s added for %s", self.name, free, _safe_url(url))
+        _LOGGER.debug("%s: callback %s added for %s", self.name, free, safe_url(url))
         return web.json_response({"success": True})
 
     async def _callback_list(
@@ -160,9 +162,9 @@ class CallbackDelivery:
     async def _post(
         self, session: aiohttp.ClientSession, url: str, body: dict[str, Any]
     ) -> int | None:
-        if not _loopback(url):
+        if not is_loopback(url):
             _LOGGER.debug(
-                "%s: not posting to %s (the simulator stays on loopback)", self.name, _safe_url(url)
+                "%s: not posting to %s (the simulator stays on loopback)", self.name, safe_url(url)
             )
             return None
         timeout = aiohttp.ClientTimeout(total=self.world.knobs.callback_timeout)
@@ -174,5 +176,5 @@ class CallbackDelivery:
                 await response.read()
                 return response.status
         except (aiohttp.ClientError, TimeoutError):
-            _LOGGER.debug("%s: callback to %s failed", self.name, _safe_url(url))
+            _LOGGER.debug("%s: callback to %s failed", self.name, safe_url(url))
             return None

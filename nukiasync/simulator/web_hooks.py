@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
@@ -30,6 +29,7 @@ import attrs
 from aiohttp import web
 
 from nukiasync.const import AuthType
+from nukiasync.simulator.bridge_callbacks import is_loopback, safe_url
 from nukiasync.simulator.knobs import draw_lag
 from nukiasync.simulator.people import ACCOUNT_ID
 from nukiasync.simulator.web_faults import restlet_error
@@ -55,28 +55,13 @@ def sign(body: bytes, secret: str) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
-
-
-def _loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _acceptable(url: object) -> bool:
     if not isinstance(url, str) or len(url) > 2048:
         return False
     parts = urlsplit(url)
     if not parts.hostname:
         return False
-    return parts.scheme == "https" or (parts.scheme == "http" and _loopback(url))
+    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback(url))
 
 
 @attrs.define(kw_only=True)
@@ -84,7 +69,7 @@ class Registration:
     """One registered decentral webhook."""
 
     id: int
-    url: str = attrs.field(repr=_origin)
+    url: str = attrs.field(repr=safe_url)
     features: tuple[str, ...]
     secret: str = attrs.field(repr=False)
 
@@ -204,8 +189,8 @@ class WebHooks:
         self.world.changed()
 
     async def _post(self, url: str, raw: bytes, signature: str) -> int | None:
-        if not _loopback(url):
-            _LOGGER.debug("not pushing to %s (the simulator stays on loopback)", _origin(url))
+        if not is_loopback(url):
+            _LOGGER.debug("not pushing to %s (the simulator stays on loopback)", safe_url(url))
             return None
         if self._session is None:
             self._session = aiohttp.ClientSession()
@@ -221,7 +206,7 @@ class WebHooks:
                 await response.read()
                 return response.status
         except (aiohttp.ClientError, TimeoutError):
-            _LOGGER.debug("webhook to %s failed", _origin(url))
+            _LOGGER.debug("webhook to %s failed", safe_url(url))
             return None
 
     # Routes
