@@ -193,9 +193,11 @@ def latest_offset(
     samples = _samples(offsets, smartlock_id)
     if not samples:
         return usual
-    # An action begins before its callback: samples that all sit together (actions at a
-    # steady pace) widen it up to the callback, not past it.
-    return max(usual, min(min(samples) + DATE_SPREAD, timedelta(0)) + MOTOR_JITTER)
+    # A sample more than a second below the latest is no usual own record (a command queued
+    # behind another, a late callback). An action begins before its callback: samples that
+    # all sit together (actions at a steady pace) widen it up to the callback, not past it.
+    earliest = min(o for o in samples if o >= max(samples) - DATE_SPREAD)
+    return max(usual, min(earliest + DATE_SPREAD, timedelta(0)) + MOTOR_JITTER)
 
 
 def offsets_to_json(offsets: Mapping[int, Sequence[timedelta]]) -> dict[str, list[float]]:
