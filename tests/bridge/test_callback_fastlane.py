@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,9 +19,6 @@ import pytest
 from nukiasync.bridge._fastlane import _HAND_OVER, _NEED_MORE, MAX_HEAD, parse_head
 from nukiasync.bridge.server import CallbackServer
 from tests.support.callbacks import BODY, BRIDGE, FAST, Sink, open_raw, secret_of
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
 
 pytestmark = pytest.mark.sockets
 
@@ -46,19 +43,6 @@ async def answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
     await reader.readexactly(length)
     return int(head.split()[1]), head
-
-
-@pytest.fixture
-async def sink() -> Sink:
-    return Sink()
-
-
-@pytest.fixture
-async def server(sink: Sink) -> AsyncIterator[CallbackServer]:
-    srv = CallbackServer(sink, host="127.0.0.1", allowed_sources=[BRIDGE], **FAST)
-    async with srv:
-        secret_of(srv.callback_url())
-        yield srv
 
 
 def path_of(server: CallbackServer) -> str:

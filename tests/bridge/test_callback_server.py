@@ -37,19 +37,6 @@ if TYPE_CHECKING:
     from nukiasync.bridge.callbacks import BridgeCallback
 
 
-@pytest.fixture
-async def sink() -> Sink:
-    return Sink()
-
-
-@pytest.fixture
-async def server(sink: Sink) -> AsyncIterator[CallbackServer]:
-    srv = CallbackServer(sink, host="127.0.0.1", allowed_sources=[BRIDGE], **FAST)
-    async with srv:
-        secret_of(srv.callback_url())
-        yield srv
-
-
 async def test_accepts_and_delivers(server: CallbackServer, sink: Sink) -> None:
     url = server.callback_url()
     assert url.startswith(f"http://127.0.0.1:{server.port}/nukiasync/bridge/")
