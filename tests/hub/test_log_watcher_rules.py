@@ -387,9 +387,21 @@ def test_own_records_end_a_second_after_the_earliest_one_seen_or_past_the_median
     offsets: dict[int, list[timedelta]] = {}
     slack = attribution.AFTER_SLACK
     assert latest_offset(offsets, SL, TIMING) == attribution.EXPECTED_OFFSET + slack
-    # One match begun late in its second: the next own record may lie a second later.
+    # One match begun late in its second: the next own record may lie a second later...
+    offsets[SL] = [-0.99 * sec]
+    assert latest_offset(offsets, SL, TIMING) == 0.1 * sec
+    # ...but not in the callback's own second when the motor runs over a second.
     offsets[SL] = [-1.99 * sec]
-    assert latest_offset(offsets, SL, TIMING) == -0.89 * sec
+    assert latest_offset(offsets, SL, TIMING) == -1.1 * sec
+    offsets[SL] = [-1.2 * sec]
+    assert latest_offset(offsets, SL, TIMING) == -1.1 * sec
+    offsets[SL] = [-1.19 * sec]
+    assert latest_offset(offsets, SL, TIMING) == -0.09 * sec
+    # Ten matches find the top of the spread: a late callback moves the whole spread down.
+    offsets[SL] = [-(1.6 + i / 10) * sec for i in range(10)]
+    assert latest_offset(offsets, SL, TIMING) == -1.5 * sec
+    offsets[OP] = [-1.99 * sec, -1.5 * sec, -1.6 * sec]  # an Opener's openings: not its toggles
+    assert latest_offset(offsets, OP, TIMING) == -0.89 * sec
     # Matches spread over their whole second: the median is the middle.
     offsets[SL] = [-2 * sec, -1.5 * sec, -1.1 * sec, -1.3 * sec, -1.7 * sec]
     assert latest_offset(offsets, SL, TIMING) == -1.5 * sec + slack
@@ -403,8 +415,10 @@ def test_own_records_end_a_second_after_the_earliest_one_seen_or_past_the_median
     # and -0.54 put an own entry at -0.29 past the median's bound, to wait for the deadline).
     offsets[SL] = [-0.99 * sec, -1.6 * sec, -0.54 * sec]
     assert latest_offset(offsets, SL, TIMING) == 0.1 * sec
-    offsets[SL] = [-3.5 * sec, -1.6 * sec, -1.4 * sec]
-    assert latest_offset(offsets, SL, TIMING) == -0.5 * sec
+    offsets[SL] = [-3.5 * sec, -0.6 * sec, -0.4 * sec]
+    assert latest_offset(offsets, SL, TIMING) == 0.1 * sec
+    offsets[SL] = [-3.5 * sec, -1.6 * sec, -1.4 * sec]  # a long motor: the callback's second
+    assert latest_offset(offsets, SL, TIMING) == -1.1 * sec
 
 
 def test_records_of_entries_say_when_the_motor_moved_and_failed() -> None:
@@ -468,6 +482,20 @@ async def test_a_second_persons_press_just_after_the_change_is_not_its_answer() 
     watcher.add(lock_change("dana", 10.72, LockState.LOCKED, LockState.UNLOCKED), attributable=True)
     world.entries.append((s(11.5), entry("b" * 24, s(10), action=LogAction.LOCK)))
     world.entries.append((s(16.5), entry("d" * 24, s(9), action=LogAction.LOCK)))
+    await run_until(watcher, outcomes, lambda: attributed(outcomes))
+    assert attributed(outcomes) == [("dana", "d" * 24)]
+
+
+async def test_a_press_queued_behind_the_change_is_not_its_answer_after_few_matches() -> None:
+    # B7 seed 17, twice: Door 1 had three matches (-1.3, -1.52, -1.72 s: a motor over a
+    # second). Dana locks (entry dated 8 s, callback at 9.93 s); Ben's press, queued behind
+    # her motor run, is dated 9 s (-0.93 s) and shown first. A bound a second above the
+    # earliest match (-0.62 s) named Ben at once.
+    _time, world, outcomes, watcher = setup()
+    watcher.offsets[SL] = [timedelta(seconds=x) for x in (-1.3, -1.52, -1.72)]
+    watcher.add(lock_change("dana", 9.93, LockState.LOCKED, LockState.UNLOCKED), attributable=True)
+    world.entries.append((s(11), entry("b" * 24, s(9), action=LogAction.LOCK)))
+    world.entries.append((s(17), entry("d" * 24, s(8), action=LogAction.LOCK)))
     await run_until(watcher, outcomes, lambda: attributed(outcomes))
     assert attributed(outcomes) == [("dana", "d" * 24)]
 

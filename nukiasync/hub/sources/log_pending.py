@@ -26,6 +26,9 @@ MIN_SAMPLES = 3  # matches before a device's own usual offset is trusted
 DATE_SPREAD = timedelta(seconds=1)
 # ...and motors and posting vary by about this much from one action to the next.
 MOTOR_JITTER = timedelta(seconds=0.1)
+# Own records all at least this far before their callbacks: the motor runs over a second.
+LONG_MOTOR = -(DATE_SPREAD + 2 * MOTOR_JITTER)
+SURE_SAMPLES = 10  # matches from which the latest of them marks the end of a lock's spread
 # Log outcomes of an action that failed after the motor moved: the device changed state.
 STUCK = frozenset(
     {
@@ -187,7 +190,9 @@ def latest_offset(
     it began after its change and wait for the deadline. So never less than a second above
     the earliest sample, up to the callback. No more either: a record beyond began after the
     change's action (another person's, pressing the same button a moment later), and one
-    dated after the callback, taken as before it, would undo the change it follows.
+    dated after the callback, taken as before it, would undo the change it follows. Where a
+    lock's samples show its motor runs over a second, the bound stays below the callback's
+    own second, whatever few samples say (an Opener's instant actions have no motor run).
     """
     usual = usual_offset(offsets, smartlock_id, timing) + attribution.AFTER_SLACK
     samples = _samples(offsets, smartlock_id)
@@ -196,8 +201,18 @@ def latest_offset(
     # A sample more than a second below the latest is no usual own record (a command queued
     # behind another, a late callback). An action begins before its callback: samples that
     # all sit together (actions at a steady pace) widen it up to the callback, not past it.
-    earliest = min(o for o in samples if o >= max(samples) - DATE_SPREAD)
-    return max(usual, min(earliest + DATE_SPREAD, timedelta(0)) + MOTOR_JITTER)
+    top = max(samples)
+    earliest = min(o for o in samples if o >= top - DATE_SPREAD)
+    bound = max(usual, min(earliest + DATE_SPREAD, timedelta(0)) + MOTOR_JITTER)
+    # A record dated in the callback's own second may have begun after the motor stopped (a
+    # press queued behind the change's action, or made just after it). A lock whose own
+    # records all lie before that second (its motor runs over a second) never has one there.
+    if top <= LONG_MOTOR and device_type_from(smartlock_id) != DeviceType.OPENER:
+        # Many samples find the top of the spread (a late callback shifts it down, and the
+        # callback's second with it); a few may all lie low in it.
+        sure = len(samples) >= SURE_SAMPLES
+        return min(bound, top + MOTOR_JITTER if sure else -(DATE_SPREAD + MOTOR_JITTER))
+    return bound
 
 
 def offsets_to_json(offsets: Mapping[int, Sequence[timedelta]]) -> dict[str, list[float]]:
