@@ -26,7 +26,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy nukiasync
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered -q
+	$(BIN)/python -m pytest -n 4 --cov --cov-report=term-missing:skip-covered -q
 
 test-313:
 	@if [ -n "$(PY313)" ]; then \
@@ -34,7 +34,7 @@ test-313:
 		[ -x .venv313/bin/python ] || $(PY313) -m venv .venv313; \
 		.venv313/bin/python -m pip install --quiet --upgrade pip && \
 		.venv313/bin/python -m pip install --quiet -e '.[test]' && \
-		.venv313/bin/python -m pytest -q -m "not slow and not sockets" -p no:randomly; \
+		.venv313/bin/python -m pytest -q -n 4 -m "not slow and not sockets" -p no:randomly; \
 	else \
 		echo "== skipped: no Python 3.13 interpreter found (python3.13 or pyenv) =="; \
 	fi
