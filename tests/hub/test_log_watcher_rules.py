@@ -20,7 +20,10 @@ from nukiasync.hub.sources.log_pending import (
     decide_now,
     in_device_order,
     latest_offset,
+    offsets_from_json,
+    offsets_to_json,
     record_of,
+    usual_offset,
 )
 from nukiasync.hub.sources.web_log import SKEW_FLOOR, WebSide
 from tests.support.log_watch import SL, T0, TIMING, FakeTime, World, entry, make, run_until
@@ -419,6 +422,20 @@ def test_own_records_end_a_second_after_the_earliest_one_seen_or_past_the_median
     assert latest_offset(offsets, SL, TIMING) == 0.1 * sec
     offsets[SL] = [-3.5 * sec, -1.6 * sec, -1.4 * sec]  # a long motor: the callback's second
     assert latest_offset(offsets, SL, TIMING) == -1.1 * sec
+
+
+def test_before_any_match_a_lock_and_an_opener_have_their_own_defaults() -> None:
+    timing = attrs.evolve(TIMING, lock_offset=-1.5, opener_offset=-0.2)
+    assert usual_offset({}, SL, timing) == timedelta(seconds=-1.5)
+    assert usual_offset({}, OP, timing) == timedelta(seconds=-0.2)
+
+
+def test_learnt_offsets_survive_the_state_file_the_last_twenty_per_device() -> None:
+    learnt = {SL: [timedelta(seconds=-x / 10) for x in range(12, 37)], OP: [timedelta(0)]}
+    saved = offsets_to_json(learnt)
+    assert saved[str(OP)] == [0.0]
+    back = offsets_from_json(saved)
+    assert back == {SL: learnt[SL][-20:], OP: [timedelta(0)]}
 
 
 def test_records_of_entries_say_when_the_motor_moved_and_failed() -> None:
