@@ -60,6 +60,10 @@ class Checkpoint:
     pending: list[dict[str, Any]] = attrs.field(factory=list)  # changes waiting for an entry
     # Per smartlock id: its entries' dates minus callback times, in seconds (learnt slowly).
     offsets: dict[str, list[float]] = attrs.field(factory=dict)
+    # Per smartlock id: its recent states, [seen at (ISO), state], as of ``history_until``:
+    # entries left unclaimed at a restart are still told against what the hub believed.
+    history: dict[str, list[list[Any]]] = attrs.field(factory=dict)
+    history_until: datetime | None = None
 
     def seen(self, log_id: str) -> bool:
         """Whether an entry was emitted, or is on its way out."""
@@ -93,6 +97,8 @@ class Checkpoint:
             "outbox": self.outbox,
             "pending": self.pending,
             "offsets": self.offsets,
+            "history": self.history,
+            "history_until": None if self.history_until is None else self.history_until.isoformat(),
         }
 
     @classmethod
@@ -117,6 +123,11 @@ class Checkpoint:
                 str(int(k)): [float(x) for x in v]
                 for k, v in dict(data.get("offsets") or {}).items()
             },
+            history={
+                str(int(k)): [[str(when), int(state)] for when, state in v]
+                for k, v in dict(data.get("history") or {}).items()
+            },
+            history_until=parse_datetime(until) if (until := data.get("history_until")) else None,
         )
 
 

@@ -31,7 +31,7 @@ from nukiasync.hub.fields import claimed_fields
 from nukiasync.ids import device_type_from, nuki_id_from
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from nukiasync.bridge.models import BridgeDevice
 
@@ -77,7 +77,8 @@ class DeviceRecord:
     battery: tuple[Any, ...] | None = None
     ring_at: datetime | None = None
     changed_at: datetime | None = None  # when the last state or mode change was observed
-    history: list[tuple[datetime, int]] = attrs.field(factory=list)  # recent (seen at, state)
+    # Recent (seen at, state); None: not known from then on (a restart's downtime).
+    history: list[tuple[datetime, int | None]] = attrs.field(factory=list)
     # field -> id of the event that set its value ("" once a correction set it): a claim
     # the device moved on from is not "still" held when a later change repeats its value.
     owners: dict[ClaimField, str] = attrs.field(factory=dict)
@@ -96,7 +97,7 @@ class DeviceRecord:
             believed = state
         return believed
 
-    def remember(self, when: datetime, state: int) -> None:
+    def remember(self, when: datetime, state: int | None) -> None:
         """Keep a state in the recent history, in time order (for entries no callback claimed).
 
         States learnt from the log come late: they go in at their own time.
@@ -336,6 +337,26 @@ class DeviceTable:
         device = self.get(callback.smartlock_id)
         if device.battery is None:
             device.battery = _battery(callback, None)
+
+    def history_json(self) -> dict[str, list[list[Any]]]:
+        """Every device's recent states, for the state file."""
+        return {
+            str(sid): [[when.isoformat(), state] for when, state in d.history if state is not None]
+            for sid, d in self._devices.items()
+            if d.history
+        }
+
+    def restore_history(
+        self, saved: dict[str, list[list[Any]]], unknown_from: Callable[[int], datetime]
+    ) -> None:
+        """States believed before a restart, up to where each device's downtime begins."""
+        for key, states in saved.items():
+            device = self.get(int(key))
+            until = unknown_from(device.smartlock_id)
+            for when, state in states:
+                if (seen := datetime.fromisoformat(when)) < until:
+                    device.remember(seen, int(state))
+            device.remember(until, None)
 
     def summary(self) -> list[dict[str, Any]]:
         """Devices for diagnostics (names of devices are not personal data)."""

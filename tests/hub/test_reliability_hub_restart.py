@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from nukiasync import NukiWebClient
+from nukiasync.const import LockState
 from nukiasync.events import ActionAttributed, LockStateChanged, LogEntryObserved
 from nukiasync.hub import NukiHub
 from nukiasync.hub.sources.log_watcher import AttributionTiming
@@ -77,6 +78,37 @@ async def test_entry_pending_at_crash_before_first_emission_comes_out(tmp_path) 
                     timeout=WAIT,
                 )
     assert record.log_id in {getattr(e, "log_entry_id", None) for e in seen}
+
+
+async def test_changes_no_callback_reported_before_a_restart_are_shown_after_it(tmp_path) -> None:
+    # B7 seed 2: Ben's unlock (its callback lost), then Dana's lock (its callback repeats what
+    # the hub believes), then a restart before their entries (10-25 s late) were read. The
+    # new hub knew no state from before its start: both came as LogEntryObserved, and a
+    # consumer's history missed two changes. Now the state file keeps what the hub believed.
+    state_file = tmp_path / "state.json"
+    async with running(state_file=state_file, log_lag=1.2) as (world, hub, _rec):
+        world.knobs.drop_next_callbacks = 1
+        bob = await world.person("Bob").unlock("Front door", via="app")
+        alice = await world.person("Alice").lock("Front door", via="app")
+        await world.wait_visible(alice)  # over a second ago: before the stop, by their dates
+        await world.wait_visible(bob)
+        await hub.close()
+        later = NukiHub(
+            web=hub._web, bridge=list(hub._bridges.values()), state_file=state_file,
+            timing=TIMING, clock=_Later(timedelta(seconds=60)),
+        )  # fmt: skip
+        seen: list[Any] = []
+        later.subscribe(seen.append)
+        async with later:
+            await later.wait_for(
+                lambda e: isinstance(e, ActionAttributed) and e.log_entry_id == alice.log_id,
+                timeout=WAIT,
+            )
+    shown = [e.state for e in seen if isinstance(e, LockStateChanged) and e.source == "web_log"]
+    assert shown == [LockState.UNLOCKED, LockState.LOCKED]
+    named = {e.log_entry_id: e.actor.name for e in seen if isinstance(e, ActionAttributed)}
+    assert named == {bob.log_id: "Bob", alice.log_id: "Alice"}
+    assert not any(isinstance(e, LogEntryObserved) for e in seen)
 
 
 async def test_unclaimed_entry_is_reported_after_its_grace_not_the_next_read() -> None:

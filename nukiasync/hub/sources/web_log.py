@@ -12,7 +12,13 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from nukiasync.attribution import ChangeKind, ObservedChange, result_state
+from nukiasync.attribution import (
+    DATE_SLACK,
+    START_SLACK,
+    ChangeKind,
+    ObservedChange,
+    result_state,
+)
 from nukiasync.errors import NukiError
 from nukiasync.events import AttributionFailure, EventSource
 from nukiasync.hub import outcomes
@@ -83,6 +89,16 @@ class WebSide:
             not_before=clock(),
         )
         self.watcher.offsets.update(offsets_from_json(checkpoint.offsets))
+        if (until := checkpoint.history_until) is not None:
+            start = clock()
+
+            def unknown_from(smartlock_id: int) -> datetime:
+                # Entries dated a second before the last save began before it; the time an
+                # entry is told at is its date less the usual offset. Never past the new start.
+                offset = self.watcher.expected_offset(smartlock_id)
+                return min(until - DATE_SLACK - offset, start - START_SLACK)
+
+            devices.restore_history(checkpoint.history, unknown_from)
         # History before now is accounted for: no record of it explains a later change.
         devices.started_at = clock()
         self.resume()
@@ -137,7 +153,7 @@ class WebSide:
         """
         if self._outbox.state_file is not None:
             self._outbox.checkpoint.pending = self.pending_json()
-            self._outbox.checkpoint.offsets = offsets_to_json(self.watcher.offsets)
+            self._keep_learnt(self._clock())
             return
         for pending in self.watcher.drop_pending():
             self._outcomes.unavailable(pending.change, reason, WEB_LOG)
@@ -197,9 +213,16 @@ class WebSide:
                 entry, actor, device.identity(), now, source=_source(seen)
             )
             await self._outbox.publish(seen_only, entry.id, entry.date)
-        self._outbox.checkpoint.offsets = offsets_to_json(self.watcher.offsets)
+        self._keep_learnt(now)
         await self._outbox.save_pending(self.pending_json())
         await self._outbox.settle()
+
+    def _keep_learnt(self, now: datetime) -> None:
+        """Offsets and believed states into the state file: a restart need not learn them."""
+        checkpoint = self._outbox.checkpoint
+        checkpoint.offsets = offsets_to_json(self.watcher.offsets)
+        checkpoint.history = self._devices.history_json()
+        checkpoint.history_until = now
 
     async def _hidden(
         self, entry: SmartlockLog, device_type: int, previous: int | None, now: datetime
