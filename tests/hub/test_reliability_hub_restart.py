@@ -54,6 +54,20 @@ class _Later:
         return datetime.now(UTC) + self.ahead
 
 
+def _a_minute_later(hub: NukiHub, state_file: Any) -> tuple[NukiHub, list[Any]]:
+    """The restarted hub, on the same clients and state file, and what it will emit.
+
+    It comes a minute later: a clock ahead stands in for the wait.
+    """
+    later = NukiHub(
+        web=hub._web, bridge=list(hub._bridges.values()), state_file=state_file,
+        timing=TIMING, clock=_Later(timedelta(seconds=60)),
+    )  # fmt: skip
+    seen: list[Any] = []
+    later.subscribe(seen.append)
+    return later, seen
+
+
 async def test_entry_pending_at_crash_before_first_emission_comes_out(tmp_path) -> None:
     state_file = tmp_path / "state.json"
     async with running(state_file=state_file, log_lag=0.3) as (world, hub, _rec):
@@ -61,13 +75,7 @@ async def test_entry_pending_at_crash_before_first_emission_comes_out(tmp_path) 
         record = await world.person("Alice").unlock("Front door", via="app")
         await hub.close()
         await world.wait_visible(record)
-        # The restart comes a minute later (a clock ahead stands in for the wait).
-        later = NukiHub(
-            web=hub._web, bridge=list(hub._bridges.values()), state_file=state_file,
-            timing=TIMING, clock=_Later(timedelta(seconds=60)),
-        )  # fmt: skip
-        seen: list[Any] = []
-        later.subscribe(seen.append)
+        later, seen = _a_minute_later(hub, state_file)
         async with later:
             with contextlib.suppress(TimeoutError):
                 await later.wait_for(
@@ -93,12 +101,7 @@ async def test_changes_no_callback_reported_before_a_restart_are_shown_after_it(
         await world.wait_visible(alice)  # over a second ago: before the stop, by their dates
         await world.wait_visible(bob)
         await hub.close()
-        later = NukiHub(
-            web=hub._web, bridge=list(hub._bridges.values()), state_file=state_file,
-            timing=TIMING, clock=_Later(timedelta(seconds=60)),
-        )  # fmt: skip
-        seen: list[Any] = []
-        later.subscribe(seen.append)
+        later, seen = _a_minute_later(hub, state_file)
         async with later:
             await later.wait_for(
                 lambda e: isinstance(e, ActionAttributed) and e.log_entry_id == alice.log_id,
