@@ -269,6 +269,23 @@ def test_claimed_records_block_and_count_as_last() -> None:
     assert result.pairs == {}
 
 
+def test_a_record_an_earlier_change_passed_over_is_not_taken_at_once_by_a_later_one() -> None:
+    # Lock (0 s), unlock (1 s), lock again (2 s) within two seconds. The lock dated 0.8 s lies
+    # past the first change's bound but in its tight window: it may be that change's own, a
+    # moment late. The first change still waits on an older candidate, so the last change may
+    # take the record only once the log has told (found in the mutation run: a gap).
+    first = change("first", LockState.LOCKED, 0.0)
+    back = change("back", LockState.UNLOCKED, 1.0, previous=LockState.LOCKED, previous_at=0.0)
+    again = change("again", LockState.LOCKED, 2.0, previous_at=1.0)
+    records = [rec("old", L, -3.0, seen=2.5), rec("u", U, 0.6, seen=2.5)]
+    records.append(rec("r", L, 0.8, seen=2.5))
+    result = match([first, back, again], records, now=t(2.5))
+    assert names(result) == {}
+    assert {cid: r.record_id for cid, r in result.waiting.items()} == {
+        "first": "old", "back": "u", "again": "r",
+    }  # fmt: skip
+
+
 # Rule 4: the tight window answers at once; anything else waits.
 
 
