@@ -49,6 +49,19 @@ def path_of(server: CallbackServer) -> str:
     return urlsplit(server.callback_url()).path
 
 
+def heads_read(server: CallbackServer, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Set once the server has read a request's head (and waits for its body)."""
+    read = asyncio.Event()
+    check_head = server._routes.check_head
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        read.set()
+        return check_head(*args, **kwargs)
+
+    monkeypatch.setattr(server._routes, "check_head", spy)
+    return read
+
+
 def aiohttp_requests(server: CallbackServer) -> int:
     web_server = server._web_server
     assert web_server is not None
@@ -210,14 +223,7 @@ async def test_close_answers_a_lane_request_in_flight(
     await srv.start()
     request = plain(urlsplit(srv.callback_url()).path, state(2))
     secret_of(srv.callback_url())
-    head_read = asyncio.Event()
-    check_head = srv._routes.check_head
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        head_read.set()
-        return check_head(*args, **kwargs)
-
-    monkeypatch.setattr(srv._routes, "check_head", spy)
+    head_read = heads_read(srv, monkeypatch)
     reader, writer = await open_raw(srv.port, BRIDGE)
     writer.write(request[:-4])
     await asyncio.wait_for(head_read.wait(), 2.0)
@@ -258,14 +264,7 @@ async def test_a_handed_over_body_that_comes_in_pieces_is_read_up_to_the_cap(
     server: CallbackServer, monkeypatch: pytest.MonkeyPatch, size: int, expected: int
 ) -> None:
     """aiohttp's way reads what is not there yet in a loop, stopping past the cap."""
-    head_read = asyncio.Event()
-    check_head = server._routes.check_head
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        head_read.set()
-        return check_head(*args, **kwargs)
-
-    monkeypatch.setattr(server._routes, "check_head", spy)
+    head_read = heads_read(server, monkeypatch)
     body = BODY if size == len(BODY) else b" " * size
     raw = chunked(path_of(server), body)
     cut = raw.index(b"\r\n\r\n") + 4 + 10  # the head and a few bytes of the first chunk
