@@ -491,28 +491,26 @@ def test_clock_offsets_under_a_second_are_not_corrected() -> None:
 
 
 @pytest.mark.parametrize(
-    ("learnt", "callback", "visible"),
+    ("learnt", "visible"),
     [
         # B7 seed 17: Dana locks (her entry dated 9 s, the motor takes 1.2 s, callback at
         # 10.72 s); Ben presses lock at 10.73 s, a no-op dated 10 s, which the Web API shows
         # first. Dana's own entries lie 1.2 to 2.2 s before their callbacks: Ben's, 0.72 s
         # before, began after her action and must wait for hers.
-        ((-2.2, -2.0, -1.9, -1.7, -1.6, -1.5, -1.3, -1.2), 10.72, (11.5, 16.5)),
+        ((-2.2, -2.0, -1.9, -1.7, -1.6, -1.5, -1.3, -1.2), (11.5, 16.5)),
         # B7 seed 17, twice: Door 1 had three matches (-1.3, -1.52, -1.72 s: a motor over a
         # second); Ben's press, queued behind Dana's motor run, lay at -0.72 s. A bound a
         # second above the earliest match (-0.62 s) named Ben at once.
-        ((-1.3, -1.52, -1.72), 10.72, (11.0, 17.0)),
+        ((-1.3, -1.52, -1.72), (11.0, 17.0)),
     ],
     ids=["learnt", "three_matches"],
 )
 async def test_a_second_persons_press_just_after_the_change_is_not_its_answer(
-    learnt: tuple[float, ...], callback: float, visible: tuple[float, float]
+    learnt: tuple[float, ...], visible: tuple[float, float]
 ) -> None:
     _time, world, outcomes, watcher = setup()
     watcher.offsets[SL] = [timedelta(seconds=x) for x in learnt]
-    watcher.add(
-        lock_change("dana", callback, LockState.LOCKED, LockState.UNLOCKED), attributable=True
-    )
+    watcher.add(lock_change("dana", 10.72, LockState.LOCKED, LockState.UNLOCKED), attributable=True)
     world.entries.append((s(visible[0]), entry("b" * 24, s(10), action=LogAction.LOCK)))
     world.entries.append((s(visible[1]), entry("d" * 24, s(9), action=LogAction.LOCK)))
     await run_until(watcher, outcomes, lambda: attributed(outcomes))
